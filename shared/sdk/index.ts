@@ -1,0 +1,4 @@
+export { DriftwatchClient, RecordError } from './client.js';
+export type { ClientOptions } from './client.js';
+export { toLabelEvent, toPredictionEvent } from './records.js';
+export type { FeatureValue, LabelRecord, PredictionRecord } from './records.js';
