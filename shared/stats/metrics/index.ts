@@ -1,0 +1,4 @@
+export * from './classification.js';
+export * from './probabilistic.js';
+export * from './regression.js';
+export * from './report.js';

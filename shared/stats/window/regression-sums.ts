@@ -1,0 +1,102 @@
+import type { CounterInput, Counters } from './counters.js';
+import { toNumber } from './counters.js';
+import type { Revertible } from './mergeable.js';
+
+/** sklearn's mean_absolute_percentage_error divides by max(|y|, float64 eps). */
+export const MAPE_EPS = Number.EPSILON;
+
+const FIELDS = {
+  count: 'n',
+  sumTrue: '~sy',
+  sumTrueSquared: '~syy',
+  sumAbsError: '~sae',
+  sumSquaredError: '~sse',
+  sumAbsPercentageError: '~sape',
+  sumAbsErrorNearZero: '~saez',
+} as const;
+
+type Key = keyof typeof FIELDS;
+
+/**
+ * Plain sums from which MAE, RMSE, MAPE and R² follow. Only sums can be merged and
+ * reverted exactly by adding counters, which is why the R² denominator comes from
+ * Σy² − (Σy)²/n rather than a shifted (Welford) form: that loses precision when the
+ * spread of y is tiny next to its mean (about |mean|²·n·eps absolute error).
+ *
+ * MAPE's terms for |y| < eps (sklearn divides those by eps, giving values near 1e16) are
+ * kept apart as a plain sum of absolute errors and divided by eps only when read:
+ * mixing them into the ordinary percentage sum would wipe out every other term's digits
+ * once such a sample is subtracted from a rolling window again.
+ *
+ * Float sums reverted by subtraction carry rounding relative to the largest values that
+ * passed through the window, not to what is in it now; that stays around 1e-12 relative
+ * for ordinary data.
+ *
+ * Counter fields: `n`, `~sy`, `~syy`, `~sae`, `~sse`, `~sape`, `~saez`.
+ */
+export class RegressionSums implements Revertible<RegressionSums> {
+  count = 0;
+  sumTrue = 0;
+  sumTrueSquared = 0;
+  sumAbsError = 0;
+  sumSquaredError = 0;
+  /** Σ |y − ŷ| / |y| over samples with |y| ≥ eps. */
+  sumAbsPercentageError = 0;
+  /** Σ |y − ŷ| over samples with |y| < eps, whose MAPE term is |y − ŷ| / eps. */
+  sumAbsErrorNearZero = 0;
+
+  update(trueValue: number, predictedValue: number): void {
+    if (!Number.isFinite(trueValue) || !Number.isFinite(predictedValue)) {
+      throw new RangeError(`regression values must be finite, got ${trueValue} and ${predictedValue}`);
+    }
+    const error = trueValue - predictedValue;
+    const absError = Math.abs(error);
+    this.count += 1;
+    this.sumTrue += trueValue;
+    this.sumTrueSquared += trueValue * trueValue;
+    this.sumAbsError += absError;
+    this.sumSquaredError += error * error;
+    const scale = Math.abs(trueValue);
+    if (scale >= MAPE_EPS) this.sumAbsPercentageError += absError / scale;
+    else this.sumAbsErrorNearZero += absError;
+  }
+
+  merge(other: RegressionSums): RegressionSums {
+    return this.combine(other, 1);
+  }
+
+  subtract(other: RegressionSums): RegressionSums {
+    return this.combine(other, -1);
+  }
+
+  clone(): RegressionSums {
+    return new RegressionSums().merge(this);
+  }
+
+  toCounters(): Counters {
+    const out: Counters = {};
+    if (this.count === 0) return out;
+    for (const key of Object.keys(FIELDS) as Key[]) out[FIELDS[key]] = this[key];
+    return out;
+  }
+
+  static fromCounters(counters: CounterInput): RegressionSums {
+    const sums = new RegressionSums();
+    const byField = new Map<string, Key>(Object.entries(FIELDS).map(([k, f]) => [f, k as Key]));
+    for (const [field, raw] of Object.entries(counters)) {
+      const key = byField.get(field);
+      if (key === undefined) throw new RangeError(`unknown regression field ${field}`);
+      sums[key] += toNumber(field, raw);
+    }
+    return sums;
+  }
+
+  private combine(other: RegressionSums, sign: 1 | -1): RegressionSums {
+    const o = { ...other };
+    for (const key of Object.keys(FIELDS) as Key[]) this[key] += sign * o[key];
+    if (this.count === 0) {
+      for (const key of Object.keys(FIELDS) as Key[]) this[key] = 0;
+    }
+    return this;
+  }
+}
