@@ -1,0 +1,16 @@
+export type { DetectorState, DriftAndWarningDetector, DriftDetector, JsonNumber } from './detector.js';
+export { ADWIN } from './adwin.js';
+export type { ADWINOptions, ADWINState } from './adwin.js';
+export { DDM } from './ddm.js';
+export type { DDMOptions, DDMState } from './ddm.js';
+export { EDDM } from './eddm.js';
+export type { EDDMOptions, EDDMState } from './eddm.js';
+export { HDDM_A } from './hddm-a.js';
+export type { HDDM_AOptions, HDDM_AState } from './hddm-a.js';
+export { HDDM_W } from './hddm-w.js';
+export type { HDDM_WOptions, HDDM_WState } from './hddm-w.js';
+export { PageHinkley } from './page-hinkley.js';
+export type { PageHinkleyMode, PageHinkleyOptions, PageHinkleyState } from './page-hinkley.js';
+export { KSWIN } from './kswin.js';
+export type { KSWINOptions, KSWINState } from './kswin.js';
+export { detectorFromJSON } from './from-json.js';
