@@ -1,0 +1,43 @@
+// Typed failures of the bus, so callers (service startup, CLI) can tell "Kafka is not there"
+// from a bug and print something an operator can act on.
+
+export class BusUnavailableError extends Error {
+  override readonly name = 'BusUnavailableError';
+  constructor(
+    readonly brokers: readonly string[],
+    readonly deadlineMs: number,
+    options?: { cause?: unknown },
+  ) {
+    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`Kafka brokers ${brokers.join(', ')} unreachable within ${deadlineMs} ms${cause}`, options);
+  }
+}
+
+/** An existing topic disagrees with the spec asked for; repartitioning would move keys, so we refuse. */
+export class TopicMismatchError extends Error {
+  override readonly name = 'TopicMismatchError';
+  constructor(
+    readonly topic: string,
+    readonly expectedPartitions: number,
+    readonly actualPartitions: number,
+  ) {
+    super(
+      `topic ${topic} exists with ${actualPartitions} partitions but ${expectedPartitions} were asked for; ` +
+        'changing the count would move keys between partitions, so do it deliberately',
+    );
+  }
+}
+
+export class UnknownTopicError extends Error {
+  override readonly name = 'UnknownTopicError';
+  constructor(readonly topic: string) {
+    super(`topic ${topic} does not exist; create it with ensureTopics first`);
+  }
+}
+
+export class BusClosedError extends Error {
+  override readonly name = 'BusClosedError';
+  constructor() {
+    super('the bus is closed');
+  }
+}

@@ -1,0 +1,265 @@
+// The distributed mode's bus on kafkajs. Choices that carry the at-least-once contract:
+// - consumers run eachBatch with auto-resolve and auto-commit off; a batch's offset is resolved
+//   and committed (lastOffset + 1) only after the handler resolved, so a throw or a crash leaves
+//   nothing committed and the batch comes again (kafkajs re-fetches from the last resolved offset);
+// - the producer is idempotent (acks=all, one request in flight) so its retries never duplicate
+//   or reorder messages within a partition;
+// - connecting has a deadline: kafkajs would otherwise retry for minutes, and an operator wants
+//   "brokers X unreachable" at startup instead.
+import { Kafka, Partitioners } from 'kafkajs';
+import type { Admin, EachBatchPayload, IHeaders, KafkaMessage, Producer, RetryOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import { BusClosedError, BusUnavailableError, TopicMismatchError, UnknownTopicError } from './errors.js';
+import { kafkajsLevelFor, pinoLogCreator } from './kafka-log.js';
+import type { BusMessage, EventBus, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from './types.js';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId?: string;
+  logger: Logger;
+  /** How long connecting (admin, producer, each consumer) may take before BusUnavailableError. */
+  connectTimeoutMs?: number;
+  /** kafkajs retry policy (exponential backoff) for requests after connecting. */
+  retry?: RetryOptions;
+  /** Replication of topics this bus creates; defaults to min(3, brokers in the cluster). */
+  replicationFactor?: number;
+  consumer?: {
+    /** Time without heartbeat after which the broker declares a member dead and rebalances. */
+    sessionTimeoutMs?: number;
+    heartbeatIntervalMs?: number;
+    /** How long the coordinator waits for members to rejoin during a rebalance. */
+    rebalanceTimeoutMs?: number;
+    /** Longest a fetch waits on an idle partition; bounds stop() and rejoin latency. */
+    maxWaitTimeMs?: number;
+    maxBytesPerPartition?: number;
+  };
+}
+
+const DEFAULT_RETRY: RetryOptions = {
+  initialRetryTime: 300,
+  multiplier: 2,
+  factor: 0.2,
+  maxRetryTime: 30_000,
+  retries: 8,
+};
+
+export class KafkaBus implements EventBus {
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly knownTopics = new Set<string>();
+  private closed = false;
+
+  private constructor(
+    private readonly kafka: Kafka,
+    private readonly admin: Admin,
+    private readonly producer: Producer,
+    private readonly options: KafkaBusOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Connects admin and producer, or fails with BusUnavailableError within `connectTimeoutMs`. */
+  static async connect(options: KafkaBusOptions): Promise<KafkaBus> {
+    const logger = options.logger.child({ component: 'kafka-bus' });
+    const kafka = new Kafka({
+      clientId: options.clientId ?? 'driftwatch',
+      brokers: options.brokers,
+      retry: { ...DEFAULT_RETRY, ...options.retry },
+      logLevel: kafkajsLevelFor(options.logger),
+      logCreator: pinoLogCreator(options.logger),
+    });
+    const admin = kafka.admin();
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    const bus = new KafkaBus(kafka, admin, producer, options, logger);
+    await bus.withConnectDeadline(Promise.all([admin.connect(), producer.connect()]), async () => {
+      await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
+    });
+    return bus;
+  }
+
+  async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    this.assertOpen();
+    if (specs.length === 0) return;
+    const existing = new Set(await this.admin.listTopics());
+    const missing = specs.filter((spec) => !existing.has(spec.topic));
+    if (missing.length > 0) {
+      const replicationFactor = this.options.replicationFactor ?? (await this.defaultReplication());
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((spec) => ({
+          topic: spec.topic,
+          numPartitions: spec.partitions,
+          replicationFactor,
+          configEntries: topicConfig(spec),
+        })),
+      });
+    }
+    // Also catches a concurrent creator (another instance starting) that chose a different count.
+    const { topics } = await this.admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
+    for (const spec of specs) {
+      const actual = topics.find((t) => t.name === spec.topic)?.partitions.length ?? 0;
+      if (actual !== spec.partitions) throw new TopicMismatchError(spec.topic, spec.partitions, actual);
+      this.knownTopics.add(spec.topic);
+    }
+  }
+
+  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    this.assertOpen();
+    if (messages.length === 0) return;
+    // The idempotent producer retries an unknown topic without end; fail fast instead.
+    await this.assertTopicsExist([topic]);
+    await this.producer.send({
+      topic,
+      acks: -1,
+      messages: messages.map((message) => ({
+        key: message.key,
+        value: message.value,
+        headers: message.headers,
+        timestamp: message.timestamp === undefined ? undefined : String(message.timestamp),
+      })),
+    });
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.assertOpen();
+    await this.assertTopicsExist(options.topics);
+    const tuning = this.options.consumer ?? {};
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: tuning.heartbeatIntervalMs ?? 3_000,
+      rebalanceTimeout: tuning.rebalanceTimeoutMs ?? 60_000,
+      maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 1_000,
+      maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1_048_576,
+    });
+    await this.withConnectDeadline(consumer.connect(), async () => {
+      await consumer.disconnect().catch(() => {});
+    });
+    let stopRequested = false;
+    try {
+      await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) => this.handleBatch(payload, options, () => !stopRequested),
+      });
+    } catch (error) {
+      await consumer.disconnect().catch(() => {});
+      throw error;
+    }
+    let stopping: Promise<void> | null = null;
+    const subscription: Subscription = {
+      stop: () =>
+        (stopping ??= (async () => {
+          stopRequested = true;
+          // kafkajs's stop waits for the batch in the handler, which then commits (see handleBatch).
+          await consumer.disconnect();
+          this.subscriptions.delete(subscription);
+        })()),
+    };
+    this.subscriptions.add(subscription);
+    this.logger.info({ group: options.groupId, topics: options.topics }, 'subscribed');
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+  }
+
+  private async handleBatch(
+    payload: EachBatchPayload,
+    options: SubscribeOptions,
+    notStopped: () => boolean,
+  ): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const last = batch.messages.at(-1);
+    // A seek made the batch stale: its offsets must not be committed over the new position.
+    if (!last || isStale()) return;
+    const messages = batch.messages.map((message) => toBusMessage(batch.topic, batch.partition, message));
+    await options.handler(
+      { topic: batch.topic, partition: batch.partition, messages, lastOffset: Number(last.offset) },
+      { heartbeat, isRunning: () => isRunning() && notStopped() },
+    );
+    resolveOffset(last.offset);
+    // batch.lastOffset() also covers trailing control records that never reach the handler.
+    // The payload's commit goes straight to the coordinator, unlike consumer.commitOffsets,
+    // which kafkajs skips once stop() began: the in-flight batch of a graceful stop must commit.
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    await commitOffsetsIfNecessary({
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+    });
+  }
+
+  private async assertTopicsExist(topics: string[]): Promise<void> {
+    if (topics.every((topic) => this.knownTopics.has(topic))) return;
+    const existing = await this.admin.listTopics();
+    for (const topic of existing) this.knownTopics.add(topic);
+    const missing = topics.find((topic) => !this.knownTopics.has(topic));
+    if (missing !== undefined) throw new UnknownTopicError(missing);
+  }
+
+  private async defaultReplication(): Promise<number> {
+    const { brokers } = await this.admin.describeCluster();
+    return Math.min(3, brokers.length);
+  }
+
+  private async withConnectDeadline<T>(work: Promise<T>, abandon: () => Promise<void>): Promise<T> {
+    const deadlineMs = this.options.connectTimeoutMs ?? 15_000;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BusUnavailableError(this.options.brokers, deadlineMs)), deadlineMs);
+    });
+    try {
+      return await Promise.race([work, deadline]);
+    } catch (error) {
+      // kafkajs keeps retrying in the background after we give up; disconnecting ends that.
+      work.catch(() => {});
+      await abandon();
+      if (error instanceof BusUnavailableError) throw error;
+      throw new BusUnavailableError(this.options.brokers, deadlineMs, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BusClosedError();
+  }
+}
+
+function topicConfig(spec: TopicSpec): { name: string; value: string }[] {
+  const entries: { name: string; value: string }[] = [{ name: 'cleanup.policy', value: spec.cleanupPolicy ?? 'delete' }];
+  if (spec.retentionMs !== undefined) entries.push({ name: 'retention.ms', value: String(spec.retentionMs) });
+  return entries;
+}
+
+function toBusMessage(topic: string, partition: number, message: KafkaMessage): BusMessage {
+  return {
+    topic,
+    partition,
+    offset: Number(message.offset),
+    key: message.key ?? null,
+    value: message.value ?? null,
+    headers: toBufferHeaders(message.headers),
+    timestamp: Number(message.timestamp),
+  };
+}
+
+function toBufferHeaders(headers: IHeaders | undefined): Record<string, Buffer | undefined> {
+  const result: Record<string, Buffer | undefined> = {};
+  if (!headers) return result;
+  for (const [name, raw] of Object.entries(headers)) {
+    // Kafka allows a header name to repeat; the last value wins, as in most clients' lastHeader().
+    const value = Array.isArray(raw) ? raw.at(-1) : raw;
+    result[name] = value === undefined ? undefined : typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+  }
+  return result;
+}

@@ -1,0 +1,358 @@
+// The embedded mode's bus: Kafka's consumer-group semantics in one process, so services run
+// unchanged without a broker. What it keeps from Kafka, because the services rely on it:
+// - partitions chosen by the same murmur2 partitioner (co-partitioned predictions and labels);
+// - per consumer group, committed offsets, and partitions split among the group's members
+//   (re-split whenever a member joins or leaves);
+// - one batch in flight per member and per partition, in offset order, committed only after the
+//   handler resolved; a failed or abandoned batch is delivered again from the committed offset;
+// - delivery always on a later tick, never inside publish(), like a network hop.
+import type { Logger } from 'pino';
+import { BusClosedError, TopicMismatchError, UnknownTopicError } from './errors.js';
+import { partitionForKey } from './partitioner.js';
+import type {
+  Batch,
+  BatchContext,
+  BatchHandler,
+  BusMessage,
+  EventBus,
+  OutgoingMessage,
+  SubscribeOptions,
+  Subscription,
+  TopicSpec,
+} from './types.js';
+
+export interface MemoryBusOptions {
+  /** Most messages handed to a handler at once, per partition. */
+  maxBatchMessages?: number;
+  /** Messages kept per partition of a delete-policy topic; older ones are dropped like Kafka retention. */
+  retainPerPartition?: number;
+  /** Backoff after a handler failure before the member retries, doubling up to `retryMaxMs`. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  logger?: Logger;
+}
+
+const DEFAULTS = {
+  maxBatchMessages: 500,
+  retainPerPartition: 200_000,
+  retryInitialMs: 100,
+  retryMaxMs: 5_000,
+};
+
+class PartitionLog {
+  private messages: BusMessage[] = [];
+  private compactedUpTo = 0;
+  nextOffset = 0;
+
+  get startOffset(): number {
+    return this.messages[0]?.offset ?? this.nextOffset;
+  }
+
+  append(message: BusMessage): void {
+    this.messages.push(message);
+    this.nextOffset = message.offset + 1;
+  }
+
+  /** Messages with offset >= `from`, at most `max`; offsets may have gaps after compaction. */
+  read(from: number, max: number): BusMessage[] {
+    let lo = 0;
+    let hi = this.messages.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.messages[mid]!.offset < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.messages.slice(lo, lo + max);
+  }
+
+  enforceRetention(spec: TopicSpec, retainPerPartition: number, now: number): void {
+    if (spec.cleanupPolicy === 'compact') {
+      this.compactIfGrown();
+      return;
+    }
+    let drop = Math.max(0, this.messages.length - retainPerPartition);
+    if (spec.retentionMs !== undefined) {
+      const oldest = now - spec.retentionMs;
+      while (drop < this.messages.length && this.messages[drop]!.timestamp < oldest) drop++;
+    }
+    // Splicing for every message over the cap would make each publish O(n); over-count drops
+    // wait for a chunk. Expired messages go at once: retention time is a promise to readers.
+    const expired = drop > Math.max(0, this.messages.length - retainPerPartition);
+    if (drop >= Math.min(1024, retainPerPartition) || (drop > 0 && expired)) this.messages.splice(0, drop);
+  }
+
+  /** Keeps the latest message per key (and drops tombstones' predecessors), as Kafka's log cleaner does eventually. */
+  private compactIfGrown(): void {
+    if (this.messages.length < Math.max(1024, this.compactedUpTo * 2)) return;
+    const latest = new Map<string, number>();
+    for (const message of this.messages) {
+      if (message.key) latest.set(message.key.toString('base64'), message.offset);
+    }
+    this.messages = this.messages.filter(
+      (message) => message.key !== null && latest.get(message.key.toString('base64')) === message.offset,
+    );
+    this.compactedUpTo = this.messages.length;
+  }
+}
+
+class Topic {
+  readonly logs: PartitionLog[];
+  private roundRobin = 0;
+
+  constructor(readonly spec: TopicSpec) {
+    this.logs = Array.from({ length: spec.partitions }, () => new PartitionLog());
+  }
+
+  partitionFor(key: string | null): number {
+    if (key !== null) return partitionForKey(key, this.logs.length);
+    return this.roundRobin++ % this.logs.length;
+  }
+}
+
+interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+class Member {
+  running = true;
+  assigned: TopicPartition[] = [];
+  current: Promise<void> | null = null;
+  retryTimer: NodeJS.Timeout | null = null;
+  failures = 0;
+  private cursor = 0;
+
+  constructor(
+    readonly id: number,
+    readonly topics: readonly string[],
+    readonly handler: BatchHandler,
+    readonly fromBeginning: boolean,
+  ) {}
+
+  /** Assigned partitions starting after the last one served, so one busy partition cannot starve the others. */
+  *rotation(): Generator<TopicPartition> {
+    const count = this.assigned.length;
+    const start = this.cursor;
+    for (let i = 0; i < count; i++) {
+      const index = (start + i) % count;
+      this.cursor = (index + 1) % count;
+      yield this.assigned[index]!;
+    }
+  }
+}
+
+class Group {
+  members: Member[] = [];
+  /** Next offset to consume per partition: Kafka's committed offset. */
+  readonly committed = new Map<string, number>();
+  /** Partitions with a batch in a handler; a new owner waits until it is settled. */
+  readonly inflight = new Set<string>();
+  scheduled = false;
+
+  constructor(readonly id: string) {}
+}
+
+export class MemoryBus implements EventBus {
+  private readonly topics = new Map<string, Topic>();
+  private readonly groups = new Map<string, Group>();
+  private readonly options: typeof DEFAULTS;
+  private readonly logger: Logger | undefined;
+  private nextMemberId = 1;
+  private closed = false;
+
+  constructor(options: MemoryBusOptions = {}) {
+    const { logger, ...rest } = options;
+    this.options = { ...DEFAULTS, ...stripUndefined(rest) };
+    this.logger = logger?.child({ component: 'memory-bus' });
+  }
+
+  async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    this.assertOpen();
+    for (const spec of specs) {
+      const existing = this.topics.get(spec.topic);
+      if (existing) {
+        if (existing.logs.length !== spec.partitions) {
+          throw new TopicMismatchError(spec.topic, spec.partitions, existing.logs.length);
+        }
+        continue;
+      }
+      if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
+        throw new RangeError(`topic ${spec.topic}: partitions must be a positive integer`);
+      }
+      this.topics.set(spec.topic, new Topic({ ...spec }));
+    }
+  }
+
+  async publish(topicName: string, messages: OutgoingMessage[]): Promise<void> {
+    this.assertOpen();
+    const topic = this.topics.get(topicName);
+    if (!topic) throw new UnknownTopicError(topicName);
+    const now = Date.now();
+    const touched = new Set<PartitionLog>();
+    for (const message of messages) {
+      const partition = topic.partitionFor(message.key);
+      const log = topic.logs[partition]!;
+      log.append({
+        topic: topicName,
+        partition,
+        offset: log.nextOffset,
+        key: message.key === null ? null : Buffer.from(message.key, 'utf8'),
+        value: message.value,
+        headers: toBufferHeaders(message.headers),
+        timestamp: message.timestamp ?? now,
+      });
+      touched.add(log);
+    }
+    for (const log of touched) log.enforceRetention(topic.spec, this.options.retainPerPartition, now);
+    for (const group of this.groups.values()) {
+      if (group.members.some((member) => member.topics.includes(topicName))) this.schedule(group);
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.assertOpen();
+    for (const topic of options.topics) {
+      if (!this.topics.has(topic)) throw new UnknownTopicError(topic);
+    }
+    let group = this.groups.get(options.groupId);
+    if (!group) {
+      group = new Group(options.groupId);
+      this.groups.set(options.groupId, group);
+    }
+    const member = new Member(this.nextMemberId++, [...options.topics], options.handler, options.fromBeginning ?? true);
+    group.members.push(member);
+    this.rebalance(group);
+    const joined = group;
+    let stopping: Promise<void> | null = null;
+    return {
+      stop: () => (stopping ??= this.leave(joined, member)),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const leaving: Promise<void>[] = [];
+    for (const group of this.groups.values()) {
+      for (const member of [...group.members]) leaving.push(this.leave(group, member));
+    }
+    await Promise.all(leaving);
+    this.groups.clear();
+    this.topics.clear();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BusClosedError();
+  }
+
+  private async leave(group: Group, member: Member): Promise<void> {
+    member.running = false;
+    if (member.retryTimer) {
+      clearTimeout(member.retryTimer);
+      member.retryTimer = null;
+    }
+    // Graceful: the batch in the handler finishes (and commits if it succeeds) before the partitions move.
+    await member.current;
+    group.members = group.members.filter((m) => m !== member);
+    this.rebalance(group);
+  }
+
+  /** Round-robin over the sorted topic-partitions, like kafkajs's default assigner. */
+  private rebalance(group: Group): void {
+    for (const member of group.members) member.assigned = [];
+    const members = [...group.members].sort((a, b) => a.id - b.id);
+    const topicNames = [...new Set(members.flatMap((member) => member.topics))].sort();
+    let turn = 0;
+    for (const topicName of topicNames) {
+      const eligible = members.filter((member) => member.topics.includes(topicName));
+      const topic = this.topics.get(topicName);
+      if (!topic || eligible.length === 0) continue;
+      for (let partition = 0; partition < topic.logs.length; partition++) {
+        const owner = eligible[turn++ % eligible.length]!;
+        owner.assigned.push({ topic: topicName, partition });
+        // A group without a committed offset that starts at the end starts at the end *now*, so
+        // whatever is published after subscribe() resolved is seen.
+        const key = tpKey(topicName, partition);
+        if (!owner.fromBeginning && !group.committed.has(key)) group.committed.set(key, topic.logs[partition]!.nextOffset);
+      }
+    }
+    this.logger?.debug(
+      { group: group.id, assignment: members.map((m) => ({ member: m.id, partitions: m.assigned.length })) },
+      'rebalanced',
+    );
+    this.schedule(group);
+  }
+
+  private schedule(group: Group): void {
+    if (group.scheduled) return;
+    group.scheduled = true;
+    setImmediate(() => {
+      group.scheduled = false;
+      for (const member of group.members) this.pump(group, member);
+    });
+  }
+
+  private pump(group: Group, member: Member): void {
+    if (!member.running || member.current || member.retryTimer || this.closed) return;
+    for (const { topic: topicName, partition } of member.rotation()) {
+      const key = tpKey(topicName, partition);
+      if (group.inflight.has(key)) continue;
+      const log = this.topics.get(topicName)?.logs[partition];
+      if (!log) continue;
+      const from = group.committed.get(key) ?? log.startOffset;
+      const messages = log.read(from, this.options.maxBatchMessages);
+      if (messages.length === 0) continue;
+      this.deliver(group, member, { topic: topicName, partition, messages, lastOffset: messages.at(-1)!.offset });
+      return;
+    }
+  }
+
+  private deliver(group: Group, member: Member, batch: Batch): void {
+    const key = tpKey(batch.topic, batch.partition);
+    group.inflight.add(key);
+    const ctx: BatchContext = {
+      heartbeat: async () => {},
+      isRunning: () => member.running && !this.closed,
+    };
+    member.current = (async () => {
+      try {
+        await member.handler(batch, ctx);
+        const next = batch.lastOffset + 1;
+        if ((group.committed.get(key) ?? -1) < next) group.committed.set(key, next);
+        member.failures = 0;
+      } catch (error) {
+        member.failures++;
+        const delay = Math.min(this.options.retryMaxMs, this.options.retryInitialMs * 2 ** (member.failures - 1));
+        this.logger?.error(
+          { err: error, group: group.id, topic: batch.topic, partition: batch.partition, retryInMs: delay },
+          'batch handler failed; the batch will be delivered again',
+        );
+        if (member.running) {
+          member.retryTimer = setTimeout(() => {
+            member.retryTimer = null;
+            this.schedule(group);
+          }, delay);
+        }
+      } finally {
+        group.inflight.delete(key);
+        member.current = null;
+        this.schedule(group);
+      }
+    })();
+  }
+}
+
+function toBufferHeaders(headers: OutgoingMessage['headers']): Record<string, Buffer | undefined> {
+  const result: Record<string, Buffer | undefined> = {};
+  if (!headers) return result;
+  for (const [name, value] of Object.entries(headers)) {
+    result[name] = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+  }
+  return result;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

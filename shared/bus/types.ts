@@ -1,0 +1,86 @@
+// The event bus contract. KafkaBus (kafkajs) and MemoryBus (embedded mode) both
+// implement it and both pass test/contract/bus.contract.ts.
+//
+// Delivery is at-least-once per consumer group: a batch's offsets are committed only after
+// its handler resolved, so a crash before that redelivers the batch to whichever member
+// owns the partition next. Exactly-once *effects* come from the store's idempotent batch
+// primitive, which records the last applied offset beside the state it changed.
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  /** `compact` for topics keyed by an entity whose latest value is all that matters (models). */
+  cleanupPolicy?: 'delete' | 'compact';
+  retentionMs?: number;
+}
+
+export interface OutgoingMessage {
+  /** Partitioning key; messages with the same key land in the same partition, in order. */
+  key: string | null;
+  value: Buffer;
+  headers?: Record<string, string | Buffer>;
+  /** Event time in ms since epoch; defaults to now. */
+  timestamp?: number;
+}
+
+export interface BusMessage {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are 64-bit; below 2^53 they are exact as numbers, which holds for any real topic. */
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | undefined>;
+  timestamp: number;
+}
+
+export interface Batch {
+  topic: string;
+  partition: number;
+  /** In offset order; never empty. */
+  messages: BusMessage[];
+  /** Offset of the last message, the value the store records for idempotence. */
+  lastOffset: number;
+}
+
+export interface BatchContext {
+  /** Keeps group membership alive during a long handler. */
+  heartbeat(): Promise<void>;
+  /**
+   * False once stop() was called. A handler that resolves has its batch committed, even during
+   * stop(); to abandon a long batch instead (the next owner gets it again), throw.
+   */
+  isRunning(): boolean;
+}
+
+/**
+ * Called with one batch at a time per subscription. Throwing leaves the batch uncommitted: it is
+ * delivered again (after a backoff) to this member or, after a rebalance, to the next owner.
+ */
+export type BatchHandler = (batch: Batch, ctx: BatchContext) => Promise<void>;
+
+export interface SubscribeOptions {
+  groupId: string;
+  topics: string[];
+  handler: BatchHandler;
+  /**
+   * Start from the earliest offset when the group has no committed offset (default true). With
+   * false, Kafka takes the partition's end when the member first fetches it, so a message
+   * published right as subscribe() resolves may be skipped; use true when every event matters.
+   */
+  fromBeginning?: boolean;
+}
+
+export interface Subscription {
+  /** Graceful: lets the in-flight batch finish and commit, then leaves the group. */
+  stop(): Promise<void>;
+}
+
+export interface EventBus {
+  ensureTopics(specs: TopicSpec[]): Promise<void>;
+  /** Resolves once every message is durably accepted (acks=all on Kafka). */
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Stops every subscription gracefully and releases connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,300 @@
+// The event-bus contract, one suite run against every EventBus implementation (KafkaBus on a real
+// broker, MemoryBus in process). Services rely on exactly these properties; an implementation
+// that passes can replace the other.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TopicMismatchError, UnknownTopicError } from '../../shared/bus/errors.js';
+import { partitionForKey } from '../../shared/bus/partitioner.js';
+import type { Batch, BatchContext, BatchHandler, EventBus, OutgoingMessage, Subscription } from '../../shared/bus/types.js';
+import { uniqueName } from '../setup/env.js';
+
+export interface BusContractOptions {
+  name: string;
+  createBus: () => Promise<EventBus>;
+  /** Longest wait for messages to arrive (group joins on Kafka take seconds). */
+  deliveryTimeoutMs: number;
+  /** Time to keep listening after the expected messages arrived, to catch duplicates. */
+  quietMs: number;
+}
+
+const unique = (kind: string): string => uniqueName(`bus-contract-${kind}`);
+
+async function eventually(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Seen {
+  key: string | null;
+  value: string;
+  partition: number;
+  offset: number;
+}
+
+/** A handler that records every batch; `onBatch` runs first and may throw or block. */
+function recorder(onBatch?: (batch: Batch, ctx: BatchContext) => Promise<void> | void) {
+  const batches: Batch[] = [];
+  const messages: Seen[] = [];
+  const handler: BatchHandler = async (batch, ctx) => {
+    await onBatch?.(batch, ctx);
+    batches.push(batch);
+    for (const m of batch.messages) {
+      messages.push({ key: m.key?.toString() ?? null, value: m.value?.toString() ?? '', partition: m.partition, offset: m.offset });
+    }
+  };
+  return { batches, messages, handler };
+}
+
+const text = (key: string | null, value: string): OutgoingMessage => ({ key, value: Buffer.from(value) });
+
+/** Keys that hash to every partition, `perPartition` of each, so tests cover them all. */
+function keysCoveringPartitions(partitions: number, perPartition: number): string[] {
+  const byPartition: string[][] = Array.from({ length: partitions }, () => []);
+  for (let i = 0; byPartition.some((keys) => keys.length < perPartition); i++) {
+    const key = `key-${i}`;
+    const bucket = byPartition[partitionForKey(key, partitions)]!;
+    if (bucket.length < perPartition) bucket.push(key);
+  }
+  return byPartition.flat();
+}
+
+export function busContract(options: BusContractOptions): void {
+  const { deliveryTimeoutMs, quietMs } = options;
+
+  describe(`EventBus contract: ${options.name}`, () => {
+    let bus: EventBus;
+    const subscriptions: Subscription[] = [];
+    const subscribe = async (...args: Parameters<EventBus['subscribe']>): Promise<Subscription> => {
+      const subscription = await bus.subscribe(...args);
+      subscriptions.push(subscription);
+      return subscription;
+    };
+    const topic = async (partitions: number): Promise<string> => {
+      const name = unique('topic');
+      await bus.ensureTopics([{ topic: name, partitions }]);
+      return name;
+    };
+
+    beforeAll(async () => {
+      bus = await options.createBus();
+    });
+
+    afterAll(async () => {
+      await Promise.all(subscriptions.map((s) => s.stop()));
+      await bus?.close();
+    });
+
+    it('keeps per-partition order and sends every key to its murmur2 partition', async () => {
+      const partitions = 4;
+      const name = await topic(partitions);
+      const keys = keysCoveringPartitions(partitions, 5);
+      const rounds = 10;
+      const sink = recorder();
+      await subscribe({ groupId: unique('group'), topics: [name], handler: sink.handler });
+      for (let seq = 0; seq < rounds; seq++) {
+        await bus.publish(name, keys.map((key) => text(key, `${key}:${seq}`)));
+      }
+      const total = keys.length * rounds;
+      await eventually(() => sink.messages.length >= total, deliveryTimeoutMs, `${total} messages`);
+      await sleep(quietMs);
+
+      expect(sink.messages).toHaveLength(total);
+      for (const batch of sink.batches) {
+        expect(batch.messages.length).toBeGreaterThan(0);
+        expect(batch.lastOffset).toBe(batch.messages.at(-1)!.offset);
+        for (const m of batch.messages) expect([m.topic, m.partition]).toEqual([batch.topic, batch.partition]);
+      }
+      const lastOffset = new Map<number, number>();
+      const lastSeq = new Map<string, number>();
+      for (const m of sink.messages) {
+        expect(m.partition).toBe(partitionForKey(m.key!, partitions));
+        expect(m.offset).toBeGreaterThan(lastOffset.get(m.partition) ?? -1);
+        lastOffset.set(m.partition, m.offset);
+        const seq = Number(m.value.split(':')[1]);
+        expect(seq).toBe((lastSeq.get(m.key!) ?? -1) + 1);
+        lastSeq.set(m.key!, seq);
+      }
+      expect(new Set(sink.messages.map((m) => m.partition)).size).toBe(partitions);
+    });
+
+    it('round-trips key, value, headers and timestamp, and never delivers inside publish()', async () => {
+      const name = await topic(1);
+      let insidePublish = false;
+      let deliveredInsidePublish = false;
+      const sink = recorder(() => {
+        deliveredInsidePublish ||= insidePublish;
+      });
+      await subscribe({ groupId: unique('group'), topics: [name], handler: sink.handler });
+      const timestamp = Date.UTC(2024, 0, 2, 3, 4, 5);
+      insidePublish = true;
+      const published = bus.publish(name, [
+        { key: 'k', value: Buffer.from([0, 1, 2, 255]), headers: { fp: 'abc', bin: Buffer.from([9, 8]) }, timestamp },
+        { key: null, value: Buffer.from('no key') },
+      ]);
+      insidePublish = false;
+      await published;
+      await eventually(() => sink.messages.length >= 2, deliveryTimeoutMs, '2 messages');
+
+      const [first, second] = sink.batches.flatMap((b) => b.messages);
+      expect(first!.key?.toString()).toBe('k');
+      expect([...first!.value!]).toEqual([0, 1, 2, 255]);
+      expect(first!.headers.fp?.toString()).toBe('abc');
+      expect([...first!.headers.bin!]).toEqual([9, 8]);
+      expect(first!.timestamp).toBe(timestamp);
+      expect(second!.key).toBeNull();
+      expect(second!.value?.toString()).toBe('no key');
+      expect(Math.abs(second!.timestamp - Date.now())).toBeLessThan(60_000);
+      expect(deliveredInsidePublish).toBe(false);
+    });
+
+    it('gives every consumer group its own offsets: two groups each see everything', async () => {
+      const name = await topic(2);
+      const a = recorder();
+      const b = recorder();
+      await subscribe({ groupId: unique('group-a'), topics: [name], handler: a.handler });
+      await subscribe({ groupId: unique('group-b'), topics: [name], handler: b.handler });
+      const values = Array.from({ length: 50 }, (_, i) => `v${i}`);
+      await bus.publish(name, values.map((v) => text(v, v)));
+      await eventually(() => a.messages.length >= 50 && b.messages.length >= 50, deliveryTimeoutMs, 'both groups');
+      await sleep(quietMs);
+      expect(a.messages.map((m) => m.value).sort()).toEqual([...values].sort());
+      expect(b.messages.map((m) => m.value).sort()).toEqual([...values].sort());
+    });
+
+    it('splits partitions between two members of a group, together seeing everything exactly once', async () => {
+      const partitions = 4;
+      const name = await topic(partitions);
+      const group = unique('group');
+      const first = recorder();
+      const second = recorder();
+      await subscribe({ groupId: group, topics: [name], handler: first.handler });
+      await subscribe({ groupId: group, topics: [name], handler: second.handler });
+      const keys = keysCoveringPartitions(partitions, 25);
+      await bus.publish(name, keys.map((k) => text(k, k)));
+      const seen = () => first.messages.length + second.messages.length;
+      await eventually(() => seen() >= keys.length, deliveryTimeoutMs, 'all messages across members');
+      await sleep(quietMs);
+
+      const all = [...first.messages, ...second.messages].map((m) => m.value);
+      expect(all.sort()).toEqual([...keys].sort());
+      const firstPartitions = new Set(first.messages.map((m) => m.partition));
+      const secondPartitions = new Set(second.messages.map((m) => m.partition));
+      expect(firstPartitions.size).toBeGreaterThan(0);
+      expect(secondPartitions.size).toBeGreaterThan(0);
+      expect([...firstPartitions].filter((p) => secondPartitions.has(p))).toEqual([]);
+    });
+
+    it('redelivers the uncommitted batch after a crash, and never a committed one', async () => {
+      const name = await topic(1);
+      const group = unique('group');
+      let crashed = false;
+      // A dead consumer handles nothing: once crashed, every delivery fails before being recorded.
+      const doomed = recorder((batch) => {
+        if (crashed || batch.messages.some((m) => m.value?.toString().startsWith('after'))) {
+          crashed = true;
+          throw new Error('simulated crash before commit');
+        }
+      });
+      const doomedSubscription = await subscribe({ groupId: group, topics: [name], handler: doomed.handler });
+      const before = Array.from({ length: 20 }, (_, i) => `before-${i}`);
+      const after = Array.from({ length: 20 }, (_, i) => `after-${i}`);
+      await bus.publish(name, before.map((v) => text(null, v)));
+      await eventually(() => doomed.messages.length >= before.length, deliveryTimeoutMs, 'first messages');
+      await bus.publish(name, after.map((v) => text(null, v)));
+      await eventually(() => crashed, deliveryTimeoutMs, 'the crash');
+      await doomedSubscription.stop();
+
+      const successor = recorder();
+      await subscribe({ groupId: group, topics: [name], handler: successor.handler });
+      await eventually(() => successor.messages.length >= after.length, deliveryTimeoutMs, 'redelivery');
+      await sleep(quietMs);
+      expect(doomed.messages.map((m) => m.value)).toEqual(before);
+      expect(successor.messages.map((m) => m.value)).toEqual(after);
+      expect(successor.messages[0]!.offset).toBe(before.length);
+    });
+
+    it('lets stop() finish and commit the in-flight batch', async () => {
+      const name = await topic(1);
+      const group = unique('group');
+      let entered!: () => void;
+      const inHandler = new Promise<void>((resolve) => (entered = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let runningDuringStop: boolean | undefined;
+      const first = recorder(async (_batch, ctx) => {
+        entered();
+        await released;
+        runningDuringStop ??= ctx.isRunning();
+      });
+      const firstSubscription = await subscribe({ groupId: group, topics: [name], handler: first.handler });
+      await bus.publish(name, Array.from({ length: 10 }, (_, i) => text(null, `m${i}`)));
+      await inHandler;
+      const stopping = firstSubscription.stop();
+      let stopped = false;
+      void stopping.then(() => (stopped = true));
+      await sleep(100);
+      expect(stopped).toBe(false);
+      release();
+      await stopping;
+      expect(runningDuringStop).toBe(false);
+      expect(first.batches).toHaveLength(1);
+      const inFlightLast = first.batches[0]!.lastOffset;
+
+      const successor = recorder();
+      await subscribe({ groupId: group, topics: [name], handler: successor.handler });
+      await bus.publish(name, [text(null, 'sentinel')]);
+      await eventually(() => successor.messages.some((m) => m.value === 'sentinel'), deliveryTimeoutMs, 'sentinel');
+      expect(successor.messages[0]!.offset).toBe(inFlightLast + 1);
+      expect(successor.messages.at(-1)!.offset).toBe(10);
+    });
+
+    it('moves 10k events through, all seen once, offsets contiguous per partition', async () => {
+      const partitions = 3;
+      const name = await topic(partitions);
+      const total = 10_000;
+      const sink = recorder();
+      await subscribe({ groupId: unique('group'), topics: [name], handler: sink.handler });
+      for (let start = 0; start < total; start += 1000) {
+        const chunk = Array.from({ length: 1000 }, (_, i) => `e${start + i}`);
+        await bus.publish(name, chunk.map((v) => text(v, v)));
+      }
+      await eventually(() => sink.messages.length >= total, deliveryTimeoutMs, `${total} messages`);
+      await sleep(quietMs);
+      expect(sink.messages).toHaveLength(total);
+      expect(new Set(sink.messages.map((m) => m.value)).size).toBe(total);
+      for (let p = 0; p < partitions; p++) {
+        const offsets = sink.messages.filter((m) => m.partition === p).map((m) => m.offset);
+        expect(offsets).toEqual(offsets.map((_, i) => i));
+      }
+    });
+
+    it('ensureTopics is idempotent, keeps the asked partition count and refuses a different one', async () => {
+      const name = unique('topic');
+      const spec = { topic: name, partitions: 3 };
+      await bus.ensureTopics([spec]);
+      await bus.ensureTopics([spec]);
+      await bus.ensureTopics([{ topic: unique('compacted'), partitions: 2, cleanupPolicy: 'compact' }]);
+      await expect(bus.ensureTopics([{ topic: name, partitions: 5 }])).rejects.toBeInstanceOf(TopicMismatchError);
+
+      const sink = recorder();
+      await subscribe({ groupId: unique('group'), topics: [name], handler: sink.handler });
+      const keys = keysCoveringPartitions(3, 4);
+      await bus.publish(name, keys.map((k) => text(k, k)));
+      await eventually(() => sink.messages.length >= keys.length, deliveryTimeoutMs, 'messages');
+      expect([...new Set(sink.messages.map((m) => m.partition))].sort()).toEqual([0, 1, 2]);
+      for (const m of sink.messages) expect(m.partition).toBe(partitionForKey(m.key!, 3));
+    });
+
+    it('rejects publishing to or subscribing to a topic that does not exist', async () => {
+      const missing = unique('missing');
+      await expect(bus.publish(missing, [text('k', 'v')])).rejects.toBeInstanceOf(UnknownTopicError);
+      await expect(
+        bus.subscribe({ groupId: unique('group'), topics: [missing], handler: async () => {} }),
+      ).rejects.toBeInstanceOf(UnknownTopicError);
+    });
+  });
+}
