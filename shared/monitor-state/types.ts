@@ -1,0 +1,189 @@
+// The monitoring services' state in Redis (see docs/design/monitoring.md for the layout).
+// RedisMonitorState runs one Lua script per call; MemoryMonitorState is its embedded twin.
+// Both pass test/contract/monitor-state.contract.ts.
+import type { BatchSource } from '../store/types.js';
+
+export type Scope = 'perf' | 'drift';
+
+export interface WindowSettings {
+  bucketMs: number;
+  /** Rolling window lengths, e.g. [300_000, 3_600_000, 86_400_000]. */
+  horizonsMs: number[];
+  /** Bucket hash expiry; must exceed the largest horizon plus lateness plus one bucket. */
+  retentionMs: number;
+}
+
+/** Counter deltas for one bucket of one family (e.g. `feat:3` at 1_700_000_010_000). */
+export interface BucketDeltas {
+  family: string;
+  bucketStart: number;
+  counters: Record<string, number>;
+}
+
+/** Reply common to both apply scripts. */
+export interface ApplyReply {
+  /** False for a redelivered batch (nothing written) or a straddling one (see apply-once). */
+  applied: boolean;
+  recordedOffset: number;
+  /** The scope's watermark after the call (max event time applied). */
+  watermark: number;
+  /** The scope's current window end E (exclusive). */
+  end: number;
+  /** The last E whose evaluation was committed. */
+  evaluated: number;
+}
+
+export interface DriftBatch {
+  model: string;
+  source: BatchSource;
+  windows: WindowSettings;
+  deltas: BucketDeltas[];
+  /** Largest event time in the batch (raises the watermark). */
+  maxEventTime: number;
+  /** Rows appended to `refsample:<version>` while that version's reference is being collected. */
+  referenceSamples?: { version: string; rows: string[]; cap: number }[];
+}
+
+export interface DriftApplyReply extends ApplyReply {
+  /** Length of each reference sample list after the call. */
+  sampleSizes: Record<string, number>;
+}
+
+/**
+ * What a joined outcome adds, decided when the prediction is seen (TypeScript owns the
+ * statistics; Lua only picks). Classification: `byClass[trueClass]` are the counters of
+ * that one outcome (ConfusionMatrix.toCounters()); a true class not listed uses
+ * `fallback`, whose field names contain OUTCOME_CLASS_PLACEHOLDER where the escaped true
+ * class goes. Regression: Lua adds RegressionSums' six sums for (trueValue, predicted).
+ */
+export type OutcomeTemplate =
+  | { kind: 'classification'; predictedClass: string; byClass: Record<string, Record<string, number>>; fallback: Record<string, number> }
+  | { kind: 'regression'; predicted: number };
+
+export const OUTCOME_CLASS_PLACEHOLDER = '\u0000T';
+
+export interface PendingPrediction {
+  id: string;
+  /** The prediction's event-time bucket; its outcome lands there. */
+  bucketStart: number;
+  /** `perf:<version>` — the family the outcome is added to. */
+  family: string;
+  /** `cov:<version>` — counts `n` (predictions) and `l` (labelled). */
+  coverageFamily: string;
+  outcome: OutcomeTemplate;
+  /** The prediction's Avro bytes, kept for the joined-examples stream (the retrainer's input). */
+  example: Buffer;
+}
+
+export interface IncomingLabel {
+  predictionId: string;
+  eventTime: number;
+  trueClass: string | null;
+  trueValue: number | null;
+  /** Where the label came from and its bytes, kept for the dead-letter topic if no prediction ever comes. */
+  raw: RawMessage;
+}
+
+export interface RawMessage {
+  sourceTopic: string;
+  partition: number;
+  offset: number;
+  value: Buffer;
+  headers: Record<string, Buffer>;
+}
+
+export interface PerfBatch {
+  model: string;
+  source: BatchSource;
+  windows: WindowSettings;
+  labelHorizonMs: number;
+  examplesCap: number;
+  predictions: PendingPrediction[];
+  labels: IncomingLabel[];
+  maxEventTime: number;
+}
+
+export interface PerfApplyReply extends ApplyReply {
+  joined: number;
+  duplicatePredictions: number;
+  duplicateLabels: number;
+  /** Labels stored to wait for their prediction. */
+  earlyLabels: number;
+  /** Waiting labels whose horizon passed: moved to the expired-labels outbox (`outbox:dlq`). */
+  expiredLabels: number;
+}
+
+export interface AdvanceRequest {
+  model: string;
+  scope: Scope;
+  windows: WindowSettings;
+  /** New window end; must be a bucket boundary. */
+  to: number;
+}
+
+export interface EvaluationInput {
+  advanced: boolean;
+  /** E before and after the call. */
+  from: number;
+  end: number;
+  /** windows[family][horizonMs] = the running sum's counters. */
+  windows: Record<string, Record<number, Record<string, number>>>;
+  /** Alert key → serialized state. */
+  alertStates: Record<string, string>;
+  detectorState: string | null;
+  /** Examples stream id consumed so far ('0-0' initially). */
+  exampleCursor: string;
+}
+
+export interface JoinedExample {
+  id: string;
+  /** Prediction Avro bytes. */
+  prediction: Buffer;
+  trueClass: string | null;
+  trueValue: number | null;
+  /** 0/1 for classification, |error| for regression. */
+  error: number;
+}
+
+export interface EvaluationCommit {
+  model: string;
+  scope: Scope;
+  /** The E being committed; a no-op when an evaluation at or after E was committed. */
+  end: number;
+  alertStates: Record<string, string>;
+  detectorState?: string;
+  exampleCursor?: string;
+  /** Encoded events (alerts, metrics snapshots) to publish at least once. */
+  outbox: OutboxEntry[];
+}
+
+export interface OutboxEntry {
+  /** Target topic kind, e.g. 'alerts' or 'metrics' or 'dlq'. */
+  topic: string;
+  key: string;
+  value: Buffer;
+  headers: Record<string, Buffer>;
+}
+
+export interface MonitorState {
+  applyDriftBatch(batch: DriftBatch): Promise<DriftApplyReply>;
+  applyPerfBatch(batch: PerfBatch): Promise<PerfApplyReply>;
+  advance(request: AdvanceRequest): Promise<EvaluationInput>;
+  /** Joined examples after `cursor`, oldest first, at most `max`. */
+  readExamples(model: string, cursor: string, max: number): Promise<JoinedExample[]>;
+  commitEvaluation(commit: EvaluationCommit): Promise<{ committed: boolean }>;
+  /** Up to `max` entries of the events outbox (alerts, snapshots), oldest first. */
+  readOutbox(model: string, max: number): Promise<OutboxEntry[]>;
+  /** Removes the oldest `count` entries once they were published. */
+  ackOutbox(model: string, count: number): Promise<void>;
+  /** Labels that waited longer than the label horizon for a prediction, oldest first. */
+  readExpiredLabels(model: string, max: number): Promise<RawMessage[]>;
+  ackExpiredLabels(model: string, count: number): Promise<void>;
+  getReference(model: string, version: string): Promise<string | null>;
+  /** Stores a reference; with onlyIfAbsent, keeps an existing one and returns false. Deletes the sample list. */
+  setReference(model: string, version: string, json: string, options?: { onlyIfAbsent?: boolean }): Promise<boolean>;
+  readReferenceSample(model: string, version: string): Promise<string[]>;
+  /** Sum of bucket hashes of a family over [start, end): for reports and tests, not the hot path. */
+  readBuckets(model: string, family: string, start: number, end: number, bucketMs: number): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
