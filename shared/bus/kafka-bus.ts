@@ -185,7 +185,13 @@ export class KafkaBus implements EventBus {
     if (!last || isStale()) return;
     const messages = batch.messages.map((message) => toBusMessage(batch.topic, batch.partition, message));
     await options.handler(
-      { topic: batch.topic, partition: batch.partition, messages, lastOffset: Number(last.offset) },
+      {
+        topic: batch.topic,
+        partition: batch.partition,
+        messages,
+        lastOffset: Number(last.offset),
+        highWatermark: Number(batch.highWatermark),
+      },
       { heartbeat, isRunning: () => isRunning() && notStopped() },
     );
     resolveOffset(last.offset);

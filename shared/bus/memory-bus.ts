@@ -304,7 +304,13 @@ export class MemoryBus implements EventBus {
       const from = group.committed.get(key) ?? log.startOffset;
       const messages = log.read(from, this.options.maxBatchMessages);
       if (messages.length === 0) continue;
-      this.deliver(group, member, { topic: topicName, partition, messages, lastOffset: messages.at(-1)!.offset });
+      this.deliver(group, member, {
+        topic: topicName,
+        partition,
+        messages,
+        lastOffset: messages.at(-1)!.offset,
+        highWatermark: log.nextOffset,
+      });
       return;
     }
   }

@@ -41,6 +41,11 @@ export interface Batch {
   messages: BusMessage[];
   /** Offset of the last message, the value the store records for idempotence. */
   lastOffset: number;
+  /**
+   * Offset the partition's next message will get, as the broker reported it with this batch;
+   * `highWatermark - (lastOffset + 1)` is the consumer lag once the batch is handled.
+   */
+  highWatermark?: number;
 }
 
 export interface BatchContext {

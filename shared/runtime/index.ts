@@ -1,0 +1,12 @@
+export { runService, opsPortFromEnv } from './run-service.js';
+export type { RunServiceOptions, ServiceContext, ServiceHandle, ServiceStore, ServiceSubscription } from './run-service.js';
+export { createServiceMetrics, recordHandledBatch } from './metrics.js';
+export type { ServiceMetrics, ServiceMetricsOptions } from './metrics.js';
+export { startOpsServer, runProbes } from './ops-server.js';
+export type { OpsServer, OpsServerOptions, Probe, ProbeReport } from './ops-server.js';
+export { kafkaProbe, redisProbe } from './probes.js';
+export type { KafkaProbe } from './probes.js';
+export { decodeBatch, groupByModel } from './decode.js';
+export type { DecodedBatch, DecodedMessage, UndecodableMessage } from './decode.js';
+export { DeadLetterPublisher, deadLetter, deadLetterKey } from './dead-letters.js';
+export type { DeadLetterFailure, DeadLetterOptions, DeadLetterPublisherOptions, DeadLetterSource } from './dead-letters.js';

@@ -1,0 +1,266 @@
+// The wiring every driftwatch service shares: logger, bus, state connection, topics,
+// ops HTTP server, subscriptions with metrics around each batch, graceful shutdown.
+// A service supplies its name and its batch handlers; everything else is here once.
+//
+// Ownership: what runService creates it also closes; what the caller injects (the embedded
+// process's shared MemoryBus and MemoryKeyspace, a test's Redis client) the caller closes.
+import type { Logger } from 'pino';
+import { KafkaBus } from '../bus/kafka-bus.js';
+import type { KafkaBusOptions } from '../bus/kafka-bus.js';
+import { shutdownOnSignals } from '../bus/shutdown.js';
+import type { Batch, BatchContext, EventBus, Subscription } from '../bus/types.js';
+import { Codec } from '../codec/codec.js';
+import type { EventType } from '../codec/index.js';
+import type { RuntimeConfig } from '../config/runtime-config.js';
+import { createLogger } from '../log/logger.js';
+import type { MemoryKeyspace } from '../store/memory-store.js';
+import { connectRedis } from '../store/redis-connection.js';
+import type { RedisClient } from '../store/redis-connection.js';
+import { topicNames, topicSpecs } from '../topics.js';
+import type { TopicNames } from '../topics.js';
+import { DeadLetterPublisher } from './dead-letters.js';
+import { decodeBatch } from './decode.js';
+import type { DecodedMessage } from './decode.js';
+import { createServiceMetrics, recordHandledBatch } from './metrics.js';
+import type { ServiceMetrics } from './metrics.js';
+import { startOpsServer } from './ops-server.js';
+import type { OpsServer, Probe } from './ops-server.js';
+import { kafkaProbe, redisProbe } from './probes.js';
+import type { KafkaProbe } from './probes.js';
+
+/** Where the service keeps its state: Redis when distributed, the shared keyspace when embedded. */
+export type ServiceStore = { mode: 'distributed'; redis: RedisClient } | { mode: 'embedded'; keyspace: MemoryKeyspace };
+
+/** What a service's handlers and hooks get to work with. */
+export interface ServiceContext {
+  readonly name: string;
+  readonly config: RuntimeConfig;
+  readonly logger: Logger;
+  readonly bus: EventBus;
+  readonly store: ServiceStore;
+  readonly codec: Codec;
+  readonly topics: TopicNames;
+  readonly metrics: ServiceMetrics;
+  readonly deadLetters: DeadLetterPublisher;
+  /**
+   * Decodes a batch as `type`, publishes the messages that do not decode to the DLQ (before
+   * returning, so before the batch can commit) and returns the valid events in offset order.
+   */
+  decodeOrDeadLetter<K extends EventType>(batch: Batch, type: K): Promise<DecodedMessage<K>[]>;
+}
+
+export interface ServiceSubscription {
+  groupId: string;
+  topics: string[];
+  handler: (batch: Batch, ctx: BatchContext) => Promise<void>;
+  /** Default true: a new group reads the topics from their start. */
+  fromBeginning?: boolean;
+}
+
+export interface RunServiceOptions {
+  /** Names the logger, the metrics' `service` label, the dead letters' `service` field. */
+  name: string;
+  config: RuntimeConfig;
+  /** A function when the handlers need the context (its bus, store, decoder); called after onStart. */
+  subscriptions: ServiceSubscription[] | ((service: ServiceContext) => ServiceSubscription[]);
+  /** Runs after topics exist and before subscribing. */
+  onStart?: (service: ServiceContext) => Promise<void>;
+  /** Runs after the subscriptions stopped (their last batches committed), before connections close. */
+  onStop?: (service: ServiceContext) => Promise<void>;
+  /** Readiness checks beyond the built-in ones (Kafka and Redis when distributed, consuming). */
+  probes?: Record<string, Probe>;
+  /** The ops HTTP server; false for none (replay). Default: port from DW_HTTP_PORT, else random. */
+  http?: { port: number; host?: string } | false;
+  /** Required when embedded (the process's one MemoryBus); optional when distributed. */
+  bus?: EventBus;
+  /** Required when embedded (the process's one MemoryKeyspace). */
+  keyspace?: MemoryKeyspace;
+  /** A Redis client to use instead of connecting one (distributed). */
+  redis?: RedisClient;
+  codec?: Codec;
+  logger?: Logger;
+  /** Consumer tuning of the KafkaBus runService creates (tests shorten session timeouts). */
+  kafkaConsumer?: KafkaBusOptions['consumer'];
+}
+
+export interface ServiceHandle {
+  readonly context: ServiceContext;
+  readonly metrics: ServiceMetrics;
+  /** The ops server's port; undefined with `http: false`. */
+  readonly port: number | undefined;
+  /** Graceful: in-flight batches finish and commit, then everything runService opened closes. */
+  stop(): Promise<void>;
+}
+
+/** DW_HTTP_PORT if set, else `fallback` (services pass their default, e.g. 9464). */
+export function opsPortFromEnv(env: NodeJS.ProcessEnv = process.env, fallback = 0): number {
+  const text = env.DW_HTTP_PORT;
+  if (text === undefined || text === '') return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new RangeError(`DW_HTTP_PORT must be a port number (0-65535), got "${text}"`);
+  }
+  return port;
+}
+
+export async function runService(options: RunServiceOptions): Promise<ServiceHandle> {
+  const { name, config } = options;
+  const logger = options.logger ?? createLogger(name, { level: config.logLevel });
+  // Undone in reverse order on stop, or on a failed start.
+  const cleanups: { what: string; run: () => Promise<void> }[] = [];
+  const cleanUp = async (): Promise<void> => {
+    for (const { what, run } of cleanups.splice(0).reverse()) {
+      await run().catch((error: unknown) => logger.error({ err: error, what }, 'error while stopping'));
+    }
+  };
+
+  try {
+    const metrics = createServiceMetrics(name);
+    const codec = options.codec ?? new Codec();
+    const topics = topicNames(config.topics.prefix);
+    const probes: Record<string, Probe> = {};
+
+    const bus = await openBus(options, logger, cleanups);
+    const store = await openStore(options, logger, cleanups);
+    if (config.mode === 'distributed') {
+      const kafka: KafkaProbe = kafkaProbe(config.kafka.brokers, config.kafka.clientId);
+      cleanups.push({ what: 'kafka probe', run: () => kafka.close() });
+      probes.kafka = kafka.probe;
+    }
+    if (store.mode === 'distributed') probes.redis = redisProbe(store.redis);
+
+    await bus.ensureTopics(topicSpecs(topics, config.topics.partitions));
+
+    const deadLetters = new DeadLetterPublisher({ bus, codec, topic: topics.dlq, service: name, metrics, logger });
+    const context: ServiceContext = {
+      name,
+      config,
+      logger,
+      bus,
+      store,
+      codec,
+      topics,
+      metrics,
+      deadLetters,
+      async decodeOrDeadLetter(batch, type) {
+        const { events, dead } = decodeBatch(batch, type, codec);
+        await deadLetters.publish(dead);
+        return events;
+      },
+    };
+
+    let consuming = false;
+    probes.consuming = async () => {
+      if (!consuming) throw new Error('not consuming (starting or stopping)');
+    };
+    for (const [probeName, probe] of Object.entries(options.probes ?? {})) {
+      if (probeName in probes) throw new TypeError(`probe "${probeName}" is built in; give yours another name`);
+      probes[probeName] = probe;
+    }
+    const http = options.http ?? { port: opsPortFromEnv() };
+    let server: OpsServer | undefined;
+    if (http !== false) {
+      server = await startOpsServer({ ...http, registry: metrics.registry, probes, logger });
+      const started = server;
+      cleanups.push({ what: 'ops server', run: () => started.close() });
+    }
+
+    if (options.onStart) await options.onStart(context);
+    const onStop = options.onStop;
+    if (onStop) cleanups.push({ what: 'onStop', run: () => onStop(context) });
+
+    const specs = typeof options.subscriptions === 'function' ? options.subscriptions(context) : options.subscriptions;
+    const subscriptions: Subscription[] = [];
+    cleanups.push({
+      what: 'subscriptions',
+      run: async () => {
+        consuming = false;
+        await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+      },
+    });
+    for (const spec of specs) {
+      subscriptions.push(
+        await bus.subscribe({
+          groupId: spec.groupId,
+          topics: spec.topics,
+          fromBeginning: spec.fromBeginning ?? true,
+          handler: async (batch, ctx) => {
+            const endTimer = metrics.windowUpdateSeconds.startTimer();
+            await spec.handler(batch, ctx);
+            endTimer();
+            recordHandledBatch(metrics, batch);
+          },
+        }),
+      );
+    }
+    consuming = true;
+
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => (stopping ??= cleanUp().then(() => logger.info('service stopped')));
+    if (config.mode === 'distributed') {
+      const uninstall = shutdownOnSignals([{ close: stop }], logger);
+      // First to run on stop(), so a signal during a manual stop does not start a second one.
+      cleanups.push({ what: 'signal handlers', run: async () => uninstall() });
+    }
+    logger.info({ mode: config.mode, port: server?.port, groups: specs.map((s) => s.groupId) }, 'service started');
+    return { context, metrics, port: server?.port, stop };
+  } catch (error) {
+    logger.error({ err: error }, 'service failed to start');
+    await cleanUp();
+    throw error;
+  }
+}
+
+async function openBus(
+  options: RunServiceOptions,
+  logger: Logger,
+  cleanups: { what: string; run: () => Promise<void> }[],
+): Promise<EventBus> {
+  if (options.bus) return options.bus;
+  const { config } = options;
+  if (config.mode === 'embedded') {
+    throw new TypeError(`${options.name}: embedded mode needs the process's shared MemoryBus passed as \`bus\``);
+  }
+  if (config.kafka.ssl || config.kafka.sasl) {
+    // Better to refuse than to connect in plain text to a cluster that was meant to be secured.
+    throw new TypeError('KAFKA_SSL / KAFKA_SASL_* are not supported by KafkaBus yet');
+  }
+  const bus = await KafkaBus.connect({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    logger,
+    ...(options.kafkaConsumer ? { consumer: options.kafkaConsumer } : {}),
+  });
+  cleanups.push({ what: 'kafka bus', run: () => bus.close() });
+  return bus;
+}
+
+async function openStore(
+  options: RunServiceOptions,
+  logger: Logger,
+  cleanups: { what: string; run: () => Promise<void> }[],
+): Promise<ServiceStore> {
+  const { config } = options;
+  if (config.mode === 'embedded') {
+    if (!options.keyspace) {
+      throw new TypeError(`${options.name}: embedded mode needs the process's shared MemoryKeyspace passed as \`keyspace\``);
+    }
+    return { mode: 'embedded', keyspace: options.keyspace };
+  }
+  if (options.redis) return { mode: 'distributed', redis: options.redis };
+  const redis = await connectRedis(
+    {
+      url: config.redis.url,
+      ...(config.redis.clusterNodes ? { clusterNodes: config.redis.clusterNodes } : {}),
+      connectionName: `driftwatch-${options.name}`,
+    },
+    { logger },
+  );
+  cleanups.push({
+    what: 'redis',
+    run: async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  });
+  return { mode: 'distributed', redis };
+}
