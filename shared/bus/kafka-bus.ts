@@ -7,15 +7,22 @@
 // - connecting has a deadline: kafkajs would otherwise retry for minutes, and an operator wants
 //   "brokers X unreachable" at startup instead.
 import { Kafka, Partitioners } from 'kafkajs';
-import type { Admin, EachBatchPayload, IHeaders, KafkaMessage, Producer, RetryOptions } from 'kafkajs';
+import type { Admin, EachBatchPayload, IHeaders, KafkaConfig, KafkaMessage, Producer, RetryOptions, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { BusClosedError, BusUnavailableError, TopicMismatchError, UnknownTopicError } from './errors.js';
 import { kafkajsLevelFor, pinoLogCreator } from './kafka-log.js';
 import type { BusMessage, EventBus, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from './types.js';
 
+/** TLS and SASL as kafkajs takes them; from KAFKA_SSL / KAFKA_SASL_* in services. */
+export interface KafkaSecurity {
+  ssl?: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
 export interface KafkaBusOptions {
   brokers: string[];
   clientId?: string;
+  security?: KafkaSecurity;
   logger: Logger;
   /** How long connecting (admin, producer, each consumer) may take before BusUnavailableError. */
   connectTimeoutMs?: number;
@@ -62,6 +69,7 @@ export class KafkaBus implements EventBus {
     const kafka = new Kafka({
       clientId: options.clientId ?? 'driftwatch',
       brokers: options.brokers,
+      ...securityOptions(options.security),
       retry: { ...DEFAULT_RETRY, ...options.retry },
       logLevel: kafkajsLevelFor(options.logger),
       logCreator: pinoLogCreator(options.logger),
@@ -268,4 +276,13 @@ function toBufferHeaders(headers: IHeaders | undefined): Record<string, Buffer |
     result[name] = value === undefined ? undefined : typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
   }
   return result;
+}
+
+/** kafkajs' ssl/sasl fields, present only when asked for (kafkajs treats `ssl: false` and absent alike). */
+export function securityOptions(security: KafkaSecurity | undefined): Partial<Pick<KafkaConfig, 'ssl' | 'sasl'>> {
+  if (!security) return {};
+  return {
+    ...(security.ssl ? { ssl: true } : {}),
+    ...(security.sasl ? { sasl: security.sasl as SASLOptions } : {}),
+  };
 }

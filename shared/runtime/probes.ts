@@ -1,5 +1,6 @@
 // Readiness probes of the infrastructure a service depends on: real round trips (a Kafka
 // metadata request, a Redis PING), never "the client object exists".
+import { securityOptions, type KafkaSecurity } from '../bus/kafka-bus.js';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
 import type { RedisClient } from '../store/redis-connection.js';
@@ -15,9 +16,10 @@ export interface KafkaProbe {
  * timeouts: the bus's clients retry for minutes by design, and a probe must answer now.
  * The admin connects on first use and again after any failure.
  */
-export function kafkaProbe(brokers: string[], clientId: string): KafkaProbe {
+export function kafkaProbe(brokers: string[], clientId: string, security?: KafkaSecurity): KafkaProbe {
   const kafka = new Kafka({
     brokers,
+    ...securityOptions(security),
     clientId: `${clientId}-probe`,
     connectionTimeout: 1_000,
     requestTimeout: 1_500,

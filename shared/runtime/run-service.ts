@@ -6,7 +6,7 @@
 // process's shared MemoryBus and MemoryKeyspace, a test's Redis client) the caller closes.
 import type { Logger } from 'pino';
 import { KafkaBus } from '../bus/kafka-bus.js';
-import type { KafkaBusOptions } from '../bus/kafka-bus.js';
+import type { KafkaBusOptions, KafkaSecurity } from '../bus/kafka-bus.js';
 import { shutdownOnSignals } from '../bus/shutdown.js';
 import type { Batch, BatchContext, EventBus, Subscription } from '../bus/types.js';
 import { Codec } from '../codec/codec.js';
@@ -123,7 +123,7 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
     const bus = await openBus(options, logger, cleanups);
     const store = await openStore(options, logger, cleanups);
     if (config.mode === 'distributed') {
-      const kafka: KafkaProbe = kafkaProbe(config.kafka.brokers, config.kafka.clientId);
+      const kafka: KafkaProbe = kafkaProbe(config.kafka.brokers, config.kafka.clientId, kafkaSecurity(config));
       cleanups.push({ what: 'kafka probe', run: () => kafka.close() });
       probes.kafka = kafka.probe;
     }
@@ -221,13 +221,10 @@ async function openBus(
   if (config.mode === 'embedded') {
     throw new TypeError(`${options.name}: embedded mode needs the process's shared MemoryBus passed as \`bus\``);
   }
-  if (config.kafka.ssl || config.kafka.sasl) {
-    // Better to refuse than to connect in plain text to a cluster that was meant to be secured.
-    throw new TypeError('KAFKA_SSL / KAFKA_SASL_* are not supported by KafkaBus yet');
-  }
   const bus = await KafkaBus.connect({
     brokers: config.kafka.brokers,
     clientId: config.kafka.clientId,
+    security: kafkaSecurity(config),
     logger,
     ...(options.kafkaConsumer ? { consumer: options.kafkaConsumer } : {}),
   });
@@ -263,4 +260,8 @@ async function openStore(
     },
   });
   return { mode: 'distributed', redis };
+}
+
+function kafkaSecurity(config: RuntimeConfig): KafkaSecurity {
+  return { ssl: config.kafka.ssl, ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}) };
 }
