@@ -1,0 +1,3 @@
+export * from './alert-key.js';
+export * from './state-machine.js';
+export * from './alert-event.js';

@@ -1,0 +1,474 @@
+// Per-model monitoring configuration: a JSON or YAML file with `defaults` for every model
+// and `models.<name>` overrides, validated with zod so a bad file fails at start with the
+// path of the offending field. See docs/config.md for every field and its default.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { AlertKind, Severity } from '../codec/events.generated.js';
+import { STAT_TESTS } from '../stats/drift/stat-tests.js';
+import type { StatTestName } from '../stats/drift/types.js';
+import { ConfigError } from './runtime-config.js';
+
+export { ConfigError };
+
+export const MONITORING_CONFIG_ENV = 'DW_MONITORING_CONFIG';
+/** Inline JSON config, for containers where mounting a file is awkward; the file wins when both are set. */
+export const MONITORING_CONFIG_JSON_ENV = 'DW_MONITORING_CONFIG_JSON';
+
+export type Task = 'binary' | 'multiclass' | 'regression';
+export type FeatureType = 'numeric' | 'categorical' | 'boolean';
+export type DetectorName = 'adwin' | 'ddm' | 'eddm' | 'hddm_a' | 'hddm_w' | 'page_hinkley' | 'kswin' | 'none';
+export type Comparison = 'above' | 'below';
+
+export const PERFORMANCE_METRICS = [
+  'accuracy',
+  'balanced_accuracy',
+  'precision',
+  'recall',
+  'f1',
+  'precision_macro',
+  'recall_macro',
+  'f1_macro',
+  'precision_micro',
+  'recall_micro',
+  'f1_micro',
+  'precision_weighted',
+  'recall_weighted',
+  'f1_weighted',
+  'log_loss',
+  'brier',
+  'roc_auc',
+  'roc_auc_ovr',
+  'mae',
+  'rmse',
+  'mape',
+  'r2',
+  'label_coverage',
+] as const;
+export type PerformanceMetric = (typeof PERFORMANCE_METRICS)[number];
+
+/** Metrics whose observation carries a verdict, so a rule on them may omit levels. */
+const VERDICT_METRICS = /^(drift:.+|prediction_drift|dataset_drift_share|concept_drift)$/;
+const FEATURE_METRICS = /^(drift|missing_rate|out_of_range|unseen_categories):(.+)$/;
+
+/** Parsed form of a rule's metric name. */
+export type MetricRef =
+  | { family: 'performance'; name: PerformanceMetric }
+  | { family: 'drift' | 'missing_rate' | 'out_of_range' | 'unseen_categories'; feature: string | '*' }
+  | { family: 'prediction_drift' | 'dataset_drift_share' | 'concept_drift' };
+
+export function parseMetric(metric: string): MetricRef | null {
+  if ((PERFORMANCE_METRICS as readonly string[]).includes(metric)) {
+    return { family: 'performance', name: metric as PerformanceMetric };
+  }
+  if (metric === 'prediction_drift' || metric === 'dataset_drift_share' || metric === 'concept_drift') {
+    return { family: metric };
+  }
+  const m = FEATURE_METRICS.exec(metric);
+  if (m) return { family: m[1] as 'drift', feature: m[2] as string };
+  return null;
+}
+
+export function alertKindOf(ref: MetricRef): AlertKind {
+  switch (ref.family) {
+    case 'performance':
+      return 'PERFORMANCE';
+    case 'drift':
+    case 'dataset_drift_share':
+      return 'DATA_DRIFT';
+    case 'prediction_drift':
+      return 'PREDICTION_DRIFT';
+    case 'concept_drift':
+      return 'CONCEPT_DRIFT';
+    default:
+      return 'DATA_QUALITY';
+  }
+}
+
+/** Which service evaluates a rule: the one that owns the windows its metric comes from. */
+export function scopeOf(ref: MetricRef): 'perf' | 'drift' {
+  return ref.family === 'performance' || ref.family === 'concept_drift' ? 'perf' : 'drift';
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+
+/** '10s' → 10000; a bare number is milliseconds. */
+export function parseDuration(value: string | number): number {
+  if (typeof value === 'number') return value;
+  const m = DURATION.exec(value.trim());
+  if (!m) throw new RangeError(`invalid duration ${JSON.stringify(value)}`);
+  return Math.round(Number(m[1]) * (DURATION_UNITS[m[2] as string] as number));
+}
+
+/** 300000 → '5m': the shortest exact unit, used to name horizons in snapshots. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const size = DURATION_UNITS[unit] as number;
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+const duration = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(DURATION, 'expected a duration like 500ms, 10s, 5m, 1h, 1d'),
+]);
+// The regex issue is reported already when the string is malformed; only judge well-formed ones.
+const positiveDuration = duration.refine((v) => (typeof v === 'string' && !DURATION.test(v)) || parseDuration(v) > 0, 'must be longer than 0');
+
+const statTest = z.enum(Object.keys(STAT_TESTS) as [StatTestName, ...StatTestName[]]);
+const featureType = z.enum(['numeric', 'categorical', 'boolean']);
+const severity = z.enum(['INFO', 'WARNING', 'CRITICAL']);
+
+const AlertRuleSchema = z
+  .strictObject({
+    metric: z.string().refine((m) => parseMetric(m) !== null, {
+      message: `unknown metric (expected one of ${PERFORMANCE_METRICS.join(', ')}, drift:<feature|*>, prediction_drift, dataset_drift_share, missing_rate:<feature|*>, out_of_range:<feature|*>, unseen_categories:<feature|*>, concept_drift)`,
+    }),
+    comparison: z.enum(['above', 'below']).optional(),
+    warning: z.number().optional(),
+    critical: z.number().optional(),
+    /** Severity of a verdict-based rule (one without levels). */
+    severity: severity.default('WARNING'),
+    for: z.number().int().min(1).default(1),
+    hysteresis: z.number().nonnegative().default(0),
+    cooldownMs: duration.default(0),
+    minCount: z.number().int().nonnegative().default(0),
+  })
+  .superRefine((rule, ctx) => {
+    const verdictCapable = VERDICT_METRICS.test(rule.metric);
+    const hasLevel = rule.warning !== undefined || rule.critical !== undefined;
+    if (!hasLevel && !verdictCapable) {
+      ctx.addIssue({ code: 'custom', path: ['warning'], message: `${rule.metric} needs a warning or critical level` });
+    }
+    if (hasLevel && rule.comparison === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['comparison'], message: 'a rule with levels needs comparison: above | below' });
+    }
+    if (rule.warning !== undefined && rule.critical !== undefined && rule.comparison !== undefined) {
+      const ordered = rule.comparison === 'above' ? rule.critical >= rule.warning : rule.critical <= rule.warning;
+      if (!ordered) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['critical'],
+          message: `critical must be ${rule.comparison === 'above' ? '≥' : '≤'} warning for comparison ${rule.comparison}`,
+        });
+      }
+    }
+  });
+
+export type AlertRuleInput = z.input<typeof AlertRuleSchema>;
+
+/** A validated rule; `cooldownMs` is resolved to milliseconds. */
+export interface AlertRule {
+  metric: string;
+  comparison?: Comparison;
+  warning?: number;
+  critical?: number;
+  severity: Severity;
+  for: number;
+  hysteresis: number;
+  cooldownMs: number;
+  minCount: number;
+}
+
+const ModelSettingsSchema = z.strictObject({
+  task: z.enum(['binary', 'multiclass', 'regression']).optional(),
+  positiveLabel: z.string().optional(),
+  features: z.record(z.string(), featureType).optional(),
+  bucketMs: positiveDuration.optional(),
+  horizons: z.array(positiveDuration).min(1).optional(),
+  evaluationHorizon: positiveDuration.optional(),
+  allowedLatenessMs: duration.optional(),
+  evaluationDelayMs: duration.optional(),
+  labelHorizonMs: positiveDuration.optional(),
+  reference: z.strictObject({ size: z.number().int().min(1).optional() }).optional(),
+  bins: z.number().int().min(1).max(1000).optional(),
+  maxCategories: z.number().int().min(1).max(10_000).optional(),
+  drift: z
+    .strictObject({
+      driftShare: z.number().gt(0).max(1).optional(),
+      features: z.record(z.string(), z.strictObject({ test: statTest.optional(), threshold: z.number().optional() })).optional(),
+    })
+    .optional(),
+  conceptDrift: z
+    .strictObject({
+      detector: z.enum(['adwin', 'ddm', 'eddm', 'hddm_a', 'hddm_w', 'page_hinkley', 'kswin', 'none']).optional(),
+      options: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+    })
+    .optional(),
+  examplesCap: z.number().int().min(1).optional(),
+  /** False drops the built-in default rules; configured rules replace defaults with the same metric. */
+  defaultAlerts: z.boolean().optional(),
+  alerts: z.array(AlertRuleSchema).optional(),
+});
+
+export type ModelSettingsInput = z.input<typeof ModelSettingsSchema>;
+
+const MonitoringConfigSchema = z.strictObject({
+  defaults: ModelSettingsSchema.optional(),
+  models: z.record(z.string().min(1), ModelSettingsSchema).optional(),
+});
+
+export type MonitoringConfigInput = z.input<typeof MonitoringConfigSchema>;
+export type ModelSettings = z.output<typeof ModelSettingsSchema>;
+
+export interface MonitoringConfig {
+  defaults: ModelSettings;
+  models: Record<string, ModelSettings>;
+}
+
+export interface Horizon {
+  /** As configured, e.g. '5m'; names the window in snapshots. */
+  name: string;
+  ms: number;
+}
+
+/** Everything one model is monitored with, defaults applied. */
+export interface ModelConfig {
+  model: string;
+  /** Undefined when not configured: the caller infers it from the first events. */
+  task?: Task;
+  positiveLabel?: string;
+  /** Declared feature types; features not listed are typed by the wire format of the events. */
+  features: Record<string, FeatureType>;
+  bucketMs: number;
+  horizons: Horizon[];
+  evaluationHorizon: Horizon;
+  allowedLatenessMs: number;
+  evaluationDelayMs: number;
+  labelHorizonMs: number;
+  /** Largest horizon + lateness + 2 buckets: a bucket outlives every window it is part of. */
+  retentionMs: number;
+  reference: { size: number };
+  bins: number;
+  maxCategories: number;
+  drift: { driftShare: number; features: Record<string, { test?: StatTestName; threshold?: number }> };
+  conceptDrift: { detector: DetectorName; options: Record<string, number | string | boolean> };
+  examplesCap: number;
+  alerts: AlertRule[];
+}
+
+export const BUILT_IN_DEFAULTS = {
+  bucketMs: 10_000,
+  horizons: ['5m', '1h', '24h'],
+  evaluationHorizon: '5m',
+  allowedLatenessMs: 10_000,
+  evaluationDelayMs: 0,
+  labelHorizonMs: 3_600_000,
+  referenceSize: 1000,
+  bins: 20,
+  maxCategories: 50,
+  driftShare: 0.5,
+  detector: 'adwin' as DetectorName,
+  examplesCap: 10_000,
+} as const;
+
+/** Rules every model gets unless `defaultAlerts: false` (see docs/design/monitoring.md). */
+export const DEFAULT_ALERT_RULES: readonly AlertRuleInput[] = [
+  { metric: 'drift:*' },
+  { metric: 'prediction_drift' },
+  { metric: 'dataset_drift_share' },
+  { metric: 'concept_drift' },
+  { metric: 'missing_rate:*', comparison: 'above', warning: 0.1 },
+];
+
+function describePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return out || '(root)';
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = root;
+  for (const segment of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[segment];
+  }
+  return cur;
+}
+
+function issueMessage(issue: z.core.$ZodIssue, input: unknown, prefix: readonly PropertyKey[]): string {
+  const path = [...prefix, ...issue.path];
+  let message = issue.message;
+  if (issue.code === 'invalid_type') {
+    const actual = valueAt(input, issue.path);
+    message = actual === undefined ? `expected ${issue.expected}, but it is missing` : `expected ${issue.expected}, got ${typeName(actual)}`;
+  } else if (issue.code === 'unrecognized_keys') {
+    message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+  } else if (issue.code === 'invalid_value') {
+    message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  return `${describePath(path)}: ${message}`;
+}
+
+function validate<S extends z.ZodType>(schema: S, input: unknown, what: string, prefix: readonly PropertyKey[] = []): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => issueMessage(issue, input, prefix));
+    throw new ConfigError(`invalid ${what}: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Validates a parsed config object (the file's content). */
+export function parseMonitoringConfig(input: unknown, source = 'monitoring config'): MonitoringConfig {
+  const parsed = validate(MonitoringConfigSchema, input ?? {}, source);
+  const config: MonitoringConfig = { defaults: parsed.defaults ?? {}, models: parsed.models ?? {} };
+  // Resolve every model now so cross-field mistakes (a horizon the evaluation horizon is
+  // not part of, a test the feature's type does not allow) fail at start, not mid-stream.
+  resolveModelConfig(config, '*');
+  for (const model of Object.keys(config.models)) resolveModelConfig(config, model);
+  return config;
+}
+
+/** Reads a JSON (.json) or YAML (anything else) file. */
+export function loadMonitoringConfigFile(path: string): MonitoringConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read monitoring config ${path}: ${(error as Error).message}`);
+  }
+  let content: unknown;
+  try {
+    content = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`monitoring config ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+  }
+  return parseMonitoringConfig(content, `monitoring config ${path}`);
+}
+
+/**
+ * The config from an explicit path, else the file named by DW_MONITORING_CONFIG, else the
+ * inline JSON of DW_MONITORING_CONFIG_JSON, else an empty config (every model on defaults).
+ */
+export function loadMonitoringConfig(options: { path?: string; env?: NodeJS.ProcessEnv } = {}): MonitoringConfig {
+  const env = options.env ?? process.env;
+  const path = options.path ?? env[MONITORING_CONFIG_ENV];
+  if (path) return loadMonitoringConfigFile(path);
+  const inline = env[MONITORING_CONFIG_JSON_ENV];
+  if (inline) {
+    let content: unknown;
+    try {
+      content = JSON.parse(inline);
+    } catch (error) {
+      throw new ConfigError(`${MONITORING_CONFIG_JSON_ENV} is not valid JSON: ${(error as Error).message}`);
+    }
+    return parseMonitoringConfig(content, MONITORING_CONFIG_JSON_ENV);
+  }
+  return parseMonitoringConfig({});
+}
+
+function toHorizon(value: string | number): Horizon {
+  return { name: typeof value === 'string' ? value : formatDuration(value), ms: parseDuration(value) };
+}
+
+type ParsedRule = z.output<typeof AlertRuleSchema>;
+
+function toRule(rule: ParsedRule): AlertRule {
+  const out: AlertRule = {
+    metric: rule.metric,
+    severity: rule.severity,
+    for: rule.for,
+    hysteresis: rule.hysteresis,
+    cooldownMs: parseDuration(rule.cooldownMs),
+    minCount: rule.minCount,
+  };
+  if (rule.comparison !== undefined) out.comparison = rule.comparison;
+  if (rule.warning !== undefined) out.warning = rule.warning;
+  if (rule.critical !== undefined) out.critical = rule.critical;
+  return out;
+}
+
+/** Validates one rule given in code (tests, the replay CLI); file rules are validated with the file. */
+export function alertRule(input: AlertRuleInput): AlertRule {
+  return toRule(validate(AlertRuleSchema, input, 'alert rule'));
+}
+
+/**
+ * The effective config of `model`: built-in defaults, then the file's `defaults`, then
+ * `models.<model>`. Objects merge field by field; lists (horizons, alerts) replace.
+ * `inferred` is true when the model has no section of its own; the caller logs that.
+ */
+export function resolveModelConfig(config: MonitoringConfig, model: string): ModelConfig & { inferred: boolean } {
+  const own = config.models[model];
+  const d = config.defaults;
+  const m: ModelSettings = own ?? {};
+  const where = own ? ['models', model] : ['defaults'];
+  const fail = (field: string, message: string): never => {
+    throw new ConfigError(`invalid monitoring config: ${[...where, field].join('.')}: ${message}`);
+  };
+
+  const horizons = (m.horizons ?? d.horizons ?? BUILT_IN_DEFAULTS.horizons).map(toHorizon).sort((a, b) => a.ms - b.ms);
+  const bucketMs = parseDuration(m.bucketMs ?? d.bucketMs ?? BUILT_IN_DEFAULTS.bucketMs);
+  for (const h of horizons) if (h.ms % bucketMs !== 0) fail('horizons', `${h.name} is not a multiple of bucketMs (${bucketMs} ms)`);
+  const evaluationHorizon = toHorizon(m.evaluationHorizon ?? d.evaluationHorizon ?? BUILT_IN_DEFAULTS.evaluationHorizon);
+  if (!horizons.some((h) => h.ms === evaluationHorizon.ms)) {
+    fail('evaluationHorizon', `${evaluationHorizon.name} is not one of the horizons (${horizons.map((h) => h.name).join(', ')})`);
+  }
+  const allowedLatenessMs = parseDuration(m.allowedLatenessMs ?? d.allowedLatenessMs ?? BUILT_IN_DEFAULTS.allowedLatenessMs);
+  const largest = (horizons[horizons.length - 1] as Horizon).ms;
+
+  const features = { ...d.features, ...m.features };
+  const driftFeatures = { ...d.drift?.features, ...m.drift?.features };
+  for (const [feature, choice] of Object.entries(driftFeatures)) {
+    const type = features[feature];
+    if (choice.test === undefined || type === undefined) continue;
+    const columnType = type === 'numeric' ? 'numerical' : 'categorical';
+    if (!STAT_TESTS[choice.test].allowedColumnTypes.includes(columnType)) {
+      fail(`drift.features.${feature}.test`, `${choice.test} does not apply to ${type} features`);
+    }
+  }
+
+  const task = m.task ?? d.task;
+  const positiveLabel = m.positiveLabel ?? d.positiveLabel;
+  if (positiveLabel !== undefined && task !== undefined && task !== 'binary') {
+    fail('positiveLabel', `only applies to task binary, not ${task}`);
+  }
+
+  const configured = (m.alerts ?? d.alerts ?? []).map(toRule);
+  const useDefaults = m.defaultAlerts ?? d.defaultAlerts ?? true;
+  const taken = new Set(configured.map((r) => r.metric));
+  const defaults = useDefaults ? DEFAULT_ALERT_RULES.filter((r) => !taken.has(r.metric)).map(alertRule) : [];
+
+  const resolved: ModelConfig & { inferred: boolean } = {
+    model,
+    inferred: own === undefined,
+    features,
+    bucketMs,
+    horizons,
+    evaluationHorizon,
+    allowedLatenessMs,
+    evaluationDelayMs: parseDuration(m.evaluationDelayMs ?? d.evaluationDelayMs ?? BUILT_IN_DEFAULTS.evaluationDelayMs),
+    labelHorizonMs: parseDuration(m.labelHorizonMs ?? d.labelHorizonMs ?? BUILT_IN_DEFAULTS.labelHorizonMs),
+    retentionMs: largest + allowedLatenessMs + 2 * bucketMs,
+    reference: { size: m.reference?.size ?? d.reference?.size ?? BUILT_IN_DEFAULTS.referenceSize },
+    bins: m.bins ?? d.bins ?? BUILT_IN_DEFAULTS.bins,
+    maxCategories: m.maxCategories ?? d.maxCategories ?? BUILT_IN_DEFAULTS.maxCategories,
+    drift: { driftShare: m.drift?.driftShare ?? d.drift?.driftShare ?? BUILT_IN_DEFAULTS.driftShare, features: driftFeatures },
+    conceptDrift: {
+      detector: m.conceptDrift?.detector ?? d.conceptDrift?.detector ?? BUILT_IN_DEFAULTS.detector,
+      // Options belong to one detector: a model that picks another detector starts from none.
+      options:
+        m.conceptDrift?.detector !== undefined && m.conceptDrift.detector !== d.conceptDrift?.detector
+          ? { ...m.conceptDrift.options }
+          : { ...d.conceptDrift?.options, ...m.conceptDrift?.options },
+    },
+    examplesCap: m.examplesCap ?? d.examplesCap ?? BUILT_IN_DEFAULTS.examplesCap,
+    alerts: [...configured, ...defaults],
+  };
+  if (task !== undefined) resolved.task = task;
+  if (positiveLabel !== undefined) resolved.positiveLabel = positiveLabel;
+  return resolved;
+}
