@@ -11,6 +11,12 @@ export interface WindowSettings {
   horizonsMs: number[];
   /** Bucket hash expiry; must exceed the largest horizon plus lateness plus one bucket. */
   retentionMs: number;
+  /**
+   * Every this many advances the window sums are re-summed from the buckets, which bounds
+   * the rounding drift of float counters (adding and subtracting the same doubles does not
+   * return exactly to zero). Default 360 (an hour of 10 s buckets).
+   */
+  rebuildEvery?: number;
 }
 
 /** Counter deltas for one bucket of one family (e.g. `feat:3` at 1_700_000_010_000). */
@@ -111,6 +117,11 @@ export interface PerfApplyReply extends ApplyReply {
   earlyLabels: number;
   /** Waiting labels whose horizon passed: moved to the expired-labels outbox (`outbox:dlq`). */
   expiredLabels: number;
+  /**
+   * Labels whose truth does not fit the prediction (no trueClass for a classifier, no
+   * trueValue for a regressor): counted, not joined; the prediction stays pending.
+   */
+  unusableLabels: number;
 }
 
 export interface AdvanceRequest {
@@ -165,6 +176,9 @@ export interface OutboxEntry {
   headers: Record<string, Buffer>;
 }
 
+/** An outbox item with the id it has in Redis (e.g. a stream entry id). */
+export type Stored<T> = T & { id: string };
+
 export interface MonitorState {
   applyDriftBatch(batch: DriftBatch): Promise<DriftApplyReply>;
   applyPerfBatch(batch: PerfBatch): Promise<PerfApplyReply>;
@@ -173,12 +187,16 @@ export interface MonitorState {
   readExamples(model: string, cursor: string, max: number): Promise<JoinedExample[]>;
   commitEvaluation(commit: EvaluationCommit): Promise<{ committed: boolean }>;
   /** Up to `max` entries of the events outbox (alerts, snapshots), oldest first. */
-  readOutbox(model: string, max: number): Promise<OutboxEntry[]>;
-  /** Removes the oldest `count` entries once they were published. */
-  ackOutbox(model: string, count: number): Promise<void>;
+  readOutbox(model: string, max: number): Promise<Stored<OutboxEntry>[]>;
+  /**
+   * Removes entries once they were published. By id, not by count: two instances may
+   * drain at once, and each may only remove what it published (a duplicate publish is
+   * possible then, a lost entry is not).
+   */
+  ackOutbox(model: string, ids: string[]): Promise<void>;
   /** Labels that waited longer than the label horizon for a prediction, oldest first. */
-  readExpiredLabels(model: string, max: number): Promise<RawMessage[]>;
-  ackExpiredLabels(model: string, count: number): Promise<void>;
+  readExpiredLabels(model: string, max: number): Promise<Stored<RawMessage>[]>;
+  ackExpiredLabels(model: string, ids: string[]): Promise<void>;
   getReference(model: string, version: string): Promise<string | null>;
   /** Stores a reference; with onlyIfAbsent, keeps an existing one and returns false. Deletes the sample list. */
   setReference(model: string, version: string, json: string, options?: { onlyIfAbsent?: boolean }): Promise<boolean>;

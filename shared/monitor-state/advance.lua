@@ -1,0 +1,110 @@
+-- Moves a scope's window end E forward to a bucket boundary and keeps every running window
+-- sum equal to the sum of its family's buckets in [E - h, E); returns everything an
+-- evaluation needs (windows of every family and horizon, alert states, detector, cursor).
+-- Calling it with a target at or before E changes nothing and returns the same reads.
+--
+-- KEYS[1] clock:<scope>  KEYS[2] families:<scope>  KEYS[3] alerts:<scope>
+-- ARGV: prefix `dw:{model}:`, target end, bucket ms, rebuild every N advances,
+--       horizon count, horizons...
+-- Bucket and window keys are derived here from the prefix (families are only known here).
+-- Reply: {advanced, from, end, {family, horizon, {field, value...}}..., {alert field, value...}}
+
+--- @include "lib-counters.lua"
+
+local clock_key, families_key, alerts_key = KEYS[1], KEYS[2], KEYS[3]
+local prefix = ARGV[1]
+local target = tonumber(ARGV[2])
+local bucket_ms = tonumber(ARGV[3])
+local rebuild_every = tonumber(ARGV[4])
+local horizons = {}
+local largest = 0
+for i = 1, tonumber(ARGV[5]) do
+  horizons[i] = tonumber(ARGV[5 + i])
+  largest = math.max(largest, horizons[i])
+end
+
+local _watermark, window_end = read_clock(clock_key)
+local from = window_end
+local families = redis.call('SMEMBERS', families_key)
+table.sort(families)
+
+-- Re-sums every horizon's window from its buckets in one pass over the largest window;
+-- bounds the float drift of incremental updates and handles jumps longer than a window.
+local function rebuild(family)
+  local sums = {}
+  for i = 1, #horizons do sums[i] = {fields = {}, values = {}} end
+  for b = target - largest, target - bucket_ms, bucket_ms do
+    local flat = redis.call('HGETALL', bucket_key(prefix, family, b))
+    if #flat > 0 then
+      for i, h in ipairs(horizons) do
+        if b >= target - h then
+          local sum = sums[i]
+          for f = 1, #flat, 2 do
+            local field = flat[f]
+            local current = sum.values[field]
+            if current == nil then
+              current = 0
+              sum.fields[#sum.fields + 1] = field
+            end
+            sum.values[field] = current + tonumber(flat[f + 1])
+          end
+        end
+      end
+    end
+  end
+  for i, h in ipairs(horizons) do
+    local key = window_key(prefix, family, h)
+    redis.call('DEL', key)
+    local set = {}
+    for _, field in ipairs(sums[i].fields) do
+      local value = sums[i].values[field]
+      if value ~= 0 then
+        set[#set + 1] = field
+        set[#set + 1] = string.format('%.17g', value)
+      end
+    end
+    for first = 1, #set, 2 * CHUNK do
+      redis.call('HSET', key, unpack(set, first, math.min(first + 2 * CHUNK - 1, #set)))
+    end
+  end
+end
+
+-- Entering buckets [max(E, E' - h), E') first, then leaving ones [E - h, min(E, E' - h)),
+-- each in time order (MemoryMonitorState adds in the same order).
+local function slide(acc, family)
+  for _, h in ipairs(horizons) do
+    local key = window_key(prefix, family, h)
+    for b = math.max(window_end, target - h), target - bucket_ms, bucket_ms do
+      local flat = redis.call('HGETALL', bucket_key(prefix, family, b))
+      for f = 1, #flat, 2 do accumulate(acc, key, 'window', flat[f], tonumber(flat[f + 1])) end
+    end
+    for b = window_end - h, math.min(window_end, target - h) - bucket_ms, bucket_ms do
+      local flat = redis.call('HGETALL', bucket_key(prefix, family, b))
+      for f = 1, #flat, 2 do accumulate(acc, key, 'window', flat[f], -tonumber(flat[f + 1])) end
+    end
+  end
+end
+
+local advanced = 0
+if target > window_end then
+  advanced = 1
+  local advances = redis.call('HINCRBY', clock_key, 'advances', 1)
+  local full = window_end == 0 or target - window_end >= largest or advances % rebuild_every == 0
+  local acc = new_accumulator()
+  for _, family in ipairs(families) do
+    if full then rebuild(family) else slide(acc, family) end
+  end
+  flush(acc, 0)
+  redis.call('HSET', clock_key, 'end', int_string(target))
+  window_end = target
+end
+
+local windows = {}
+for _, family in ipairs(families) do
+  for _, h in ipairs(horizons) do
+    windows[#windows + 1] = family
+    windows[#windows + 1] = int_string(h)
+    windows[#windows + 1] = redis.call('HGETALL', window_key(prefix, family, h))
+  end
+end
+return {advanced, int_string(from), int_string(window_end), windows, redis.call('HGETALL', alerts_key)}

@@ -1,0 +1,75 @@
+-- Applies one drift-service batch of one model: offset idempotence, bucket and running
+-- window deltas, family registration, watermark, and capped reference-sample appends.
+--
+-- KEYS[1] offsets   KEYS[2] clock:drift   KEYS[3] families:drift
+-- KEYS[4..]         per reference sample: ref:<version>, refsample:<version>
+-- ARGV: prefix `dw:{model}:`, offsets field, offset, first offset (-1 unknown),
+--       max event time, retention ms, horizon count, horizons...,
+--       sample count, per sample: cap, row count, rows...,
+--       family count, families...,
+--       group count, per group: family, bucket start, delta count, (field, increment)...
+-- Bucket and window keys are derived here from the prefix: same hash tag, same slot.
+-- Reply: {applied, recorded offset, watermark, end, evaluated, {sample sizes...}}
+
+--- @include "lib-offsets.lua"
+--- @include "lib-counters.lua"
+
+local offsets_key, clock_key, families_key = KEYS[1], KEYS[2], KEYS[3]
+local prefix, source_field, batch_offset, first_offset = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local max_event_time = tonumber(ARGV[5])
+local retention_ms = tonumber(ARGV[6])
+local a = 7
+local horizons = {}
+for i = 1, tonumber(ARGV[a]) do horizons[i] = tonumber(ARGV[a + i]) end
+a = a + #horizons + 1
+
+local sample_count = tonumber(ARGV[a])
+a = a + 1
+
+local watermark, window_end, evaluated = read_clock(clock_key)
+
+local function sample_sizes()
+  local sizes = {}
+  for s = 1, sample_count do sizes[s] = redis.call('LLEN', KEYS[3 + 2 * s]) end
+  return sizes
+end
+
+local recorded = refused_offset(offsets_key, source_field, batch_offset, first_offset)
+if recorded then
+  return {0, recorded, int_string(watermark), int_string(window_end), int_string(evaluated), sample_sizes()}
+end
+
+-- A sample is only collected while its version has no reference; rows beyond the cap are dropped.
+for s = 1, sample_count do
+  local ref_key, sample_key = KEYS[2 + 2 * s], KEYS[3 + 2 * s]
+  local cap, rows = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  if rows > 0 and redis.call('EXISTS', ref_key) == 0 then
+    local room = math.min(cap - redis.call('LLEN', sample_key), rows)
+    for first = 1, room, CHUNK do
+      redis.call('RPUSH', sample_key, unpack(ARGV, a + 1 + first, a + 1 + math.min(first + CHUNK - 1, room)))
+    end
+  end
+  a = a + 2 + rows
+end
+
+local family_count = tonumber(ARGV[a])
+if family_count > 0 then redis.call('SADD', families_key, unpack(ARGV, a + 1, a + family_count)) end
+a = a + family_count + 1
+
+local acc = new_accumulator()
+local group_count = tonumber(ARGV[a])
+a = a + 1
+for _ = 1, group_count do
+  local family, bucket_start, count = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  a = a + 3
+  for i = 0, count - 1 do
+    add_at_bucket(acc, prefix, family, bucket_start, window_end, horizons, ARGV[a + 2 * i], tonumber(ARGV[a + 2 * i + 1]))
+  end
+  a = a + 2 * count
+end
+if a ~= #ARGV + 1 then error('apply-drift-batch: expected ' .. (a - 1) .. ' arguments, got ' .. #ARGV) end
+flush(acc, retention_ms)
+
+watermark = raise_watermark(clock_key, watermark, max_event_time)
+record_offset(offsets_key, source_field, batch_offset)
+return {1, batch_offset, int_string(watermark), int_string(window_end), int_string(evaluated), sample_sizes()}

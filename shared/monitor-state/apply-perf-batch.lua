@@ -1,0 +1,232 @@
+-- Applies one performance-service batch of one model: offset idempotence, then the join of
+-- predictions and labels by prediction id, outcome counters at the prediction's bucket
+-- (bucket and running window sums), label coverage, the joined-examples stream, and the
+-- move of labels that waited too long for their prediction to the expired-labels outbox.
+--
+-- KEYS[1] offsets  KEYS[2] clock:perf  KEYS[3] families:perf  KEYS[4] early
+-- KEYS[5] examples  KEYS[6] outbox:dlq (a stream; field `m` holds the label's framed raw message)
+-- KEYS[7..]  per prediction, then per label, in ARGV order: pp:<id>, pl:<id>
+-- ARGV: prefix `dw:{model}:`, offsets field, offset, first offset (-1 unknown),
+--       max event time, retention ms, label horizon ms, examples cap,
+--       horizon count, horizons...,
+--       prediction count, per prediction: id, framed pending prediction (framing.ts),
+--       label count, per label: id, event time, framed early label (framing.ts)
+-- Keys of the perf/cov buckets and windows, and of expiring early labels, come from stored
+-- values and are derived here from the prefix: same hash tag, same slot.
+-- Reply: {applied, recorded offset, watermark, end, evaluated, joined, duplicate
+--         predictions, duplicate labels, early labels, expired labels, unusable labels}
+
+--- @include "lib-offsets.lua"
+--- @include "lib-counters.lua"
+--- @include "lib-framing.lua"
+
+local offsets_key, clock_key, families_key = KEYS[1], KEYS[2], KEYS[3]
+local early_key, examples_key, expired_key = KEYS[4], KEYS[5], KEYS[6]
+local prefix, source_field, batch_offset, first_offset = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local max_event_time = tonumber(ARGV[5])
+local retention_ms = tonumber(ARGV[6])
+local label_horizon_ms = tonumber(ARGV[7])
+local examples_cap = ARGV[8]
+local a = 9
+local horizons = {}
+for i = 1, tonumber(ARGV[a]) do horizons[i] = tonumber(ARGV[a + i]) end
+a = a + #horizons + 1
+
+local watermark, window_end, evaluated = read_clock(clock_key)
+local recorded = refused_offset(offsets_key, source_field, batch_offset, first_offset)
+if recorded then
+  return {0, recorded, int_string(watermark), int_string(window_end), int_string(evaluated), 0, 0, 0, 0, 0, 0}
+end
+
+-- sklearn's mean_absolute_percentage_error divides by max(|y|, eps); RegressionSums keeps
+-- the |y| < eps terms apart (see shared/stats/window/regression-sums.ts).
+local MAPE_EPS = 2 ^ -52
+-- OUTCOME_CLASS_PLACEHOLDER of types.ts.
+local PLACEHOLDER = '\0T'
+
+-- shared/stats/window/counters.ts escapes '%' and '|' inside a field segment.
+local function escape_label(label)
+  return (string.gsub((string.gsub(label, '%%', '%%25')), '|', '%%7C'))
+end
+
+local function replace_placeholder(field, replacement)
+  local parts, pos = {}, 1
+  while true do
+    local s, e = string.find(field, PLACEHOLDER, pos, true)
+    if not s then break end
+    parts[#parts + 1] = string.sub(field, pos, s - 1)
+    parts[#parts + 1] = replacement
+    pos = e + 1
+  end
+  parts[#parts + 1] = string.sub(field, pos)
+  return table.concat(parts)
+end
+
+-- Truth of a framed early label, and where its raw message frame starts.
+local function read_truth(label)
+  local has_class, class, has_value, value, pos
+  has_class, pos = read_frame(label, 1)
+  class, pos = read_frame(label, pos)
+  has_value, pos = read_frame(label, pos)
+  value, pos = read_frame(label, pos)
+  return (has_class == '1') and class or nil, (has_value == '1') and tonumber(value) or nil, pos
+end
+
+local acc = new_accumulator()
+local joined, duplicate_predictions, duplicate_labels, early_labels, expired_labels, unusable_labels = 0, 0, 0, 0, 0, 0
+local families, registered = {}, {}
+
+local function register(family)
+  if not registered[family] then
+    registered[family] = true
+    families[#families + 1] = family
+  end
+end
+
+-- Adds the outcome of a pending prediction given the truth; false when the truth does not
+-- fit the prediction's task (nothing written then).
+local function join(pp_key, pending, true_class, true_value)
+  local bucket_text, family, coverage, kind, predicted, pos
+  bucket_text, pos = read_frame(pending, 1)
+  family, pos = read_frame(pending, pos)
+  coverage, pos = read_frame(pending, pos)
+  kind, pos = read_frame(pending, pos)
+  predicted, pos = read_frame(pending, pos)
+  local bucket_start = tonumber(bucket_text)
+  local fields, values, error_value
+  if kind == 'c' then
+    if not true_class then return false end
+    local class_count
+    class_count, pos = read_frame(pending, pos)
+    for _ = 1, tonumber(class_count) do
+      local class
+      class, pos = read_frame(pending, pos)
+      if fields == nil and class == true_class then
+        fields, values, pos = read_counters(pending, pos)
+      else
+        pos = skip_counters(pending, pos)
+      end
+    end
+    if fields then
+      pos = skip_counters(pending, pos)
+    else
+      fields, values, pos = read_counters(pending, pos)
+      local escaped = escape_label(true_class)
+      for i = 1, #fields do fields[i] = replace_placeholder(fields[i], escaped) end
+    end
+    error_value = (predicted == true_class) and 0 or 1
+  else
+    if not true_value then return false end
+    local y, y_hat = true_value, tonumber(predicted)
+    local err = y - y_hat
+    local abs_err = math.abs(err)
+    local scale = math.abs(y)
+    local ape, near_zero = 0, abs_err
+    if scale >= MAPE_EPS then ape, near_zero = abs_err / scale, 0 end
+    fields = {'n', '~sy', '~syy', '~sae', '~sse', '~sape', '~saez'}
+    values = {1, y, y * y, abs_err, err * err, ape, near_zero}
+    error_value = abs_err
+  end
+  local example = read_frame(pending, pos)
+
+  for i = 1, #fields do
+    add_at_bucket(acc, prefix, family, bucket_start, window_end, horizons, fields[i], values[i])
+  end
+  add_at_bucket(acc, prefix, coverage, bucket_start, window_end, horizons, 'l', 1)
+  local entry = {'XADD', examples_key, 'MAXLEN', '~', examples_cap, '*', 'p', example}
+  if true_class then
+    entry[#entry + 1] = 'c'
+    entry[#entry + 1] = true_class
+  end
+  if true_value then
+    entry[#entry + 1] = 'v'
+    entry[#entry + 1] = string.format('%.17g', true_value)
+  end
+  entry[#entry + 1] = 'e'
+  entry[#entry + 1] = string.format('%.17g', error_value)
+  redis.call(unpack(entry))
+  -- The marker outlives the join for the rest of the horizon so a duplicate is recognised.
+  redis.call('SET', pp_key, 'J', 'XX', 'KEEPTTL')
+  return true
+end
+
+local k = 7
+local prediction_count = tonumber(ARGV[a])
+a = a + 1
+for _ = 1, prediction_count do
+  local id, pending = ARGV[a], ARGV[a + 1]
+  local pp_key, pl_key = KEYS[k], KEYS[k + 1]
+  a, k = a + 2, k + 2
+  if redis.call('EXISTS', pp_key) == 1 then
+    duplicate_predictions = duplicate_predictions + 1
+  else
+    local bucket_text, family, coverage, pos
+    bucket_text, pos = read_frame(pending, 1)
+    family, pos = read_frame(pending, pos)
+    coverage = read_frame(pending, pos)
+    register(family)
+    register(coverage)
+    redis.call('SET', pp_key, pending, 'PX', label_horizon_ms)
+    add_at_bucket(acc, prefix, coverage, tonumber(bucket_text), window_end, horizons, 'n', 1)
+    local label = redis.call('GET', pl_key)
+    if label then
+      local true_class, true_value = read_truth(label)
+      if join(pp_key, pending, true_class, true_value) then
+        joined = joined + 1
+      else
+        unusable_labels = unusable_labels + 1
+      end
+      redis.call('DEL', pl_key)
+      redis.call('ZREM', early_key, id)
+    end
+  end
+end
+
+local label_count = tonumber(ARGV[a])
+a = a + 1
+for _ = 1, label_count do
+  local id, event_time, label = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+  local pp_key, pl_key = KEYS[k], KEYS[k + 1]
+  a, k = a + 3, k + 2
+  local pending = redis.call('GET', pp_key)
+  if pending == 'J' then
+    duplicate_labels = duplicate_labels + 1
+  elseif pending then
+    local true_class, true_value = read_truth(label)
+    if join(pp_key, pending, true_class, true_value) then
+      joined = joined + 1
+    else
+      unusable_labels = unusable_labels + 1
+    end
+  -- The event-time expiry below moves a waiting label to the outbox; the key's own TTL is
+  -- twice as long, a safety net that must not win the race and lose the bytes.
+  elseif redis.call('SET', pl_key, label, 'NX', 'PX', 2 * label_horizon_ms) then
+    redis.call('ZADD', early_key, event_time, id)
+    early_labels = early_labels + 1
+  else
+    duplicate_labels = duplicate_labels + 1
+  end
+end
+if a ~= #ARGV + 1 then error('apply-perf-batch: expected ' .. (a - 1) .. ' arguments, got ' .. #ARGV) end
+
+if #families > 0 then redis.call('SADD', families_key, unpack(families)) end
+flush(acc, retention_ms)
+watermark = raise_watermark(clock_key, watermark, max_event_time)
+
+-- Labels whose prediction did not come within the horizon (in event time) become dead letters.
+local expired = redis.call('ZRANGEBYSCORE', early_key, '-inf', '(' .. int_string(watermark - label_horizon_ms), 'LIMIT', 0, 1000)
+for _, id in ipairs(expired) do
+  local pl_key = prefix .. 'pl:' .. id
+  local label = redis.call('GET', pl_key)
+  if label then
+    local _class, _value, pos = read_truth(label)
+    redis.call('XADD', expired_key, '*', 'm', (read_frame(label, pos)))
+    redis.call('DEL', pl_key)
+  end
+  redis.call('ZREM', early_key, id)
+  expired_labels = expired_labels + 1
+end
+
+record_offset(offsets_key, source_field, batch_offset)
+return {1, batch_offset, int_string(watermark), int_string(window_end), int_string(evaluated),
+  joined, duplicate_predictions, duplicate_labels, early_labels, expired_labels, unusable_labels}

@@ -1,0 +1,127 @@
+// Binary-safe framing of the values the monitor state stores as opaque strings (pending
+// predictions, early labels, outbox entries). Each field is `<byte length>:<bytes>`, so a
+// Lua script can walk a value with string.find/string.sub (lib-framing.lua) without a
+// serialisation library, and Avro bytes inside stay intact whatever they contain.
+import type { OutboxEntry, OutcomeTemplate, PendingPrediction, RawMessage } from './types.js';
+
+export type Frame = string | Buffer;
+
+export function frame(fields: readonly Frame[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const field of fields) {
+    const bytes = typeof field === 'string' ? Buffer.from(field, 'utf8') : field;
+    parts.push(Buffer.from(`${bytes.length}:`, 'latin1'), bytes);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Splits a framed value back into its fields; throws on a truncated or malformed value. */
+export function unframe(value: Buffer): Buffer[] {
+  const fields: Buffer[] = [];
+  let pos = 0;
+  while (pos < value.length) {
+    const colon = value.indexOf(0x3a, pos);
+    if (colon < 0) throw new RangeError(`framed value: missing length separator at byte ${pos}`);
+    const lengthText = value.toString('latin1', pos, colon);
+    if (!/^\d+$/.test(lengthText)) throw new RangeError(`framed value: bad length "${lengthText}" at byte ${pos}`);
+    const end = colon + 1 + Number(lengthText);
+    if (end > value.length) throw new RangeError(`framed value: field at byte ${pos} runs past the end`);
+    fields.push(value.subarray(colon + 1, end));
+    pos = end;
+  }
+  return fields;
+}
+
+function headerFrames(headers: Record<string, Buffer>): Frame[] {
+  const names = Object.keys(headers);
+  const out: Frame[] = [String(names.length)];
+  for (const name of names) out.push(name, headers[name] as Buffer);
+  return out;
+}
+
+function readHeaders(fields: Buffer[], start: number): { headers: Record<string, Buffer>; next: number } {
+  const count = Number((fields[start] ?? Buffer.alloc(0)).toString());
+  const headers: Record<string, Buffer> = {};
+  let i = start + 1;
+  for (let h = 0; h < count; h += 1) {
+    const name = fields[i];
+    const value = fields[i + 1];
+    if (name === undefined || value === undefined) throw new RangeError('framed headers truncated');
+    headers[name.toString('utf8')] = Buffer.from(value);
+    i += 2;
+  }
+  return { headers, next: i };
+}
+
+export function encodeRawMessage(raw: RawMessage): Buffer {
+  return frame([raw.sourceTopic, String(raw.partition), String(raw.offset), raw.value, ...headerFrames(raw.headers)]);
+}
+
+export function decodeRawMessage(value: Buffer): RawMessage {
+  const fields = unframe(value);
+  const [topic, partition, offset, bytes] = fields;
+  if (topic === undefined || partition === undefined || offset === undefined || bytes === undefined) {
+    throw new RangeError('framed raw message truncated');
+  }
+  const { headers } = readHeaders(fields, 4);
+  return {
+    sourceTopic: topic.toString('utf8'),
+    partition: Number(partition.toString()),
+    offset: Number(offset.toString()),
+    value: Buffer.from(bytes),
+    headers,
+  };
+}
+
+export function encodeOutboxEntry(entry: OutboxEntry): Buffer {
+  return frame([entry.topic, entry.key, entry.value, ...headerFrames(entry.headers)]);
+}
+
+export function decodeOutboxEntry(value: Buffer): OutboxEntry {
+  const fields = unframe(value);
+  const [topic, key, bytes] = fields;
+  if (topic === undefined || key === undefined || bytes === undefined) throw new RangeError('framed outbox entry truncated');
+  const { headers } = readHeaders(fields, 3);
+  return { topic: topic.toString('utf8'), key: key.toString('utf8'), value: Buffer.from(bytes), headers };
+}
+
+/**
+ * An early label as lib-framing.lua reads it: truth presence flags and values, then the raw
+ * message as one framed field (moved as is to the expired-labels outbox).
+ */
+export function encodeEarlyLabel(trueClass: string | null, trueValue: number | null, raw: RawMessage): Buffer {
+  return frame([
+    trueClass === null ? '0' : '1',
+    trueClass ?? '',
+    trueValue === null ? '0' : '1',
+    trueValue === null ? '' : String(trueValue),
+    encodeRawMessage(raw),
+  ]);
+}
+
+function counterFrames(counters: Record<string, number>): Frame[] {
+  const fields = Object.keys(counters);
+  const out: Frame[] = [String(fields.length)];
+  for (const field of fields) out.push(field, String(counters[field]));
+  return out;
+}
+
+function templateFrames(outcome: OutcomeTemplate): Frame[] {
+  if (outcome.kind === 'regression') return ['r', String(outcome.predicted)];
+  const classes = Object.keys(outcome.byClass);
+  const out: Frame[] = ['c', outcome.predictedClass, String(classes.length)];
+  for (const trueClass of classes) out.push(trueClass, ...counterFrames(outcome.byClass[trueClass] as Record<string, number>));
+  out.push(...counterFrames(outcome.fallback));
+  return out;
+}
+
+/** The `pp:<id>` value: bucket, families, outcome template, then the example bytes. */
+export function encodePendingPrediction(prediction: PendingPrediction): Buffer {
+  return frame([
+    String(prediction.bucketStart),
+    prediction.family,
+    prediction.coverageFamily,
+    ...templateFrames(prediction.outcome),
+    prediction.example,
+  ]);
+}

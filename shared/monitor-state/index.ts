@@ -1,0 +1,9 @@
+export * from './types.js';
+export { RedisMonitorState } from './redis-monitor-state.js';
+export type { RedisMonitorStateOptions } from './redis-monitor-state.js';
+export { MemoryMonitorState, pickOutcome } from './memory-monitor-state.js';
+export { MemoryObjects } from './memory-objects.js';
+export { outcomeTemplate } from './outcome-template.js';
+export type { OutcomeTemplateOptions } from './outcome-template.js';
+export { DEFAULT_REBUILD_EVERY } from './requests.js';
+export { expandLuaIncludes } from './lua-includes.js';

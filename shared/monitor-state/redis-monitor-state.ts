@@ -1,0 +1,333 @@
+// MonitorState over Redis: one Lua script call per operation on the hot path (apply,
+// advance, commit), every key under the model's hash tag so the same code runs on a single
+// node and on Redis Cluster.
+import { modelKey } from '../store/types.js';
+import { OFFSETS_KEY, assertModelName } from '../store/batch-request.js';
+import { InvalidBatchError } from '../store/errors.js';
+import { connectRedis } from '../store/redis-connection.js';
+import type { ConnectionLogger, RedisClient, RedisConnectionConfig } from '../store/redis-connection.js';
+import { defineLuaScriptWithIncludes } from './lua-includes.js';
+import type { ScriptCommand } from './lua-includes.js';
+import { decodeOutboxEntry, decodeRawMessage, encodeEarlyLabel, encodeOutboxEntry, encodePendingPrediction } from './framing.js';
+import {
+  CURSOR_FIELD,
+  DETECTOR_FIELD,
+  EARLY_KEY,
+  EVENTS_OUTBOX_KEY,
+  EXAMPLES_KEY,
+  EXPIRED_LABELS_KEY,
+  alertsKey,
+  assertBucketStart,
+  bucketKey,
+  clockKey,
+  earlyLabelKey,
+  familiesKey,
+  pendingKey,
+  referenceKey,
+  referenceSampleKey,
+  validateAdvance,
+  validateDriftBatch,
+  validatePerfBatch,
+} from './requests.js';
+import type {
+  AdvanceRequest,
+  DriftApplyReply,
+  DriftBatch,
+  EvaluationCommit,
+  EvaluationInput,
+  JoinedExample,
+  MonitorState,
+  OutboxEntry,
+  PerfApplyReply,
+  PerfBatch,
+  RawMessage,
+  Stored,
+} from './types.js';
+
+export interface RedisMonitorStateOptions {
+  /** Whether close() also closes the client; true when the state created it. */
+  ownsClient?: boolean;
+}
+
+type Reply = unknown[];
+
+function asArray(reply: unknown, script: string): Reply {
+  if (!Array.isArray(reply)) throw new Error(`${script} returned an unexpected reply: ${String(reply)}`);
+  return reply;
+}
+
+const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
+const num = (value: unknown): number => Number(text(value));
+
+function flatToNumbers(flat: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  const list = flat as unknown[];
+  for (let i = 0; i < list.length; i += 2) out[text(list[i])] = num(list[i + 1]);
+  return out;
+}
+
+export class RedisMonitorState implements MonitorState {
+  private readonly ownsClient: boolean;
+  private readonly applyDrift: ScriptCommand;
+  private readonly applyPerf: ScriptCommand;
+  private readonly advanceScript: ScriptCommand;
+  private readonly commit: ScriptCommand;
+
+  static async connect(config: string | RedisConnectionConfig, options: { logger?: ConnectionLogger } = {}): Promise<RedisMonitorState> {
+    return new RedisMonitorState(await connectRedis(config, options), { ownsClient: true });
+  }
+
+  constructor(
+    readonly client: RedisClient,
+    options: RedisMonitorStateOptions = {},
+  ) {
+    this.ownsClient = options.ownsClient ?? false;
+    const base = import.meta.url;
+    this.applyDrift = defineLuaScriptWithIncludes(client, base, { name: 'driftwatchApplyDriftBatch', file: './apply-drift-batch.lua' });
+    this.applyPerf = defineLuaScriptWithIncludes(client, base, { name: 'driftwatchApplyPerfBatch', file: './apply-perf-batch.lua' });
+    this.advanceScript = defineLuaScriptWithIncludes(client, base, { name: 'driftwatchAdvance', file: './advance.lua' });
+    this.commit = defineLuaScriptWithIncludes(client, base, { name: 'driftwatchCommitEvaluation', file: './commit-evaluation.lua' });
+  }
+
+  async applyDriftBatch(batch: DriftBatch): Promise<DriftApplyReply> {
+    const { windows, source } = validateDriftBatch(batch);
+    const key = (k: string): string => modelKey(batch.model, k);
+    const samples = batch.referenceSamples ?? [];
+    const keys = [key(OFFSETS_KEY), key(clockKey('drift')), key(familiesKey('drift'))];
+    const args: (string | number)[] = [
+      modelKey(batch.model, ''),
+      source.field,
+      source.offset,
+      source.firstOffset,
+      batch.maxEventTime,
+      windows.retentionMs,
+      windows.horizonsMs.length,
+      ...windows.horizonsMs,
+      samples.length,
+    ];
+    for (const sample of samples) {
+      keys.push(key(referenceKey(sample.version)), key(referenceSampleKey(sample.version)));
+      args.push(sample.cap, sample.rows.length);
+      for (const row of sample.rows) args.push(row);
+    }
+    const families = [...new Set(batch.deltas.map((d) => d.family))];
+    args.push(families.length, ...families, batch.deltas.length);
+    for (const delta of batch.deltas) {
+      const fields = Object.keys(delta.counters);
+      args.push(delta.family, delta.bucketStart, fields.length);
+      for (const field of fields) args.push(field, String(delta.counters[field]));
+    }
+    const reply = asArray(await this.applyDrift(keys, args), 'apply-drift-batch.lua');
+    const sizes = asArray(reply[5], 'apply-drift-batch.lua');
+    const sampleSizes: Record<string, number> = {};
+    samples.forEach((sample, i) => {
+      sampleSizes[sample.version] = num(sizes[i]);
+    });
+    return {
+      applied: num(reply[0]) === 1,
+      recordedOffset: num(reply[1]),
+      watermark: num(reply[2]),
+      end: num(reply[3]),
+      evaluated: num(reply[4]),
+      sampleSizes,
+    };
+  }
+
+  async applyPerfBatch(batch: PerfBatch): Promise<PerfApplyReply> {
+    const { windows, source } = validatePerfBatch(batch);
+    const key = (k: string): string => modelKey(batch.model, k);
+    const keys = [
+      key(OFFSETS_KEY),
+      key(clockKey('perf')),
+      key(familiesKey('perf')),
+      key(EARLY_KEY),
+      key(EXAMPLES_KEY),
+      key(EXPIRED_LABELS_KEY),
+    ];
+    const args: (string | number | Buffer)[] = [
+      modelKey(batch.model, ''),
+      source.field,
+      source.offset,
+      source.firstOffset,
+      batch.maxEventTime,
+      windows.retentionMs,
+      batch.labelHorizonMs,
+      batch.examplesCap,
+      windows.horizonsMs.length,
+      ...windows.horizonsMs,
+      batch.predictions.length,
+    ];
+    for (const prediction of batch.predictions) {
+      keys.push(key(pendingKey(prediction.id)), key(earlyLabelKey(prediction.id)));
+      args.push(prediction.id, encodePendingPrediction(prediction));
+    }
+    args.push(batch.labels.length);
+    for (const label of batch.labels) {
+      keys.push(key(pendingKey(label.predictionId)), key(earlyLabelKey(label.predictionId)));
+      args.push(label.predictionId, label.eventTime, encodeEarlyLabel(label.trueClass, label.trueValue, label.raw));
+    }
+    const reply = asArray(await this.applyPerf(keys, args), 'apply-perf-batch.lua');
+    return {
+      applied: num(reply[0]) === 1,
+      recordedOffset: num(reply[1]),
+      watermark: num(reply[2]),
+      end: num(reply[3]),
+      evaluated: num(reply[4]),
+      joined: num(reply[5]),
+      duplicatePredictions: num(reply[6]),
+      duplicateLabels: num(reply[7]),
+      earlyLabels: num(reply[8]),
+      expiredLabels: num(reply[9]),
+      unusableLabels: num(reply[10]),
+    };
+  }
+
+  async advance(request: AdvanceRequest): Promise<EvaluationInput> {
+    const windows = validateAdvance(request);
+    const key = (k: string): string => modelKey(request.model, k);
+    const reply = asArray(
+      await this.advanceScript(
+        [key(clockKey(request.scope)), key(familiesKey(request.scope)), key(alertsKey(request.scope))],
+        [modelKey(request.model, ''), request.to, windows.bucketMs, windows.rebuildEvery, windows.horizonsMs.length, ...windows.horizonsMs],
+      ),
+      'advance.lua',
+    );
+    const flatWindows = asArray(reply[3], 'advance.lua');
+    const result: EvaluationInput['windows'] = {};
+    for (let i = 0; i < flatWindows.length; i += 3) {
+      const family = text(flatWindows[i]);
+      (result[family] ??= {})[num(flatWindows[i + 1])] = flatToNumbers(flatWindows[i + 2]);
+    }
+    const alerts = asArray(reply[4], 'advance.lua');
+    const alertStates: Record<string, string> = {};
+    let detectorState: string | null = null;
+    let exampleCursor = '0-0';
+    for (let i = 0; i < alerts.length; i += 2) {
+      const field = text(alerts[i]);
+      const value = text(alerts[i + 1]);
+      if (field === DETECTOR_FIELD) detectorState = value;
+      else if (field === CURSOR_FIELD) exampleCursor = value;
+      else if (!field.startsWith('~')) alertStates[field] = value;
+    }
+    return { advanced: num(reply[0]) === 1, from: num(reply[1]), end: num(reply[2]), windows: result, alertStates, detectorState, exampleCursor };
+  }
+
+  async readExamples(model: string, cursor: string, max: number): Promise<JoinedExample[]> {
+    assertModelName(model);
+    assertStreamId(cursor);
+    if (!Number.isSafeInteger(max) || max <= 0) return [];
+    const entries = await this.client.xrangeBuffer(modelKey(model, EXAMPLES_KEY), `(${cursor}`, '+', 'COUNT', max);
+    return entries.map(([id, flat]) => {
+      const fields = new Map<string, Buffer>();
+      for (let i = 0; i < flat.length; i += 2) fields.set((flat[i] as Buffer).toString('utf8'), flat[i + 1] as Buffer);
+      const trueClass = fields.get('c');
+      const trueValue = fields.get('v');
+      return {
+        id: id.toString('utf8'),
+        prediction: fields.get('p') ?? Buffer.alloc(0),
+        trueClass: trueClass === undefined ? null : trueClass.toString('utf8'),
+        trueValue: trueValue === undefined ? null : Number(trueValue.toString('latin1')),
+        error: Number((fields.get('e') ?? Buffer.from('NaN')).toString('latin1')),
+      };
+    });
+  }
+
+  async commitEvaluation(commit: EvaluationCommit): Promise<{ committed: boolean }> {
+    assertModelName(commit.model);
+    if (!Number.isSafeInteger(commit.end) || commit.end <= 0) throw new InvalidBatchError(`commit end must be a positive integer, got ${commit.end}`);
+    if (commit.exampleCursor !== undefined) assertStreamId(commit.exampleCursor);
+    const key = (k: string): string => modelKey(commit.model, k);
+    const states = Object.entries(commit.alertStates);
+    for (const [field] of states) {
+      if (field.startsWith('~')) throw new InvalidBatchError(`alert key ${field} may not start with "~" (reserved)`);
+    }
+    const args: (string | number | Buffer)[] = [commit.end, states.length, ...states.flat()];
+    args.push(commit.detectorState === undefined ? '0' : '1', commit.detectorState ?? '');
+    args.push(commit.exampleCursor === undefined ? '0' : '1', commit.exampleCursor ?? '');
+    args.push(commit.outbox.length, ...commit.outbox.map(encodeOutboxEntry));
+    const reply = await this.commit([key(clockKey(commit.scope)), key(alertsKey(commit.scope)), key(EVENTS_OUTBOX_KEY)], args);
+    return { committed: num(reply) === 1 };
+  }
+
+  async readOutbox(model: string, max: number): Promise<Stored<OutboxEntry>[]> {
+    return (await this.readStream(model, EVENTS_OUTBOX_KEY, max)).map(({ id, value }) => ({ ...decodeOutboxEntry(value), id }));
+  }
+
+  async ackOutbox(model: string, ids: string[]): Promise<void> {
+    await this.deleteFromStream(model, EVENTS_OUTBOX_KEY, ids);
+  }
+
+  async readExpiredLabels(model: string, max: number): Promise<Stored<RawMessage>[]> {
+    return (await this.readStream(model, EXPIRED_LABELS_KEY, max)).map(({ id, value }) => ({ ...decodeRawMessage(value), id }));
+  }
+
+  async ackExpiredLabels(model: string, ids: string[]): Promise<void> {
+    await this.deleteFromStream(model, EXPIRED_LABELS_KEY, ids);
+  }
+
+  async getReference(model: string, version: string): Promise<string | null> {
+    assertModelName(model);
+    return this.client.get(modelKey(model, referenceKey(version)));
+  }
+
+  async setReference(model: string, version: string, json: string, options: { onlyIfAbsent?: boolean } = {}): Promise<boolean> {
+    assertModelName(model);
+    const ref = modelKey(model, referenceKey(version));
+    // One MULTI so the sample never outlives a stored reference (the drift script stops
+    // appending once the reference exists).
+    const transaction = this.client.multi();
+    if (options.onlyIfAbsent) transaction.set(ref, json, 'NX');
+    else transaction.set(ref, json);
+    transaction.del(modelKey(model, referenceSampleKey(version)));
+    const results = await transaction.exec();
+    const [setResult] = results ?? [];
+    if (setResult?.[0]) throw setResult[0];
+    return setResult?.[1] === 'OK';
+  }
+
+  async readReferenceSample(model: string, version: string): Promise<string[]> {
+    assertModelName(model);
+    return this.client.lrange(modelKey(model, referenceSampleKey(version)), 0, -1);
+  }
+
+  async readBuckets(model: string, family: string, start: number, end: number, bucketMs: number): Promise<Record<string, number>> {
+    assertModelName(model);
+    assertBucketStart(start, bucketMs, 'readBuckets start');
+    const pipeline = this.client.pipeline();
+    for (let b = start; b < end; b += bucketMs) pipeline.hgetall(modelKey(model, bucketKey(family, b)));
+    const sum: Record<string, number> = {};
+    for (const [error, hash] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      for (const [field, value] of Object.entries(hash as Record<string, string>)) sum[field] = (sum[field] ?? 0) + Number(value);
+    }
+    return sum;
+  }
+
+  async close(): Promise<void> {
+    if (!this.ownsClient) return;
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  /** Oldest first; each outbox entry is one stream entry whose field `m` holds the framed value. */
+  private async readStream(model: string, stream: string, max: number): Promise<{ id: string; value: Buffer }[]> {
+    assertModelName(model);
+    if (!Number.isSafeInteger(max) || max <= 0) return [];
+    const entries = await this.client.xrangeBuffer(modelKey(model, stream), '-', '+', 'COUNT', max);
+    return entries.map(([id, flat]) => ({ id: id.toString('utf8'), value: (flat[1] as Buffer | undefined) ?? Buffer.alloc(0) }));
+  }
+
+  private async deleteFromStream(model: string, stream: string, ids: string[]): Promise<void> {
+    assertModelName(model);
+    if (ids.length === 0) return;
+    for (const id of ids) assertStreamId(id);
+    await this.client.xdel(modelKey(model, stream), ...ids);
+  }
+}
+
+export function assertStreamId(id: string): void {
+  if (!/^\d+-\d+$/.test(id)) throw new InvalidBatchError(`stream cursor must look like <ms>-<seq>, got ${JSON.stringify(id)}`);
+}

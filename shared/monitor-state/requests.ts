@@ -1,0 +1,142 @@
+// Checks shared by RedisMonitorState and MemoryMonitorState, so both refuse the same
+// requests before touching any state and name the same keys.
+import { assertModelName, offsetField } from '../store/batch-request.js';
+import { InvalidBatchError } from '../store/errors.js';
+import type { BatchSource } from '../store/types.js';
+import type { AdvanceRequest, DriftBatch, PerfBatch, Scope, WindowSettings } from './types.js';
+
+export const DEFAULT_REBUILD_EVERY = 360;
+export const EXAMPLES_KEY = 'examples';
+export const EARLY_KEY = 'early';
+export const EVENTS_OUTBOX_KEY = 'outbox:alerts';
+export const EXPIRED_LABELS_KEY = 'outbox:dlq';
+
+export const clockKey = (scope: Scope): string => `clock:${scope}`;
+export const familiesKey = (scope: Scope): string => `families:${scope}`;
+export const alertsKey = (scope: Scope): string => `alerts:${scope}`;
+export const bucketKey = (family: string, bucketStart: number): string => `b:${family}:${bucketStart}`;
+export const windowKey = (family: string, horizonMs: number): string => `w:${family}:${horizonMs}`;
+export const pendingKey = (id: string): string => `pp:${id}`;
+export const earlyLabelKey = (id: string): string => `pl:${id}`;
+export const referenceKey = (version: string): string => `ref:${version}`;
+export const referenceSampleKey = (version: string): string => `refsample:${version}`;
+
+/** Alert-hash fields that are not alert states. */
+export const DETECTOR_FIELD = '~detector';
+export const CURSOR_FIELD = '~cursor';
+
+const isPositiveInteger = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
+const isTime = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+export interface NormalisedWindows {
+  bucketMs: number;
+  horizonsMs: number[];
+  retentionMs: number;
+  rebuildEvery: number;
+}
+
+export function normaliseWindows(windows: WindowSettings): NormalisedWindows {
+  const { bucketMs, horizonsMs, retentionMs } = windows;
+  if (!isPositiveInteger(bucketMs)) throw new InvalidBatchError(`bucketMs must be a positive integer, got ${bucketMs}`);
+  if (!Array.isArray(horizonsMs) || horizonsMs.length === 0) throw new InvalidBatchError('horizonsMs must list at least one horizon');
+  for (const h of horizonsMs) {
+    // Window ends are bucket boundaries, so a horizon must be whole buckets for [E - h, E) to be.
+    if (!isPositiveInteger(h) || h % bucketMs !== 0) throw new InvalidBatchError(`horizon ${h} must be a positive multiple of bucketMs ${bucketMs}`);
+  }
+  if (new Set(horizonsMs).size !== horizonsMs.length) throw new InvalidBatchError('horizonsMs must not repeat a horizon');
+  if (!isPositiveInteger(retentionMs)) throw new InvalidBatchError(`retentionMs must be a positive integer, got ${retentionMs}`);
+  const largest = Math.max(...horizonsMs);
+  if (retentionMs <= largest) throw new InvalidBatchError(`retentionMs ${retentionMs} must exceed the largest horizon ${largest}`);
+  const rebuildEvery = windows.rebuildEvery ?? DEFAULT_REBUILD_EVERY;
+  if (!isPositiveInteger(rebuildEvery)) throw new InvalidBatchError(`rebuildEvery must be a positive integer, got ${rebuildEvery}`);
+  return { bucketMs, horizonsMs: [...horizonsMs], retentionMs, rebuildEvery };
+}
+
+export interface NormalisedSource {
+  field: string;
+  offset: number;
+  /** -1 when the caller did not give it (no straddle check). */
+  firstOffset: number;
+}
+
+export function normaliseSource(source: BatchSource): NormalisedSource {
+  const field = offsetField(source);
+  if (!isTime(source.offset)) throw new InvalidBatchError(`source offset must be a non-negative integer, got ${source.offset}`);
+  const firstOffset = source.firstOffset ?? -1;
+  if (source.firstOffset !== undefined && (!isTime(firstOffset) || firstOffset > source.offset)) {
+    throw new InvalidBatchError(`source firstOffset must be an integer between 0 and offset ${source.offset}, got ${firstOffset}`);
+  }
+  return { field, offset: source.offset, firstOffset };
+}
+
+export function assertBucketStart(bucketStart: number, bucketMs: number, what: string): void {
+  if (!isTime(bucketStart) || bucketStart % bucketMs !== 0) {
+    throw new InvalidBatchError(`${what}: bucketStart ${bucketStart} must be a non-negative multiple of bucketMs ${bucketMs}`);
+  }
+}
+
+function assertFamily(family: string): void {
+  if (typeof family !== 'string' || family === '') throw new InvalidBatchError('family must be a non-empty string');
+}
+
+function assertFinite(value: number, what: string): void {
+  // Redis would fail halfway through the script, after earlier writes.
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidBatchError(`${what} must be a finite number, got ${value}`);
+}
+
+export function validateDriftBatch(batch: DriftBatch): { windows: NormalisedWindows; source: NormalisedSource } {
+  assertModelName(batch.model);
+  const windows = normaliseWindows(batch.windows);
+  const source = normaliseSource(batch.source);
+  if (!isTime(batch.maxEventTime)) throw new InvalidBatchError(`maxEventTime must be a non-negative integer, got ${batch.maxEventTime}`);
+  for (const delta of batch.deltas) {
+    assertFamily(delta.family);
+    assertBucketStart(delta.bucketStart, windows.bucketMs, delta.family);
+    for (const [field, by] of Object.entries(delta.counters)) assertFinite(by, `${delta.family} ${field}`);
+  }
+  const versions = new Set<string>();
+  for (const sample of batch.referenceSamples ?? []) {
+    if (typeof sample.version !== 'string' || sample.version === '') throw new InvalidBatchError('reference sample version must be a non-empty string');
+    if (versions.has(sample.version)) throw new InvalidBatchError(`reference sample of version ${sample.version} given twice`);
+    versions.add(sample.version);
+    if (!Number.isSafeInteger(sample.cap) || sample.cap < 0) throw new InvalidBatchError(`reference sample cap must be a non-negative integer, got ${sample.cap}`);
+  }
+  return { windows, source };
+}
+
+export function validatePerfBatch(batch: PerfBatch): { windows: NormalisedWindows; source: NormalisedSource } {
+  assertModelName(batch.model);
+  const windows = normaliseWindows(batch.windows);
+  const source = normaliseSource(batch.source);
+  if (!isPositiveInteger(batch.labelHorizonMs)) throw new InvalidBatchError(`labelHorizonMs must be a positive integer, got ${batch.labelHorizonMs}`);
+  if (!isPositiveInteger(batch.examplesCap)) throw new InvalidBatchError(`examplesCap must be a positive integer, got ${batch.examplesCap}`);
+  if (!isTime(batch.maxEventTime)) throw new InvalidBatchError(`maxEventTime must be a non-negative integer, got ${batch.maxEventTime}`);
+  for (const p of batch.predictions) {
+    if (typeof p.id !== 'string' || p.id === '') throw new InvalidBatchError('prediction id must be a non-empty string');
+    assertFamily(p.family);
+    assertFamily(p.coverageFamily);
+    assertBucketStart(p.bucketStart, windows.bucketMs, `prediction ${p.id}`);
+    if (p.outcome.kind === 'regression') assertFinite(p.outcome.predicted, `prediction ${p.id} predicted value`);
+    else {
+      for (const counters of [...Object.values(p.outcome.byClass), p.outcome.fallback]) {
+        for (const [field, by] of Object.entries(counters)) assertFinite(by, `prediction ${p.id} outcome ${field}`);
+      }
+    }
+  }
+  for (const l of batch.labels) {
+    if (typeof l.predictionId !== 'string' || l.predictionId === '') throw new InvalidBatchError('label predictionId must be a non-empty string');
+    if (!isTime(l.eventTime)) throw new InvalidBatchError(`label ${l.predictionId} eventTime must be a non-negative integer`);
+    if (l.trueValue !== null) assertFinite(l.trueValue, `label ${l.predictionId} trueValue`);
+  }
+  return { windows, source };
+}
+
+export function validateAdvance(request: AdvanceRequest): NormalisedWindows {
+  assertModelName(request.model);
+  if (request.scope !== 'perf' && request.scope !== 'drift') throw new InvalidBatchError(`scope must be perf or drift, got ${String(request.scope)}`);
+  const windows = normaliseWindows(request.windows);
+  if (!isPositiveInteger(request.to) || request.to % windows.bucketMs !== 0) {
+    throw new InvalidBatchError(`advance target ${request.to} must be a positive multiple of bucketMs ${windows.bucketMs}`);
+  }
+  return windows;
+}

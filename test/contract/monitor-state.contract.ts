@@ -1,0 +1,469 @@
+// The MonitorState contract, one suite run against RedisMonitorState on a real Redis and
+// MemoryMonitorState in process, so embedded mode behaves like distributed mode.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Prediction } from '../../shared/codec/events.generated.js';
+import { outcomeTemplate } from '../../shared/monitor-state/outcome-template.js';
+import type {
+  BucketDeltas,
+  DriftBatch,
+  IncomingLabel,
+  MonitorState,
+  PendingPrediction,
+  PerfBatch,
+  RawMessage,
+  WindowSettings,
+} from '../../shared/monitor-state/types.js';
+import { ConfusionMatrix } from '../../shared/stats/window/confusion-matrix.js';
+import { RegressionSums } from '../../shared/stats/window/regression-sums.js';
+import type { BatchSource } from '../../shared/store/types.js';
+import { uniqueName } from '../setup/env.js';
+
+export interface MonitorStateHarness {
+  /** A new client on the shared state: two calls give two clients seeing the same data. */
+  open(): Promise<MonitorState>;
+  /** Lets `ms` of store time pass: a real wait for Redis, a clock step for memory. */
+  elapse(ms: number): Promise<void>;
+  dropModel?(model: string): Promise<void>;
+  close?(): Promise<void>;
+}
+
+const T0 = 1_700_000_000_000;
+const BUCKET = 1_000;
+const WINDOWS: WindowSettings = { bucketMs: BUCKET, horizonsMs: [5_000, 20_000], retentionMs: 600_000 };
+
+/** Deterministic PRNG (mulberry32) so a failing interleaving can be replayed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function prediction(id: string, eventTime: number, fields: Partial<Prediction>): Prediction {
+  return {
+    id,
+    model: 'm',
+    modelVersion: '1',
+    eventTime,
+    numericFeatures: {},
+    categoricalFeatures: {},
+    booleanFeatures: {},
+    missingFeatures: [],
+    predictedClass: null,
+    predictedValue: null,
+    classProbabilities: {},
+    segments: {},
+    ...fields,
+  };
+}
+
+function pending(p: Prediction, knownClasses: string[] = []): PendingPrediction {
+  return {
+    id: p.id,
+    bucketStart: Math.floor(p.eventTime / BUCKET) * BUCKET,
+    family: `perf:${p.modelVersion}`,
+    coverageFamily: `cov:${p.modelVersion}`,
+    outcome: outcomeTemplate(p, { knownClasses }),
+    // Bytes that would break any text encoding: NUL, invalid UTF-8, the framing separator.
+    example: Buffer.concat([Buffer.from([0, 0xff, 0x3a, 0xc3]), Buffer.from(p.id)]),
+  };
+}
+
+function raw(offset: number): RawMessage {
+  return {
+    sourceTopic: 'dw.labels',
+    partition: 2,
+    offset,
+    value: Buffer.from([0xff, 0, 0x3a, offset & 0xff, 0x80]),
+    headers: { 'dw-schema': Buffer.from([1, 0, 2]), trace: Buffer.from('abc') },
+  };
+}
+
+function label(predictionId: string, eventTime: number, truth: { trueClass?: string; trueValue?: number }, offset = 0): IncomingLabel {
+  return { predictionId, eventTime, trueClass: truth.trueClass ?? null, trueValue: truth.trueValue ?? null, raw: raw(offset) };
+}
+
+/** Numbers equal to ~1e-9 relative (float window sums carry rounding), integers exactly. */
+function expectCountersClose(actual: Record<string, number>, expected: Record<string, number>): void {
+  const nonZero = (c: Record<string, number>): string[] => Object.keys(c).filter((k) => Math.abs(c[k] as number) > 1e-9).sort();
+  expect(nonZero(actual)).toEqual(nonZero(expected));
+  for (const field of nonZero(expected)) {
+    const want = expected[field] as number;
+    expect(actual[field], field).toBeCloseTo(want, Math.max(0, 9 - Math.ceil(Math.log10(Math.abs(want) + 1))));
+  }
+}
+
+export function describeMonitorStateContract(label_: string, makeHarness: () => Promise<MonitorStateHarness>): void {
+  describe(`MonitorState contract: ${label_}`, () => {
+    let harness: MonitorStateHarness;
+    const opened: MonitorState[] = [];
+    const models: string[] = [];
+
+    beforeAll(async () => {
+      harness = await makeHarness();
+    });
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((state) => state.close()));
+    });
+    afterAll(async () => {
+      for (const model of models) await harness.dropModel?.(model);
+      await harness.close?.();
+    });
+
+    async function open(): Promise<MonitorState> {
+      const state = await harness.open();
+      opened.push(state);
+      return state;
+    }
+    function model(name: string): string {
+      const m = uniqueName(`ms-${name}`);
+      models.push(m);
+      return m;
+    }
+    const src = (offset: number, firstOffset?: number, topic = 'dw.predictions'): BatchSource =>
+      firstOffset === undefined ? { group: 'g', topic, partition: 0, offset } : { group: 'g', topic, partition: 0, offset, firstOffset };
+
+    function perfBatch(m: string, source: BatchSource, parts: Partial<PerfBatch>): PerfBatch {
+      const times = [...(parts.predictions ?? []).map((p) => p.bucketStart), ...(parts.labels ?? []).map((l) => l.eventTime)];
+      return {
+        model: m,
+        source,
+        windows: WINDOWS,
+        labelHorizonMs: 60_000,
+        examplesCap: 1_000,
+        predictions: [],
+        labels: [],
+        maxEventTime: Math.max(T0, ...times),
+        ...parts,
+      };
+    }
+    function driftBatch(m: string, source: BatchSource, deltas: BucketDeltas[], extra: Partial<DriftBatch> = {}): DriftBatch {
+      return { model: m, source, windows: WINDOWS, deltas, maxEventTime: Math.max(T0, ...deltas.map((d) => d.bucketStart)), ...extra };
+    }
+
+    describe('offset idempotence', () => {
+      it('applies a drift batch once, refuses a replay and a straddling batch with the recorded offset', async () => {
+        const state = await open();
+        const m = model('drift-once');
+        const deltas = (n: number): BucketDeltas[] => [{ family: 'feat:1', bucketStart: T0, counters: { 'x|b|1': n, '~x|s': n / 3 } }];
+        const first = await state.applyDriftBatch(driftBatch(m, src(10, 5), deltas(2)));
+        expect(first).toMatchObject({ applied: true, recordedOffset: 10, watermark: T0 });
+        expect(await state.applyDriftBatch(driftBatch(m, src(10, 5), deltas(2)))).toMatchObject({ applied: false, recordedOffset: 10 });
+        expect(await state.applyDriftBatch(driftBatch(m, src(14, 8), deltas(7)))).toMatchObject({ applied: false, recordedOffset: 10 });
+        expect(await state.applyDriftBatch(driftBatch(m, src(14, 11), deltas(3)))).toMatchObject({ applied: true, recordedOffset: 14 });
+        expect(await state.readBuckets(m, 'feat:1', T0, T0 + BUCKET, BUCKET)).toEqual({ 'x|b|1': 5, '~x|s': 2 / 3 + 3 / 3 });
+      });
+
+      it('applies a perf batch once, refuses a replay and a straddling batch (no join counted twice)', async () => {
+        const state = await open();
+        const m = model('perf-once');
+        const p = pending(prediction('a', T0 + 10, { predictedClass: 'x' }));
+        await state.applyPerfBatch(perfBatch(m, src(3), { predictions: [p] }));
+        const labels = [label('a', T0 + 20, { trueClass: 'x' }, 7)];
+        const applied = await state.applyPerfBatch(perfBatch(m, src(7, 7, 'dw.labels'), { labels }));
+        expect(applied).toMatchObject({ applied: true, joined: 1, recordedOffset: 7 });
+        const replay = await state.applyPerfBatch(perfBatch(m, src(7, 7, 'dw.labels'), { labels }));
+        expect(replay).toMatchObject({ applied: false, joined: 0, duplicateLabels: 0, recordedOffset: 7 });
+        const straddle = await state.applyPerfBatch(perfBatch(m, src(9, 6, 'dw.labels'), { labels }));
+        expect(straddle).toMatchObject({ applied: false, recordedOffset: 7 });
+        expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual({ 'c|x|x': 1 });
+        expect(await state.readBuckets(m, 'cov:1', T0, T0 + BUCKET, BUCKET)).toEqual({ n: 1, l: 1 });
+        expect(await state.readExamples(m, '0-0', 10)).toHaveLength(1);
+      });
+    });
+
+    describe('running window sums', () => {
+      it('equal the bucket sums over [E - h, E) after random applies (late data included) and advances', async () => {
+        const state = await open();
+        const m = model('windows');
+        const random = seeded(20_240_601);
+        const families = ['feat:1', 'pred:1'];
+        const windows: WindowSettings = { ...WINDOWS, rebuildEvery: 7 };
+        let offset = 0;
+        let end = 0;
+        let newest = T0;
+        for (let step = 0; step < 120; step += 1) {
+          if (random() < 0.3 && newest - 3 * BUCKET > end) {
+            // Advance by one to a few buckets, sometimes a jump past the largest horizon.
+            const jump = random() < 0.05 ? 25 : 1 + Math.floor(random() * 3);
+            const to = Math.min(Math.floor(newest / BUCKET) * BUCKET, (end === 0 ? T0 + 10 * BUCKET : end + jump * BUCKET));
+            if (to <= end) continue;
+            const input = await state.advance({ model: m, scope: 'drift', windows, to });
+            expect(input.advanced).toBe(true);
+            end = to;
+            for (const family of families) {
+              for (const h of windows.horizonsMs) {
+                const buckets = await state.readBuckets(m, family, end - h, end, BUCKET);
+                expectCountersClose(input.windows[family]?.[h] ?? {}, buckets);
+              }
+            }
+            continue;
+          }
+          // Mostly fresh data, some of it late (inside and before the current windows).
+          newest += Math.floor(random() * 800);
+          const deltas: BucketDeltas[] = [];
+          for (let d = 0; d < 1 + Math.floor(random() * 4); d += 1) {
+            const late = random() < 0.3 ? Math.floor(random() * 30) * BUCKET : 0;
+            const time = Math.max(T0, newest - late);
+            const family = families[Math.floor(random() * families.length)] as string;
+            deltas.push({
+              family,
+              bucketStart: Math.floor(time / BUCKET) * BUCKET,
+              counters: { [`x|b|${Math.floor(random() * 3)}`]: 1 + Math.floor(random() * 4), '~x|s': (random() - 0.5) * 1e3, miss: 1 },
+            });
+          }
+          offset += 1;
+          const reply = await state.applyDriftBatch({ ...driftBatch(m, src(offset), deltas), windows, maxEventTime: newest });
+          expect(reply).toMatchObject({ applied: true, end });
+        }
+        expect(end).toBeGreaterThan(T0);
+        const final = await state.advance({ model: m, scope: 'drift', windows, to: end });
+        expect(final.advanced).toBe(false);
+        for (const family of families) {
+          for (const h of windows.horizonsMs) expectCountersClose(final.windows[family]?.[h] ?? {}, await state.readBuckets(m, family, end - h, end, BUCKET));
+        }
+      });
+
+      it('drops window fields that return to exactly 0 and never moves E backwards', async () => {
+        const state = await open();
+        const m = model('window-zero');
+        await state.applyDriftBatch(driftBatch(m, src(1), [{ family: 'feat:1', bucketStart: T0, counters: { a: 2 } }]));
+        await state.applyDriftBatch(driftBatch(m, src(2), [{ family: 'feat:1', bucketStart: T0 + 6 * BUCKET, counters: { b: 1 } }]));
+        const first = await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: T0 + 2 * BUCKET });
+        expect(first.windows['feat:1']?.[5_000]).toEqual({ a: 2 });
+        const slid = await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: T0 + 7 * BUCKET });
+        expect(slid).toMatchObject({ advanced: true, from: T0 + 2 * BUCKET, end: T0 + 7 * BUCKET });
+        expect(slid.windows['feat:1']?.[5_000]).toEqual({ b: 1 });
+        expect(slid.windows['feat:1']?.[20_000]).toEqual({ a: 2, b: 1 });
+        const back = await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: T0 + 3 * BUCKET });
+        expect(back).toMatchObject({ advanced: false, from: T0 + 7 * BUCKET, end: T0 + 7 * BUCKET });
+      });
+    });
+
+    describe('label join', () => {
+      it('joins in both orders into the prediction bucket, and counts duplicates of both', async () => {
+        const state = await open();
+        const m = model('join');
+        const p1 = pending(prediction('p1', T0 + 100, { predictedClass: 'a' }));
+        const p2 = pending(prediction('p2', T0 + 2_500, { predictedClass: 'b' }));
+        const r1 = await state.applyPerfBatch(perfBatch(m, src(1), { predictions: [p1] }));
+        expect(r1).toMatchObject({ joined: 0, duplicatePredictions: 0 });
+        // p2's label comes first: it waits, then joins when p2 arrives.
+        const r2 = await state.applyPerfBatch(
+          perfBatch(m, src(1, 1, 'dw.labels'), { labels: [label('p1', T0 + 9_000, { trueClass: 'a' }), label('p2', T0 + 9_100, { trueClass: 'a' })] }),
+        );
+        expect(r2).toMatchObject({ joined: 1, earlyLabels: 1, duplicateLabels: 0 });
+        const r3 = await state.applyPerfBatch(perfBatch(m, src(2), { predictions: [p2, p1] }));
+        expect(r3).toMatchObject({ joined: 1, duplicatePredictions: 1 });
+        const r4 = await state.applyPerfBatch(
+          perfBatch(m, src(2, 2, 'dw.labels'), { labels: [label('p1', T0 + 9_500, { trueClass: 'b' }), label('p2', T0 + 9_600, { trueClass: 'b' })] }),
+        );
+        expect(r4).toMatchObject({ joined: 0, duplicateLabels: 2 });
+        // A second early label for the same id is a duplicate too.
+        const r5 = await state.applyPerfBatch(
+          perfBatch(m, src(3, 3, 'dw.labels'), { labels: [label('p3', T0 + 9_700, { trueClass: 'a' }), label('p3', T0 + 9_800, { trueClass: 'b' })] }),
+        );
+        expect(r5).toMatchObject({ earlyLabels: 1, duplicateLabels: 1 });
+
+        expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual({ 'c|a|a': 1 });
+        expect(await state.readBuckets(m, 'perf:1', T0 + 2 * BUCKET, T0 + 3 * BUCKET, BUCKET)).toEqual({ 'c|a|b': 1 });
+        expect(await state.readBuckets(m, 'cov:1', T0, T0 + 3 * BUCKET, BUCKET)).toEqual({ n: 2, l: 2 });
+        const examples = await state.readExamples(m, '0-0', 10);
+        expect(examples.map((e) => [e.prediction, e.trueClass, e.error])).toEqual([
+          [p1.example, 'a', 0],
+          [p2.example, 'a', 1],
+        ]);
+      });
+
+      it('adds the ConfusionMatrix counters of the true class, seen or unseen, escaped as counters.ts does', async () => {
+        const state = await open();
+        const m = model('classes');
+        const probs = { cat: 0.61, 'd|g': 0.27, '%7C': 0.12 };
+        const truths = ['cat', 'd|g', '%7C', 'never|seen%', 'bird', 'known'];
+        const predictions = truths.map((_, i) => prediction(`c${i}`, T0 + i * BUCKET, { predictedClass: 'cat', classProbabilities: probs }));
+        await state.applyPerfBatch(perfBatch(m, src(1), { predictions: predictions.map((p) => pending(p, ['known'])) }));
+        await state.applyPerfBatch(
+          perfBatch(m, src(1, 1, 'dw.labels'), { labels: truths.map((t, i) => label(`c${i}`, T0 + 10 * BUCKET, { trueClass: t })) }),
+        );
+        for (const [i, truth] of truths.entries()) {
+          const expected = new ConfusionMatrix();
+          expected.update(truth, 'cat', probs);
+          const bucket = await state.readBuckets(m, 'perf:1', T0 + i * BUCKET, T0 + (i + 1) * BUCKET, BUCKET);
+          expect(bucket, truth).toEqual(expected.toCounters());
+        }
+        const withoutProbabilities = prediction('np', T0, { predictedClass: 'x' });
+        await state.applyPerfBatch(perfBatch(m, src(2), { predictions: [pending(withoutProbabilities)] }));
+        await state.applyPerfBatch(perfBatch(m, src(2, 2, 'dw.labels'), { labels: [label('np', T0, { trueClass: 'y|z' })] }));
+        const plain = new ConfusionMatrix();
+        plain.update('y|z', 'x');
+        expect(await state.readExamples(m, '0-0', 100)).toHaveLength(truths.length + 1);
+        const bucket = await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET);
+        const first = new ConfusionMatrix();
+        first.update('cat', 'cat', probs);
+        expect(bucket).toEqual(first.merge(plain).toCounters());
+      });
+
+      it('adds the RegressionSums sums, including the |y| < eps MAPE case, and |error| to the examples', async () => {
+        const state = await open();
+        const m = model('regression');
+        const pairs: [number, number][] = [
+          [3.25, 2.5],
+          [-1e-17, 0.75],
+          [0, -2],
+          [1234567.891, 1234000.5],
+          [-0.1, 0.2],
+        ];
+        const predictions = pairs.map(([, yHat], i) => pending(prediction(`r${i}`, T0 + 42, { predictedValue: yHat })));
+        await state.applyPerfBatch(perfBatch(m, src(1), { predictions }));
+        const labels = pairs.map(([y], i) => label(`r${i}`, T0 + 500, { trueValue: y }));
+        expect(await state.applyPerfBatch(perfBatch(m, src(1, 1, 'dw.labels'), { labels }))).toMatchObject({ joined: pairs.length });
+        const expected = new RegressionSums();
+        for (const [y, yHat] of pairs) expected.update(y, yHat);
+        expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual(expected.toCounters());
+        expect(expected.sumAbsErrorNearZero).toBeGreaterThan(0);
+        const examples = await state.readExamples(m, '0-0', 10);
+        expect(examples.map((e) => [e.trueValue, e.error])).toEqual(pairs.map(([y, yHat]) => [y, Math.abs(y - yHat)]));
+      });
+
+      it('counts a label whose truth does not fit the task as unusable and keeps waiting for one that does', async () => {
+        const state = await open();
+        const m = model('unusable');
+        await state.applyPerfBatch(perfBatch(m, src(1), { predictions: [pending(prediction('u', T0, { predictedValue: 1 }))] }));
+        const r = await state.applyPerfBatch(perfBatch(m, src(1, 1, 'dw.labels'), { labels: [label('u', T0, { trueClass: 'a' })] }));
+        expect(r).toMatchObject({ joined: 0, unusableLabels: 1 });
+        const ok = await state.applyPerfBatch(perfBatch(m, src(2, 2, 'dw.labels'), { labels: [label('u', T0, { trueValue: 2 })] }));
+        expect(ok).toMatchObject({ joined: 1 });
+      });
+
+      it('moves early labels past the horizon (event time) to the expired-labels outbox with their bytes intact', async () => {
+        const state = await open();
+        const m = model('expire');
+        const horizon = 10_000;
+        const early = [label('gone1', T0, { trueClass: 'a' }, 11), label('gone2', T0 + 1, { trueValue: 2 }, 12), label('stays', T0 + 8_000, { trueClass: 'a' }, 13)];
+        const r1 = await state.applyPerfBatch(perfBatch(m, src(13, 11, 'dw.labels'), { labels: early, labelHorizonMs: horizon }));
+        expect(r1).toMatchObject({ earlyLabels: 3, expiredLabels: 0 });
+        // A prediction far later in event time raises the watermark past T0 + horizon.
+        const late = pending(prediction('late', T0 + horizon + 5_000, { predictedClass: 'a' }));
+        const r2 = await state.applyPerfBatch(perfBatch(m, src(1), { predictions: [late], labelHorizonMs: horizon }));
+        expect(r2).toMatchObject({ expiredLabels: 2, watermark: T0 + horizon + 5_000 });
+        const expired = await state.readExpiredLabels(m, 10);
+        expect(expired.map(({ id: _id, ...message }) => message)).toEqual([raw(11), raw(12)]);
+        await state.ackExpiredLabels(m, [expired[0]?.id as string]);
+        expect((await state.readExpiredLabels(m, 10)).map((e) => e.offset)).toEqual([12]);
+        // The expired label is gone: its prediction arriving now finds nothing to join.
+        const gone = pending(prediction('gone1', T0, { predictedClass: 'a' }));
+        expect(await state.applyPerfBatch(perfBatch(m, src(2), { predictions: [gone], labelHorizonMs: horizon }))).toMatchObject({ joined: 0 });
+        const stays = pending(prediction('stays', T0 + 7_000, { predictedClass: 'a' }));
+        expect(await state.applyPerfBatch(perfBatch(m, src(3), { predictions: [stays], labelHorizonMs: horizon }))).toMatchObject({ joined: 1 });
+      });
+
+      it('forgets a pending prediction after the label horizon (TTL)', async () => {
+        const state = await open();
+        const m = model('pp-ttl');
+        const horizon = 300;
+        await state.applyPerfBatch(perfBatch(m, src(1), { predictions: [pending(prediction('old', T0, { predictedClass: 'a' }))], labelHorizonMs: horizon }));
+        await harness.elapse(horizon + 200);
+        const r = await state.applyPerfBatch(perfBatch(m, src(1, 1, 'dw.labels'), { labels: [label('old', T0, { trueClass: 'a' })], labelHorizonMs: horizon }));
+        expect(r).toMatchObject({ joined: 0, earlyLabels: 1 });
+      });
+
+      it('caps the examples stream and reads it back in join order from a cursor', async () => {
+        const state = await open();
+        const m = model('examples');
+        const cap = 50;
+        const count = 400;
+        const predictions = Array.from({ length: count }, (_, i) => pending(prediction(`e${i}`, T0 + i, { predictedClass: 'a' })));
+        await state.applyPerfBatch(perfBatch(m, src(1), { predictions, examplesCap: cap }));
+        const labels = predictions.map((p, i) => label(p.id, T0 + count, { trueClass: i % 3 === 0 ? 'b' : 'a' }));
+        // Joined in a shuffled order: the stream follows the join, not the predictions.
+        const order = labels.map((_, i) => (i * 7919) % count);
+        await state.applyPerfBatch(perfBatch(m, src(1, 1, 'dw.labels'), { labels: order.map((i) => labels[i] as IncomingLabel), examplesCap: cap }));
+        const all = await state.readExamples(m, '0-0', 10 * count);
+        // MAXLEN ~ trims whole stream nodes (100 entries by default), so allow one node of slack.
+        expect(all.length).toBeGreaterThanOrEqual(cap);
+        expect(all.length).toBeLessThanOrEqual(cap + 100);
+        const expectedTail = order.slice(count - all.length).map((i) => (predictions[i] as PendingPrediction).example);
+        expect(all.map((e) => e.prediction)).toEqual(expectedTail);
+        const cursor = all[9]?.id as string;
+        const page = await state.readExamples(m, cursor, 5);
+        expect(page.map((e) => e.id)).toEqual(all.slice(10, 15).map((e) => e.id));
+      });
+    });
+
+    describe('evaluation commit and outbox', () => {
+      it('commits once per E: a second commit for the same or an older E is a no-op', async () => {
+        const state = await open();
+        const m = model('commit');
+        await state.applyDriftBatch(driftBatch(m, src(1), [{ family: 'feat:1', bucketStart: T0, counters: { a: 1 } }]));
+        const E = T0 + 2 * BUCKET;
+        await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: E });
+        const entry = (key: string): { topic: string; key: string; value: Buffer; headers: Record<string, Buffer> } => ({
+          topic: 'alerts',
+          key,
+          value: Buffer.from([0, 0xfe, 0x3a, key.length]),
+          headers: { id: Buffer.from(`${key}@${E}`) },
+        });
+        const first = await state.commitEvaluation({
+          model: m,
+          scope: 'drift',
+          end: E,
+          alertStates: { 'drift|x': '{"status":"firing"}' },
+          detectorState: '{"adwin":1}',
+          exampleCursor: '5-1',
+          outbox: [entry('one'), entry('two')],
+        });
+        expect(first.committed).toBe(true);
+        const again = await state.commitEvaluation({ model: m, scope: 'drift', end: E, alertStates: { 'drift|x': '{"status":"ok"}' }, outbox: [entry('dup')] });
+        expect(again.committed).toBe(false);
+        const older = await state.commitEvaluation({ model: m, scope: 'drift', end: E - BUCKET, alertStates: { 'drift|y': '{}' }, outbox: [entry('old')] });
+        expect(older.committed).toBe(false);
+
+        const input = await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: E });
+        expect(input).toMatchObject({ alertStates: { 'drift|x': '{"status":"firing"}' }, detectorState: '{"adwin":1}', exampleCursor: '5-1' });
+        const other = await open();
+        const outbox = await other.readOutbox(m, 10);
+        expect(outbox.map(({ id: _id, ...e }) => e)).toEqual([entry('one'), entry('two')]);
+        await other.ackOutbox(m, [outbox[1]?.id as string]);
+        expect((await state.readOutbox(m, 10)).map((e) => e.key)).toEqual(['one']);
+        await state.ackOutbox(m, [outbox[0]?.id as string]);
+        expect(await state.readOutbox(m, 10)).toEqual([]);
+
+        const next = await state.commitEvaluation({ model: m, scope: 'drift', end: E + BUCKET, alertStates: {}, outbox: [entry('three')] });
+        expect(next.committed).toBe(true);
+        expect((await state.readOutbox(m, 1)).map((e) => e.key)).toEqual(['three']);
+      });
+    });
+
+    describe('references', () => {
+      it('appends samples up to the cap, stops once a reference is set, and honours onlyIfAbsent', async () => {
+        const state = await open();
+        const m = model('refs');
+        const rows = (from: number, n: number): string[] => Array.from({ length: n }, (_, i) => `{"x":${from + i}}`);
+        const deltas: BucketDeltas[] = [{ family: 'feat:1', bucketStart: T0, counters: { a: 1 } }];
+        const r1 = await state.applyDriftBatch(driftBatch(m, src(1), deltas, { referenceSamples: [{ version: '1', rows: rows(0, 3), cap: 5 }] }));
+        expect(r1.sampleSizes).toEqual({ '1': 3 });
+        const r2 = await state.applyDriftBatch(
+          driftBatch(m, src(2), deltas, { referenceSamples: [{ version: '1', rows: rows(3, 4), cap: 5 }, { version: '2', rows: rows(0, 1), cap: 5 }] }),
+        );
+        expect(r2.sampleSizes).toEqual({ '1': 5, '2': 1 });
+        expect(await state.readReferenceSample(m, '1')).toEqual(rows(0, 5));
+        expect(await state.getReference(m, '1')).toBeNull();
+
+        expect(await state.setReference(m, '1', '{"ref":1}', { onlyIfAbsent: true })).toBe(true);
+        expect(await state.readReferenceSample(m, '1')).toEqual([]);
+        expect(await state.setReference(m, '1', '{"ref":2}', { onlyIfAbsent: true })).toBe(false);
+        expect(await state.getReference(m, '1')).toBe('{"ref":1}');
+        expect(await state.setReference(m, '1', '{"ref":3}')).toBe(true);
+        expect(await state.getReference(m, '1')).toBe('{"ref":3}');
+
+        const r3 = await state.applyDriftBatch(driftBatch(m, src(3), deltas, { referenceSamples: [{ version: '1', rows: rows(9, 2), cap: 5 }] }));
+        expect(r3.sampleSizes).toEqual({ '1': 0 });
+        expect(await state.readReferenceSample(m, '2')).toEqual(rows(0, 1));
+      });
+    });
+  });
+}
