@@ -257,7 +257,7 @@ export const BUILT_IN_DEFAULTS = {
   allowedLatenessMs: 10_000,
   evaluationDelayMs: 0,
   labelHorizonMs: 3_600_000,
-  referenceSize: 1000,
+  referenceSize: 2000,
   bins: 20,
   maxCategories: 50,
   driftShare: 0.5,

@@ -4,7 +4,7 @@
 -- KEYS[1] offsets   KEYS[2] clock:drift   KEYS[3] families:drift
 -- KEYS[4..]         per reference sample: ref:<version>, refsample:<version>
 -- ARGV: prefix `dw:{model}:`, offsets field, offset, first offset (-1 unknown),
---       max event time, retention ms, horizon count, horizons...,
+--       max event time, retention ms, source partitions, horizon count, horizons...,
 --       sample count, per sample: cap, row count, rows...,
 --       family count, families...,
 --       group count, per group: family, bucket start, delta count, (field, increment)...
@@ -18,7 +18,8 @@ local offsets_key, clock_key, families_key = KEYS[1], KEYS[2], KEYS[3]
 local prefix, source_field, batch_offset, first_offset = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local max_event_time = tonumber(ARGV[5])
 local retention_ms = tonumber(ARGV[6])
-local a = 7
+local source_partitions = tonumber(ARGV[7])
+local a = 8
 local horizons = {}
 for i = 1, tonumber(ARGV[a]) do horizons[i] = tonumber(ARGV[a + i]) end
 a = a + #horizons + 1
@@ -70,6 +71,6 @@ end
 if a ~= #ARGV + 1 then error('apply-drift-batch: expected ' .. (a - 1) .. ' arguments, got ' .. #ARGV) end
 flush(acc, retention_ms)
 
-watermark = raise_watermark(clock_key, watermark, max_event_time)
+watermark = raise_source_watermark(clock_key, watermark, source_field, 'pp', max_event_time, source_partitions, false)
 record_offset(offsets_key, source_field, batch_offset)
 return {1, batch_offset, int_string(watermark), int_string(window_end), int_string(evaluated), sample_sizes()}

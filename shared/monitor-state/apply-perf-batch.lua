@@ -7,12 +7,13 @@
 -- KEYS[5] examples  KEYS[6] outbox:dlq (a stream; field `m` holds the label's framed raw message)
 -- KEYS[7..]  per prediction, then per label, in ARGV order: pp:<id>, pl:<id>
 -- ARGV: prefix `dw:{model}:`, offsets field, offset, first offset (-1 unknown),
---       max event time, retention ms, label horizon ms, examples cap,
+--       max event time, retention ms, label horizon ms, examples cap, source partitions,
 --       horizon count, horizons...,
 --       prediction count, per prediction: id, framed pending prediction (framing.ts),
 --       label count, per label: id, event time, framed early label (framing.ts)
 -- Keys of the perf/cov buckets and windows, and of expiring early labels, come from stored
 -- values and are derived here from the prefix: same hash tag, same slot.
+-- The watermark is the slowest of the predictions' and labels' partitions (see lib-counters.lua).
 -- Reply: {applied, recorded offset, watermark, end, evaluated, joined, duplicate
 --         predictions, duplicate labels, early labels, expired labels, unusable labels}
 
@@ -27,7 +28,8 @@ local max_event_time = tonumber(ARGV[5])
 local retention_ms = tonumber(ARGV[6])
 local label_horizon_ms = tonumber(ARGV[7])
 local examples_cap = ARGV[8]
-local a = 9
+local source_partitions = tonumber(ARGV[9])
+local a = 10
 local horizons = {}
 for i = 1, tonumber(ARGV[a]) do horizons[i] = tonumber(ARGV[a + i]) end
 a = a + #horizons + 1
@@ -211,10 +213,12 @@ if a ~= #ARGV + 1 then error('apply-perf-batch: expected ' .. (a - 1) .. ' argum
 
 if #families > 0 then redis.call('SADD', families_key, unpack(families)) end
 flush(acc, retention_ms)
-watermark = raise_watermark(clock_key, watermark, max_event_time)
+local prediction_watermark
+watermark, prediction_watermark = raise_source_watermark(clock_key, watermark, source_field,
+  label_count > 0 and 'pl' or 'pp', max_event_time, source_partitions, true)
 
 -- Labels whose prediction did not come within the horizon (in event time) become dead letters.
-local expired = redis.call('ZRANGEBYSCORE', early_key, '-inf', '(' .. int_string(watermark - label_horizon_ms), 'LIMIT', 0, 1000)
+local expired = redis.call('ZRANGEBYSCORE', early_key, '-inf', '(' .. int_string(prediction_watermark - label_horizon_ms), 'LIMIT', 0, 1000)
 for _, id in ipairs(expired) do
   local pl_key = prefix .. 'pl:' .. id
   local label = redis.call('GET', pl_key)

@@ -80,6 +80,9 @@ const copyRaw = (raw: RawMessage): RawMessage => ({
   headers: Object.fromEntries(Object.entries(raw.headers).map(([k, v]) => [k, Buffer.from(v)])),
 });
 
+/** A source this far (event time) behind the most advanced one is idle: see lib-counters.lua. */
+const PARTITION_IDLE_MS = 600_000;
+
 export class MemoryMonitorState implements MonitorState {
   private readonly objects: MemoryObjects;
   private closed = false;
@@ -115,7 +118,8 @@ export class MemoryMonitorState implements MonitorState {
         this.addAtBucket(batch.model, windows, end, delta.family, delta.bucketStart, field, by);
       }
     }
-    return { ...this.finishApply(batch.model, 'drift', source, batch.maxEventTime), sampleSizes: sampleSizes() };
+    this.raiseSourceWatermark(batch.model, 'drift', source, windows, 'pp', batch.maxEventTime);
+    return { ...this.finishApply(batch.model, 'drift', source), sampleSizes: sampleSizes() };
   }
 
   async applyPerfBatch(batch: PerfBatch): Promise<PerfApplyReply> {
@@ -182,9 +186,9 @@ export class MemoryMonitorState implements MonitorState {
 
     const registered = this.objects.getOrCreate<Set<string>>(key(familiesKey('perf')), () => new Set());
     for (const family of families) registered.add(family);
-    const watermark = this.raiseWatermark(batch.model, 'perf', batch.maxEventTime);
+    const predictionWatermark = this.raiseSourceWatermark(batch.model, 'perf', source, windows, batch.labels.length > 0 ? 'pl' : 'pp', batch.maxEventTime);
 
-    const edge = watermark - batch.labelHorizonMs;
+    const edge = predictionWatermark - batch.labelHorizonMs;
     const expired = [...early]
       .filter(([, score]) => score < edge)
       .sort(([a, x], [b, y]) => x - y || Buffer.compare(Buffer.from(a), Buffer.from(b)))
@@ -199,7 +203,7 @@ export class MemoryMonitorState implements MonitorState {
       early.delete(id);
       counts.expiredLabels += 1;
     }
-    return { ...this.finishApply(batch.model, 'perf', source, batch.maxEventTime), ...counts };
+    return { ...this.finishApply(batch.model, 'perf', source), ...counts };
   }
 
   async advance(request: AdvanceRequest): Promise<EvaluationInput> {
@@ -366,8 +370,30 @@ export class MemoryMonitorState implements MonitorState {
     return watermark;
   }
 
-  private finishApply(model: string, scope: Scope, source: NormalisedSource, maxEventTime: number): ApplyReply {
-    this.raiseWatermark(model, scope, maxEventTime);
+  /**
+   * The twin of lib-counters.lua's raise_source_watermark: the scope's watermark becomes the
+   * slowest non-idle source (topic-partition); returns the slowest prediction source's.
+   */
+  private raiseSourceWatermark(model: string, scope: Scope, source: NormalisedSource, windows: NormalisedWindows, kind: 'pp' | 'pl', eventTime: number): number {
+    const clock = this.keyspace.getOrCreate(modelKey(model, clockKey(scope))).fields;
+    const field = `${kind}|${source.field.split('|').slice(-2).join('|')}`;
+    clock.set(field, Math.max(clock.get(field) ?? 0, eventTime));
+    if (!clock.has('first')) clock.set('first', eventTime);
+    const first = clock.get('first') as number;
+    const needsLabels = scope === 'perf';
+    const sources = [...clock].filter(([k]) => k.startsWith('pp|') || k.startsWith('pl|'));
+    const count = (prefix: string) => sources.filter(([k]) => k.startsWith(prefix)).length;
+    const most = Math.max(0, ...sources.map(([, v]) => v));
+    const missing = count('pp|') < windows.sourcePartitions || (needsLabels && count('pl|') < windows.sourcePartitions);
+    if (missing && most - first <= PARTITION_IDLE_MS) return 0;
+    const live = sources.filter(([, v]) => v >= most - PARTITION_IDLE_MS);
+    const predictions = live.filter(([k]) => k.startsWith('pp|'));
+    const slowest = needsLabels && count('pl|') === 0 ? 0 : Math.min(...live.map(([, v]) => v));
+    this.raiseWatermark(model, scope, slowest);
+    return predictions.length > 0 ? Math.min(...predictions.map(([, v]) => v)) : 0;
+  }
+
+  private finishApply(model: string, scope: Scope, source: NormalisedSource): ApplyReply {
     this.keyspace.getOrCreate(modelKey(model, OFFSETS_KEY)).fields.set(source.field, source.offset);
     return { applied: true, recordedOffset: source.offset, ...this.clock(model, scope) };
   }

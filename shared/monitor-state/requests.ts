@@ -33,6 +33,7 @@ export interface NormalisedWindows {
   horizonsMs: number[];
   retentionMs: number;
   rebuildEvery: number;
+  sourcePartitions: number;
 }
 
 export function normaliseWindows(windows: WindowSettings): NormalisedWindows {
@@ -49,7 +50,9 @@ export function normaliseWindows(windows: WindowSettings): NormalisedWindows {
   if (retentionMs <= largest) throw new InvalidBatchError(`retentionMs ${retentionMs} must exceed the largest horizon ${largest}`);
   const rebuildEvery = windows.rebuildEvery ?? DEFAULT_REBUILD_EVERY;
   if (!isPositiveInteger(rebuildEvery)) throw new InvalidBatchError(`rebuildEvery must be a positive integer, got ${rebuildEvery}`);
-  return { bucketMs, horizonsMs: [...horizonsMs], retentionMs, rebuildEvery };
+  const sourcePartitions = windows.sourcePartitions ?? 1;
+  if (!isPositiveInteger(sourcePartitions)) throw new InvalidBatchError(`sourcePartitions must be a positive integer, got ${sourcePartitions}`);
+  return { bucketMs, horizonsMs: [...horizonsMs], retentionMs, rebuildEvery, sourcePartitions };
 }
 
 export interface NormalisedSource {

@@ -12,6 +12,12 @@ export interface WindowSettings {
   /** Bucket hash expiry; must exceed the largest horizon plus lateness plus one bucket. */
   retentionMs: number;
   /**
+   * Partitions of each source topic (default 1). Until every one of them has delivered an
+   * event (or an idle period passed), the watermark waits: a window closed on the first
+   * partition's progress would miss the others' events (see lib-counters.lua).
+   */
+  sourcePartitions?: number;
+  /**
    * Every this many advances the window sums are re-summed from the buckets, which bounds
    * the rounding drift of float counters (adding and subtracting the same doubles does not
    * return exactly to zero). Default 360 (an hour of 10 s buckets).

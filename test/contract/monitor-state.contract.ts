@@ -349,7 +349,8 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         // A prediction far later in event time raises the watermark past T0 + horizon.
         const late = pending(prediction('late', T0 + horizon + 5_000, { predictedClass: 'a' }));
         const r2 = await state.applyPerfBatch(perfBatch(m, src(1), { predictions: [late], labelHorizonMs: horizon }));
-        expect(r2).toMatchObject({ expiredLabels: 2, watermark: T0 + horizon + 5_000 });
+        // Expiry follows the predictions' progress; the watermark waits for the labels'.
+        expect(r2).toMatchObject({ expiredLabels: 2, watermark: T0 + 8_000 });
         const expired = await state.readExpiredLabels(m, 10);
         expect(expired.map(({ id: _id, ...message }) => message)).toEqual([raw(11), raw(12)]);
         await state.ackExpiredLabels(m, [expired[0]?.id as string]);
@@ -359,6 +360,37 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         expect(await state.applyPerfBatch(perfBatch(m, src(2), { predictions: [gone], labelHorizonMs: horizon }))).toMatchObject({ joined: 0 });
         const stays = pending(prediction('stays', T0 + 7_000, { predictedClass: 'a' }));
         expect(await state.applyPerfBatch(perfBatch(m, src(3), { predictions: [stays], labelHorizonMs: horizon }))).toMatchObject({ joined: 1 });
+      });
+
+      it('keeps the watermark at the slower of predictions and labels', async () => {
+        const state = await open();
+        const m = model('joined-watermark');
+        const ahead = [1, 2, 3].map((i) => pending(prediction(`w${i}`, T0 + i * 20_000, { predictedClass: 'a' })));
+        const r1 = await state.applyPerfBatch(perfBatch(m, src(3, 1), { predictions: ahead }));
+        expect(r1.watermark).toBe(0); // no label consumed yet: nothing is ready to evaluate
+        const r2 = await state.applyPerfBatch(perfBatch(m, src(1, 1, 'dw.labels'), { labels: [label('w1', T0 + 25_000, { trueClass: 'a' }, 1)] }));
+        expect(r2.watermark).toBe(T0 + 25_000);
+        const r3 = await state.applyPerfBatch(perfBatch(m, src(2, 2, 'dw.labels'), { labels: [label('w3', T0 + 90_000, { trueClass: 'a' }, 2)] }));
+        expect(r3.watermark).toBe(T0 + 60_000);
+      });
+
+      it('waits for every source partition, then follows the slowest, leaving idle ones out', async () => {
+        const state = await open();
+        const m = model('partitions');
+        const windows = { ...WINDOWS, sourcePartitions: 2 };
+        const at = (partition: number, offset: number, time: number) =>
+          state.applyDriftBatch({
+            model: m,
+            source: { group: 'g', topic: 'dw.predictions', partition, offset },
+            windows,
+            deltas: [{ family: 'feat:1', bucketStart: T0, counters: { n: 1 } }],
+            maxEventTime: time,
+          });
+        expect((await at(0, 1, T0 + 50_000)).watermark).toBe(0); // partition 1 has not delivered yet
+        expect((await at(1, 1, T0 + 20_000)).watermark).toBe(T0 + 20_000);
+        expect((await at(0, 2, T0 + 90_000)).watermark).toBe(T0 + 20_000);
+        // Partition 1 falls more than the idle period (10 minutes) behind: it no longer holds the watermark.
+        expect((await at(0, 3, T0 + 700_000)).watermark).toBe(T0 + 700_000);
       });
 
       it('forgets a pending prediction after the label horizon (TTL)', async () => {

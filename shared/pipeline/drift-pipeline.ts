@@ -1,0 +1,197 @@
+// The drift service's work: count each prediction's feature values and output into
+// event-time windows against its version's reference, and evaluate data drift,
+// prediction drift and data quality at each window end.
+//
+// A version's reference comes, in order of preference, from the model event that
+// promoted it (its training profile), from an upload (CLI), or from the first
+// `reference.size` predictions of that version, collected in Redis; predictions used for
+// the reference are not also counted in windows.
+import type { Batch } from '../bus/types.js';
+import type { Prediction } from '../codec/index.js';
+import type { ModelConfig, MonitoringConfig } from '../config/monitoring-config.js';
+import { driftReport } from '../monitor/drift-report.js';
+import { evaluateRules } from '../monitor/evaluate-rules.js';
+import { dqFamily, featFamily, featureDeltas, predFamily } from '../monitor/feature-deltas.js';
+import { metricsSnapshot } from '../monitor/metrics-snapshot.js';
+import {
+  buildReference,
+  referenceFromJSON,
+  referenceFromModelEvent,
+  referenceRow,
+  referenceToJSON,
+  type ReferenceProfile,
+} from '../monitor/reference-profile.js';
+import type { BucketDeltas, EvaluationInput, MonitorState, OutboxEntry } from '../monitor-state/types.js';
+import type { DecodedMessage } from '../runtime/decode.js';
+import { groupByModel } from '../runtime/decode.js';
+import type { ServiceContext } from '../runtime/run-service.js';
+import { reachableEnd } from './clock.js';
+import { EvaluationLoop, type EvaluationOutcome } from './evaluation-loop.js';
+import { applyFenced } from './fenced-apply.js';
+import { ModelSettingsCache, windowSettings } from './model-settings.js';
+import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
+import { versionsOf } from './performance-pipeline.js';
+
+export interface DriftPipelineOptions {
+  service: ServiceContext;
+  state: MonitorState;
+  config: MonitoringConfig;
+  groupId: string;
+}
+
+type Item = DecodedMessage<'prediction'>;
+
+export class DriftPipeline {
+  private readonly settings: ModelSettingsCache;
+  private readonly loop: EvaluationLoop;
+  /** model → version → reference; absent means not loaded yet, null means still collecting. */
+  private readonly references = new Map<string, Map<string, ReferenceProfile | null>>();
+
+  constructor(private readonly options: DriftPipelineOptions) {
+    this.settings = new ModelSettingsCache(options.config, options.service.logger);
+    this.loop = new EvaluationLoop({ state: options.state, bus: options.service.bus, topics: options.service.topics, scope: 'drift' });
+  }
+
+  readonly handleBatch = async (batch: Batch): Promise<void> => {
+    const items = await this.options.service.decodeOrDeadLetter(batch, 'prediction');
+    for (const [model, modelItems] of groupByModel<Item>(items)) {
+      await this.applyModel(batch, model, modelItems);
+    }
+  };
+
+  /** Model events: a version's training profile becomes its reference. */
+  readonly handleModelEvents = async (batch: Batch): Promise<void> => {
+    const { service, state } = this.options;
+    for (const { event } of await service.decodeOrDeadLetter(batch, 'model')) {
+      const settings = this.settings.get(event.model);
+      const reference = referenceFromModelEvent(event, settings.maxCategories);
+      if (reference === null) continue;
+      await state.setReference(event.model, event.version, referenceToJSON(reference));
+      this.versions(event.model).set(event.version, reference);
+      service.logger.info({ model: event.model, version: event.version, source: 'model' }, 'reference set from the model event');
+    }
+  };
+
+  private async applyModel(batch: Batch, model: string, items: Item[]): Promise<void> {
+    const { state, service, groupId } = this.options;
+    const settings = this.settings.get(model);
+    const windows = windowSettings(settings, service.config.topics.partitions);
+    for (const version of new Set(items.map((i) => i.event.modelVersion))) await this.loadReference(model, version);
+
+    const outcome = await applyFenced(
+      items,
+      (item) => item.message.offset,
+      (tail, firstOffset) => {
+        service.metrics.redisCalls.inc({ script: 'apply-drift-batch' });
+        const { deltas, samples } = this.aggregate(model, settings, tail.map((i) => i.event));
+        return state.applyDriftBatch({
+          model,
+          source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: batch.lastOffset },
+          windows,
+          deltas,
+          maxEventTime: Math.max(...tail.map((i) => i.event.eventTime)),
+          ...(samples.length > 0 ? { referenceSamples: samples } : {}),
+        });
+      },
+    );
+    const reply = outcome.reply;
+    if (reply === null) return;
+    for (const [version, size] of Object.entries(reply.sampleSizes)) {
+      if (size >= settings.reference.size) await this.completeReference(model, version, settings);
+    }
+    const target = reachableEnd(reply.watermark, reply.end, settings);
+    if (target > reply.evaluated) {
+      await this.loop.evaluateUpTo(model, reply.evaluated, target, windows, (m, input) => this.evaluate(m, settings, input));
+    }
+  }
+
+  private aggregate(model: string, settings: ModelConfig, predictions: Prediction[]): { deltas: BucketDeltas[]; samples: { version: string; rows: string[]; cap: number }[] } {
+    const byVersion = new Map<string, Prediction[]>();
+    for (const p of predictions) {
+      const list = byVersion.get(p.modelVersion) ?? [];
+      list.push(p);
+      byVersion.set(p.modelVersion, list);
+    }
+    const deltas: BucketDeltas[] = [];
+    const samples: { version: string; rows: string[]; cap: number }[] = [];
+    for (const [version, list] of byVersion) {
+      const reference = this.versions(model).get(version);
+      if (reference) deltas.push(...featureDeltas(list, reference, { bucketMs: settings.bucketMs }));
+      else samples.push({ version, rows: list.map(referenceRow), cap: settings.reference.size });
+    }
+    return { deltas, samples };
+  }
+
+  private versions(model: string): Map<string, ReferenceProfile | null> {
+    let versions = this.references.get(model);
+    if (versions === undefined) {
+      versions = new Map();
+      this.references.set(model, versions);
+    }
+    return versions;
+  }
+
+  private async loadReference(model: string, version: string): Promise<void> {
+    const versions = this.versions(model);
+    if (versions.get(version)) return;
+    const json = await this.options.state.getReference(model, version);
+    versions.set(version, json === null ? null : referenceFromJSON(json));
+  }
+
+  /** Enough predictions collected: build the reference (the first instance to store it wins). */
+  private async completeReference(model: string, version: string, settings: ModelConfig): Promise<void> {
+    const { state, service } = this.options;
+    if (this.versions(model).get(version)) return;
+    const rows = (await state.readReferenceSample(model, version)).slice(0, settings.reference.size);
+    if (rows.length > 0) {
+      const reference = buildReference(rows, {
+        bins: settings.bins,
+        maxCategories: settings.maxCategories,
+        featureTypes: settings.features,
+        ...(settings.task ? { task: settings.task } : {}),
+      });
+      const stored = await state.setReference(model, version, referenceToJSON(reference), { onlyIfAbsent: true });
+      if (stored) service.logger.info({ model, version, rows: rows.length, source: 'sample' }, 'reference built from the first predictions');
+    }
+    this.versions(model).delete(version);
+    await this.loadReference(model, version);
+  }
+
+  private async evaluate(model: string, settings: ModelConfig, input: EvaluationInput): Promise<EvaluationOutcome> {
+    const { service } = this.options;
+    const outbox: OutboxEntry[] = [];
+    const alertStates = { ...input.alertStates };
+    const now = Date.now();
+    for (const version of versionsOf(input, 'feat:')) {
+      await this.loadReference(model, version);
+      const reference = this.versions(model).get(version);
+      if (!reference) continue;
+      const reportFor = (horizonMs: number) =>
+        driftReport(
+          reference,
+          {
+            feat: input.windows[featFamily(version)]?.[horizonMs] ?? {},
+            pred: input.windows[predFamily(version)]?.[horizonMs] ?? {},
+            dq: input.windows[dqFamily(version)]?.[horizonMs] ?? {},
+          },
+          settings,
+        );
+      let evaluated = null;
+      for (const horizon of settings.horizons) {
+        const report = reportFor(horizon.ms);
+        if (horizon.ms === settings.evaluationHorizon.ms) evaluated = report;
+        const window = { start: input.end - horizon.ms, end: input.end, count: report.count };
+        outbox.push(snapshotOutboxEntry(service.codec, metricsSnapshot({ model, version, horizon: horizon.name, window, time: now, drift: report })));
+      }
+      evaluated ??= reportFor(settings.evaluationHorizon.ms);
+      const window = { start: input.end - settings.evaluationHorizon.ms, end: input.end };
+      const result = evaluateRules(settings.alerts, { model, version, drift: evaluated }, input.alertStates, input.end, window);
+      Object.assign(alertStates, result.states);
+      for (const alert of result.alerts) {
+        outbox.push(alertOutboxEntry(service.codec, alert));
+        service.metrics.alerts.inc({ kind: alert.kind, status: alert.status });
+      }
+    }
+    return { alertStates, outbox };
+  }
+}

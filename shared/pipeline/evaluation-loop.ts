@@ -1,0 +1,61 @@
+// Moves a (model, scope)'s window end forward one bucket at a time and evaluates each end.
+// Any instance may do it: `advance` and `commitEvaluation` are fenced in Redis, so an end
+// is evaluated once whichever instance gets there first; the loser's work is discarded.
+import type { EventBus } from '../bus/types.js';
+import type { EvaluationCommit, EvaluationInput, MonitorState, Scope, WindowSettings } from '../monitor-state/types.js';
+import type { TopicNames } from '../topics.js';
+import { evaluationEnds } from './clock.js';
+import { drainOutbox } from './outbox-publisher.js';
+
+/** What one evaluation decided: everything committed together with the window end. */
+export type EvaluationOutcome = Omit<EvaluationCommit, 'model' | 'scope' | 'end'>;
+
+export type Evaluate = (model: string, input: EvaluationInput) => Promise<EvaluationOutcome>;
+
+export interface EvaluationLoopOptions {
+  state: MonitorState;
+  bus: EventBus;
+  topics: TopicNames;
+  scope: Scope;
+  /** Most ends evaluated after a gap; older ones are skipped (see evaluationEnds). */
+  maxCatchUpSteps?: number;
+}
+
+export class EvaluationLoop {
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(private readonly options: EvaluationLoopOptions) {}
+
+  /**
+   * Evaluates every end between the model's current end and `target`. Calls for the same
+   * model are serialized: a second call waits for the first and then sees its progress.
+   */
+  async evaluateUpTo(
+    model: string,
+    current: number,
+    target: number,
+    windows: WindowSettings,
+    evaluate: Evaluate,
+  ): Promise<number> {
+    const previous = this.running.get(model) ?? Promise.resolve();
+    let evaluated = 0;
+    const run = previous.then(async () => {
+      for (const end of evaluationEnds(current, target, windows.bucketMs, this.options.maxCatchUpSteps ?? 60)) {
+        const input = await this.options.state.advance({ model, scope: this.options.scope, windows, to: end });
+        if (!input.advanced && input.end > end) continue; // another instance is ahead of us
+        const outcome = await evaluate(model, input);
+        const { committed } = await this.options.state.commitEvaluation({
+          model,
+          scope: this.options.scope,
+          end: input.end,
+          ...outcome,
+        });
+        if (committed) evaluated += 1;
+      }
+      await drainOutbox(this.options.state, this.options.bus, this.options.topics, model);
+    });
+    this.running.set(model, run.catch(() => undefined));
+    await run;
+    return evaluated;
+  }
+}

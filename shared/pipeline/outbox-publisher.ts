@@ -1,0 +1,32 @@
+// Publishes what an evaluation recorded in Redis (alerts, metrics snapshots) and acks it
+// only after Kafka accepted it: at least once, with ids stable across retries.
+import type { EventBus } from '../bus/types.js';
+import type { MonitorState } from '../monitor-state/types.js';
+import type { TopicKind, TopicNames } from '../topics.js';
+
+const DRAIN_BATCH = 500;
+
+export async function drainOutbox(state: MonitorState, bus: EventBus, topics: TopicNames, model: string): Promise<number> {
+  let published = 0;
+  for (;;) {
+    const entries = await state.readOutbox(model, DRAIN_BATCH);
+    if (entries.length === 0) return published;
+    const byTopic = new Map<string, typeof entries>();
+    for (const entry of entries) {
+      const topic = topics[entry.topic as TopicKind];
+      if (topic === undefined) throw new Error(`outbox entry for unknown topic kind ${entry.topic}`);
+      const list = byTopic.get(topic) ?? [];
+      list.push(entry);
+      byTopic.set(topic, list);
+    }
+    for (const [topic, list] of byTopic) {
+      await bus.publish(
+        topic,
+        list.map((e) => ({ key: e.key, value: e.value, headers: e.headers })),
+      );
+    }
+    await state.ackOutbox(model, entries.map((e) => e.id));
+    published += entries.length;
+    if (entries.length < DRAIN_BATCH) return published;
+  }
+}

@@ -1,0 +1,217 @@
+// The performance service's work: join predictions with their labels in Redis, count
+// outcomes into event-time windows, and evaluate performance and concept drift at each
+// window end. One script call per batch per model; evaluation only at bucket boundaries.
+import type { Batch } from '../bus/types.js';
+import type { Label, Prediction } from '../codec/index.js';
+import type { ModelConfig, MonitoringConfig, Task } from '../config/monitoring-config.js';
+import { formatDuration } from '../config/monitoring-config.js';
+import { detectorName, runDetector, type DetectorRun } from '../monitor/concept-drift.js';
+import { evaluateRules } from '../monitor/evaluate-rules.js';
+import { metricsSnapshot } from '../monitor/metrics-snapshot.js';
+import { covFamily, perfFamily, performanceMetrics } from '../monitor/performance.js';
+import { outcomeTemplate } from '../monitor-state/outcome-template.js';
+import type { EvaluationInput, IncomingLabel, MonitorState, OutboxEntry, PendingPrediction } from '../monitor-state/types.js';
+import type { DecodedMessage } from '../runtime/decode.js';
+import { groupByModel } from '../runtime/decode.js';
+import type { ServiceContext } from '../runtime/run-service.js';
+import { bucketStart, reachableEnd } from './clock.js';
+import { EvaluationLoop, type EvaluationOutcome } from './evaluation-loop.js';
+import { applyFenced } from './fenced-apply.js';
+import { ModelSettingsCache, windowSettings } from './model-settings.js';
+import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
+
+/** Most joined examples fed to the detector per evaluation; more would wait for the next one. */
+const MAX_EXAMPLES_PER_EVALUATION = 100_000;
+const EXPIRED_LABELS_DRAIN = 1_000;
+
+export interface PerformancePipelineOptions {
+  service: ServiceContext;
+  state: MonitorState;
+  config: MonitoringConfig;
+  groupId: string;
+}
+
+type Item = DecodedMessage<'prediction'> | DecodedMessage<'label'>;
+
+export class PerformancePipeline {
+  private readonly settings: ModelSettingsCache;
+  private readonly loop: EvaluationLoop;
+  /** Classes seen per model: each gets exact counters in later outcome templates. */
+  private readonly classes = new Map<string, Set<string>>();
+
+  constructor(private readonly options: PerformancePipelineOptions) {
+    const { service, state } = options;
+    this.settings = new ModelSettingsCache(options.config, service.logger);
+    this.loop = new EvaluationLoop({ state, bus: service.bus, topics: service.topics, scope: 'perf' });
+  }
+
+  readonly handleBatch = async (batch: Batch): Promise<void> => {
+    const { service } = this.options;
+    const isLabels = batch.topic === service.topics.labels;
+    const items: Item[] = isLabels
+      ? await service.decodeOrDeadLetter(batch, 'label')
+      : await service.decodeOrDeadLetter(batch, 'prediction');
+    for (const [model, modelItems] of groupByModel<Item>(items)) {
+      await this.applyModel(batch, model, modelItems, isLabels);
+    }
+  };
+
+  private async applyModel(batch: Batch, model: string, items: Item[], isLabels: boolean): Promise<void> {
+    const { state, service, groupId } = this.options;
+    const settings = this.settings.get(model);
+    const windows = windowSettings(settings, service.config.topics.partitions);
+    const outcome = await applyFenced(
+      items,
+      (item) => item.message.offset,
+      (tail, firstOffset) => {
+        service.metrics.redisCalls.inc({ script: 'apply-perf-batch' });
+        return state.applyPerfBatch({
+          model,
+          source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: batch.lastOffset },
+          windows,
+          labelHorizonMs: settings.labelHorizonMs,
+          examplesCap: settings.examplesCap,
+          predictions: isLabels ? [] : tail.map((item) => this.pending(model, settings, item as DecodedMessage<'prediction'>)),
+          labels: isLabels ? tail.map((item) => incomingLabel(item as DecodedMessage<'label'>)) : [],
+          maxEventTime: Math.max(...tail.map((item) => item.event.eventTime)),
+        });
+      },
+    );
+    const reply = outcome.reply;
+    if (reply === null) return;
+    if (reply.expiredLabels > 0) await this.deadLetterExpiredLabels(model);
+    const target = reachableEnd(reply.watermark, reply.end, settings);
+    if (target > reply.evaluated) {
+      await this.loop.evaluateUpTo(model, reply.evaluated, target, windows, (m, input) => this.evaluate(m, settings, input));
+    }
+  }
+
+  private pending(model: string, settings: ModelConfig, item: DecodedMessage<'prediction'>): PendingPrediction {
+    const p = item.event;
+    if (p.predictedClass !== null) this.knownClasses(model).add(p.predictedClass);
+    return {
+      id: p.id,
+      bucketStart: bucketStart(p.eventTime, settings.bucketMs),
+      family: perfFamily(p.modelVersion),
+      coverageFamily: covFamily(p.modelVersion),
+      outcome: outcomeTemplate(p, { knownClasses: [...this.knownClasses(model)] }),
+      example: this.options.service.codec.frame(item.message.value!, item.message.headers),
+    };
+  }
+
+  private knownClasses(model: string): Set<string> {
+    let set = this.classes.get(model);
+    if (set === undefined) {
+      set = new Set(this.settings.get(model).positiveLabel ? [this.settings.get(model).positiveLabel!] : []);
+      this.classes.set(model, set);
+    }
+    return set;
+  }
+
+  /** Labels that waited a whole label horizon for a prediction that never came. */
+  private async deadLetterExpiredLabels(model: string): Promise<void> {
+    const { state, service } = this.options;
+    for (;;) {
+      const expired = await state.readExpiredLabels(model, EXPIRED_LABELS_DRAIN);
+      if (expired.length === 0) return;
+      await service.deadLetters.publish(
+        expired.map((raw) => ({
+          message: { topic: raw.sourceTopic, partition: raw.partition, offset: raw.offset, value: raw.value, headers: raw.headers },
+          error: { reason: 'UNKNOWN_PREDICTION', message: `no prediction arrived within the label horizon for model ${model}` },
+        })),
+      );
+      await state.ackExpiredLabels(model, expired.map((e) => e.id));
+      if (expired.length < EXPIRED_LABELS_DRAIN) return;
+    }
+  }
+
+  private async evaluate(model: string, settings: ModelConfig, input: EvaluationInput): Promise<EvaluationOutcome> {
+    const { state, service } = this.options;
+    const task = this.task(model, settings);
+    const examples = await state.readExamples(model, input.exampleCursor, MAX_EXAMPLES_PER_EVALUATION);
+    const conceptDrift: DetectorRun = runDetector(input.detectorState, examples.map((e) => e.error), settings.conceptDrift);
+    const detector = detectorName(settings.conceptDrift);
+    const latestVersion = examples.length > 0 ? service.codec.decodeFramed('prediction', examples.at(-1)!.prediction).modelVersion : null;
+
+    const outbox: OutboxEntry[] = [];
+    const alertStates = { ...input.alertStates };
+    const now = Date.now();
+    for (const version of versionsOf(input, 'perf:')) {
+      const perHorizon = settings.horizons.map((horizon) => ({
+        horizon,
+        metrics: performanceMetrics(task, input.windows[perfFamily(version)]?.[horizon.ms] ?? {}, input.windows[covFamily(version)]?.[horizon.ms] ?? {}, {
+          ...(settings.positiveLabel !== undefined ? { positiveLabel: settings.positiveLabel } : {}),
+        }),
+      }));
+      for (const { horizon, metrics } of perHorizon) {
+        const window = { start: input.end - horizon.ms, end: input.end, count: metrics.predictions ?? 0 };
+        outbox.push(snapshotOutboxEntry(service.codec, metricsSnapshot({ model, version, horizon: horizon.name, window, time: now, performance: metrics })));
+      }
+      const evaluated = perHorizon.find((h) => h.horizon.ms === settings.evaluationHorizon.ms)!;
+      const window = { start: input.end - settings.evaluationHorizon.ms, end: input.end };
+      const result = evaluateRules(
+        settings.alerts,
+        {
+          model,
+          version,
+          performance: evaluated.metrics,
+          ...(detector !== null && version === latestVersion ? { conceptDrift: { ...conceptDrift, detector } } : {}),
+        },
+        input.alertStates,
+        input.end,
+        window,
+      );
+      Object.assign(alertStates, result.states);
+      for (const alert of result.alerts) {
+        outbox.push(alertOutboxEntry(service.codec, alert));
+        service.metrics.alerts.inc({ kind: alert.kind, status: alert.status });
+      }
+    }
+    return {
+      alertStates,
+      ...(conceptDrift.state !== null ? { detectorState: conceptDrift.state } : {}),
+      ...(examples.length > 0 ? { exampleCursor: examples.at(-1)!.id } : {}),
+      outbox,
+    };
+  }
+
+  /** The configured task, else inferred: classes seen make it classification. */
+  private task(model: string, settings: ModelConfig): Task {
+    if (settings.task) return settings.task;
+    const classes = this.knownClasses(model);
+    if (classes.size === 0) return 'regression';
+    return classes.size <= 2 && settings.positiveLabel !== undefined ? 'binary' : 'multiclass';
+  }
+
+  describe(model: string): string {
+    const s = this.settings.get(model);
+    return `${model}: buckets of ${formatDuration(s.bucketMs)}, horizons ${s.horizons.map((h) => h.name).join(', ')}`;
+  }
+}
+
+function incomingLabel(item: DecodedMessage<'label'>): IncomingLabel {
+  const l: Label = item.event;
+  const m = item.message;
+  return {
+    predictionId: l.predictionId,
+    eventTime: l.eventTime,
+    trueClass: l.trueClass,
+    trueValue: l.trueValue,
+    raw: { sourceTopic: m.topic, partition: m.partition, offset: m.offset, value: m.value!, headers: definedHeaders(m.headers) },
+  };
+}
+
+function definedHeaders(headers: Record<string, Buffer | undefined>): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** Versions that have a family with the given prefix in this evaluation's windows. */
+export function versionsOf(input: EvaluationInput, prefix: string): string[] {
+  return Object.keys(input.windows)
+    .filter((family) => family.startsWith(prefix))
+    .map((family) => family.slice(prefix.length));
+}
+
+export type { Prediction };
