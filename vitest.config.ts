@@ -16,7 +16,7 @@ export default defineConfig({
       {
         test: {
           name: 'services',
-          include: ['test/contract/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          include: ['test/contract/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           globalSetup: ['test/setup/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,

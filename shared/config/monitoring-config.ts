@@ -266,12 +266,16 @@ export const BUILT_IN_DEFAULTS = {
 } as const;
 
 /** Rules every model gets unless `defaultAlerts: false` (see docs/design/monitoring.md). */
+// Distribution rules judge a window only once it holds DEFAULT_DRIFT_MIN_COUNT predictions:
+// a statistic over a handful of events (the first seconds of a stream) is noise.
+export const DEFAULT_DRIFT_MIN_COUNT = 200;
+
 export const DEFAULT_ALERT_RULES: readonly AlertRuleInput[] = [
-  { metric: 'drift:*' },
-  { metric: 'prediction_drift' },
-  { metric: 'dataset_drift_share' },
+  { metric: 'drift:*', minCount: DEFAULT_DRIFT_MIN_COUNT },
+  { metric: 'prediction_drift', minCount: DEFAULT_DRIFT_MIN_COUNT },
+  { metric: 'dataset_drift_share', minCount: DEFAULT_DRIFT_MIN_COUNT },
   { metric: 'concept_drift' },
-  { metric: 'missing_rate:*', comparison: 'above', warning: 0.1 },
+  { metric: 'missing_rate:*', comparison: 'above', warning: 0.1, minCount: DEFAULT_DRIFT_MIN_COUNT },
 ];
 
 function describePath(path: readonly PropertyKey[]): string {

@@ -4,7 +4,7 @@
 -- KEYS[1] offsets   KEYS[2] clock:drift   KEYS[3] families:drift
 -- KEYS[4..]         per reference sample: ref:<version>, refsample:<version>
 -- ARGV: prefix `dw:{model}:`, offsets field, offset, first offset (-1 unknown),
---       max event time, retention ms, source partitions, horizon count, horizons...,
+--       max event time, retention ms, source partitions, caught up (0/1), horizon count, horizons...,
 --       sample count, per sample: cap, row count, rows...,
 --       family count, families...,
 --       group count, per group: family, bucket start, delta count, (field, increment)...
@@ -19,7 +19,8 @@ local prefix, source_field, batch_offset, first_offset = ARGV[1], ARGV[2], ARGV[
 local max_event_time = tonumber(ARGV[5])
 local retention_ms = tonumber(ARGV[6])
 local source_partitions = tonumber(ARGV[7])
-local a = 8
+local caught_up = ARGV[8]
+local a = 9
 local horizons = {}
 for i = 1, tonumber(ARGV[a]) do horizons[i] = tonumber(ARGV[a + i]) end
 a = a + #horizons + 1
@@ -71,6 +72,6 @@ end
 if a ~= #ARGV + 1 then error('apply-drift-batch: expected ' .. (a - 1) .. ' arguments, got ' .. #ARGV) end
 flush(acc, retention_ms)
 
-watermark = raise_source_watermark(clock_key, watermark, source_field, 'pp', max_event_time, source_partitions, false)
+watermark = raise_source_watermark(clock_key, watermark, source_field, 'pp', max_event_time, source_partitions, false, caught_up)
 record_offset(offsets_key, source_field, batch_offset)
 return {1, batch_offset, int_string(watermark), int_string(window_end), int_string(evaluated), sample_sizes()}

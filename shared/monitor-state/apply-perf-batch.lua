@@ -7,7 +7,7 @@
 -- KEYS[5] examples  KEYS[6] outbox:dlq (a stream; field `m` holds the label's framed raw message)
 -- KEYS[7..]  per prediction, then per label, in ARGV order: pp:<id>, pl:<id>
 -- ARGV: prefix `dw:{model}:`, offsets field, offset, first offset (-1 unknown),
---       max event time, retention ms, label horizon ms, examples cap, source partitions,
+--       max event time, retention ms, label horizon ms, examples cap, source partitions, caught up (0/1),
 --       horizon count, horizons...,
 --       prediction count, per prediction: id, framed pending prediction (framing.ts),
 --       label count, per label: id, event time, framed early label (framing.ts)
@@ -29,7 +29,8 @@ local retention_ms = tonumber(ARGV[6])
 local label_horizon_ms = tonumber(ARGV[7])
 local examples_cap = ARGV[8]
 local source_partitions = tonumber(ARGV[9])
-local a = 10
+local caught_up = ARGV[10]
+local a = 11
 local horizons = {}
 for i = 1, tonumber(ARGV[a]) do horizons[i] = tonumber(ARGV[a + i]) end
 a = a + #horizons + 1
@@ -215,7 +216,7 @@ if #families > 0 then redis.call('SADD', families_key, unpack(families)) end
 flush(acc, retention_ms)
 local prediction_watermark
 watermark, prediction_watermark = raise_source_watermark(clock_key, watermark, source_field,
-  label_count > 0 and 'pl' or 'pp', max_event_time, source_partitions, true)
+  label_count > 0 and 'pl' or 'pp', max_event_time, source_partitions, true, caught_up)
 
 -- Labels whose prediction did not come within the horizon (in event time) become dead letters.
 local expired = redis.call('ZRANGEBYSCORE', early_key, '-inf', '(' .. int_string(prediction_watermark - label_horizon_ms), 'LIMIT', 0, 1000)

@@ -2,7 +2,7 @@
 -- whichever instance evaluated E first wins; a commit for an E at or before `evaluated`
 -- changes nothing (its outbox entries were, or will be, published by the winner).
 --
--- KEYS[1] clock:<scope>  KEYS[2] alerts:<scope>  KEYS[3] outbox:alerts
+-- KEYS[1] clock:<scope>  KEYS[2] alerts:<scope>  KEYS[3] outbox:events:<scope>
 -- ARGV: end, state count, (alert key, state)..., detector present (0/1), detector,
 --       cursor present (0/1), cursor, outbox count, framed outbox entries (framing.ts)...
 --       (each becomes one stream entry with field `m`)

@@ -6,13 +6,29 @@ import type { OutboxEntry, OutcomeTemplate, PendingPrediction, RawMessage } from
 
 export type Frame = string | Buffer;
 
+// Sized first and written into one allocation: a pending prediction has ~50 fields, and
+// a Buffer per field and per length prefix made framing the performance service's largest
+// cost (allocation and GC) at ~23k predictions/s.
 export function frame(fields: readonly Frame[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const field of fields) {
-    const bytes = typeof field === 'string' ? Buffer.from(field, 'utf8') : field;
-    parts.push(Buffer.from(`${bytes.length}:`, 'latin1'), bytes);
+  const lengths = new Array<number>(fields.length);
+  let total = 0;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as Frame;
+    const length = typeof field === 'string' ? Buffer.byteLength(field, 'utf8') : field.length;
+    lengths[i] = length;
+    total += String(length).length + 1 + length;
   }
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(total);
+  let pos = 0;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as Frame;
+    const length = lengths[i] as number;
+    pos += out.write(`${length}:`, pos, 'latin1');
+    if (typeof field === 'string') out.write(field, pos, length, 'utf8');
+    else field.copy(out, pos);
+    pos += length;
+  }
+  return out;
 }
 
 /** Splits a framed value back into its fields; throws on a truncated or malformed value. */

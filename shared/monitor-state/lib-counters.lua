@@ -106,31 +106,37 @@ end
 -- up reads partitions unevenly, and a window evaluated when only the fastest partition had
 -- passed its end would miss the others' events. Each source's max event time is kept in
 -- the clock as `<kind>|<topic>|<partition>` (kind `pp` predictions, `pl` labels). A source
--- more than PARTITION_IDLE_MS behind the most advanced one counts as idle and is left out,
--- so a partition that stops getting a model's events cannot stall its evaluation forever.
+-- that was read to its end (caught up) and is more than PARTITION_IDLE_MS behind the most
+-- advanced one counts as idle and is left out, so a partition that stops getting a model's
+-- events cannot stall its evaluation forever; a partition not read to its end is lagging
+-- (a consumer catching up) and always waited for.
 -- Until all `expected` partitions of each source topic have delivered, the watermark waits
 -- (an idle period at most); the performance scope also waits for its first label.
 -- Returns the scope watermark and the predictions' own (early labels expire by the latter:
 -- once predictions are a label horizon past a waiting label, its prediction is not coming).
 local PARTITION_IDLE_MS = 600000
 
-local function raise_source_watermark(clock_key, watermark, source_field, kind, event_time, expected, needs_labels)
+local function raise_source_watermark(clock_key, watermark, source_field, kind, event_time, expected, needs_labels, caught_up)
   local field = kind .. '|' .. string.match(source_field, '[^|]*|[^|]*$')
   local current = tonumber(redis.call('HGET', clock_key, field)) or 0
   if event_time > current then redis.call('HSET', clock_key, field, int_string(event_time)) end
+  redis.call('HSET', clock_key, 'c' .. field, caught_up)
   redis.call('HSETNX', clock_key, 'first', int_string(event_time))
   local first = tonumber(redis.call('HGET', clock_key, 'first'))
   local sources = {}
   local most = 0
   local counts = {['pp|'] = 0, ['pl|'] = 0}
   local fields = redis.call('HGETALL', clock_key)
+  local flags = {}
   for i = 1, #fields, 2 do
     local k = string.sub(fields[i], 1, 3)
     if k == 'pp|' or k == 'pl|' then
       local v = tonumber(fields[i + 1])
-      sources[#sources + 1] = {k, v}
+      sources[#sources + 1] = {k, v, fields[i]}
       counts[k] = counts[k] + 1
       if v > most then most = v end
+    elseif k == 'cpp' or k == 'cpl' then
+      flags[string.sub(fields[i], 2)] = fields[i + 1]
     end
   end
   -- A source that has not delivered yet holds the watermark back, but only for an idle
@@ -142,7 +148,8 @@ local function raise_source_watermark(clock_key, watermark, source_field, kind, 
   local slowest, slowest_prediction = nil, nil
   for _, source in ipairs(sources) do
     local v = source[2]
-    if v >= most - PARTITION_IDLE_MS then
+    -- Only a partition read to its end can be idle; one still behind is lagging, and waited for.
+    if v >= most - PARTITION_IDLE_MS or flags[source[3]] ~= '1' then
       if slowest == nil or v < slowest then slowest = v end
       if source[1] == 'pp|' and (slowest_prediction == nil or v < slowest_prediction) then slowest_prediction = v end
     end

@@ -18,7 +18,7 @@ import {
   CURSOR_FIELD,
   DETECTOR_FIELD,
   EARLY_KEY,
-  EVENTS_OUTBOX_KEY,
+  eventsOutboxKey,
   EXAMPLES_KEY,
   EXPIRED_LABELS_KEY,
   alertsKey,
@@ -118,7 +118,7 @@ export class MemoryMonitorState implements MonitorState {
         this.addAtBucket(batch.model, windows, end, delta.family, delta.bucketStart, field, by);
       }
     }
-    this.raiseSourceWatermark(batch.model, 'drift', source, windows, 'pp', batch.maxEventTime);
+    this.raiseSourceWatermark(batch.model, 'drift', source, windows, 'pp', batch.maxEventTime, batch.caughtUp ?? false);
     return { ...this.finishApply(batch.model, 'drift', source), sampleSizes: sampleSizes() };
   }
 
@@ -186,7 +186,7 @@ export class MemoryMonitorState implements MonitorState {
 
     const registered = this.objects.getOrCreate<Set<string>>(key(familiesKey('perf')), () => new Set());
     for (const family of families) registered.add(family);
-    const predictionWatermark = this.raiseSourceWatermark(batch.model, 'perf', source, windows, batch.labels.length > 0 ? 'pl' : 'pp', batch.maxEventTime);
+    const predictionWatermark = this.raiseSourceWatermark(batch.model, 'perf', source, windows, batch.labels.length > 0 ? 'pl' : 'pp', batch.maxEventTime, batch.caughtUp ?? false);
 
     const edge = predictionWatermark - batch.labelHorizonMs;
     const expired = [...early]
@@ -285,17 +285,17 @@ export class MemoryMonitorState implements MonitorState {
     for (const [field, state] of Object.entries(commit.alertStates)) alerts.set(field, state);
     if (commit.detectorState !== undefined) alerts.set(DETECTOR_FIELD, commit.detectorState);
     if (commit.exampleCursor !== undefined) alerts.set(CURSOR_FIELD, commit.exampleCursor);
-    for (const entry of commit.outbox) this.appendToStream(key(EVENTS_OUTBOX_KEY), new Map([['m', encodeOutboxEntry(entry)]]));
+    for (const entry of commit.outbox) this.appendToStream(key(eventsOutboxKey(commit.scope)), new Map([['m', encodeOutboxEntry(entry)]]));
     clock.set('evaluated', commit.end);
     return { committed: true };
   }
 
-  async readOutbox(model: string, max: number): Promise<Stored<OutboxEntry>[]> {
-    return this.readStream(model, EVENTS_OUTBOX_KEY, max).map(({ id, value }) => ({ ...decodeOutboxEntry(value), id }));
+  async readOutbox(model: string, scope: Scope, max: number): Promise<Stored<OutboxEntry>[]> {
+    return this.readStream(model, eventsOutboxKey(scope), max).map(({ id, value }) => ({ ...decodeOutboxEntry(value), id }));
   }
 
-  async ackOutbox(model: string, ids: string[]): Promise<void> {
-    this.deleteFromStream(model, EVENTS_OUTBOX_KEY, ids);
+  async ackOutbox(model: string, scope: Scope, ids: string[]): Promise<void> {
+    this.deleteFromStream(model, eventsOutboxKey(scope), ids);
   }
 
   async readExpiredLabels(model: string, max: number): Promise<Stored<RawMessage>[]> {
@@ -374,10 +374,11 @@ export class MemoryMonitorState implements MonitorState {
    * The twin of lib-counters.lua's raise_source_watermark: the scope's watermark becomes the
    * slowest non-idle source (topic-partition); returns the slowest prediction source's.
    */
-  private raiseSourceWatermark(model: string, scope: Scope, source: NormalisedSource, windows: NormalisedWindows, kind: 'pp' | 'pl', eventTime: number): number {
+  private raiseSourceWatermark(model: string, scope: Scope, source: NormalisedSource, windows: NormalisedWindows, kind: 'pp' | 'pl', eventTime: number, caughtUp: boolean): number {
     const clock = this.keyspace.getOrCreate(modelKey(model, clockKey(scope))).fields;
     const field = `${kind}|${source.field.split('|').slice(-2).join('|')}`;
     clock.set(field, Math.max(clock.get(field) ?? 0, eventTime));
+    clock.set(`c${field}`, caughtUp ? 1 : 0);
     if (!clock.has('first')) clock.set('first', eventTime);
     const first = clock.get('first') as number;
     const needsLabels = scope === 'perf';
@@ -386,7 +387,8 @@ export class MemoryMonitorState implements MonitorState {
     const most = Math.max(0, ...sources.map(([, v]) => v));
     const missing = count('pp|') < windows.sourcePartitions || (needsLabels && count('pl|') < windows.sourcePartitions);
     if (missing && most - first <= PARTITION_IDLE_MS) return 0;
-    const live = sources.filter(([, v]) => v >= most - PARTITION_IDLE_MS);
+    // Only a partition read to its end can be idle; one still behind is lagging, and waited for.
+    const live = sources.filter(([k, v]) => v >= most - PARTITION_IDLE_MS || clock.get(`c${k}`) !== 1);
     const predictions = live.filter(([k]) => k.startsWith('pp|'));
     const slowest = needsLabels && count('pl|') === 0 ? 0 : Math.min(...live.map(([, v]) => v));
     this.raiseWatermark(model, scope, slowest);

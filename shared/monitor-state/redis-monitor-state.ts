@@ -13,7 +13,7 @@ import {
   CURSOR_FIELD,
   DETECTOR_FIELD,
   EARLY_KEY,
-  EVENTS_OUTBOX_KEY,
+  eventsOutboxKey,
   EXAMPLES_KEY,
   EXPIRED_LABELS_KEY,
   alertsKey,
@@ -31,6 +31,7 @@ import {
 } from './requests.js';
 import type {
   AdvanceRequest,
+  Scope,
   DriftApplyReply,
   DriftBatch,
   EvaluationCommit,
@@ -102,6 +103,7 @@ export class RedisMonitorState implements MonitorState {
       batch.maxEventTime,
       windows.retentionMs,
       windows.sourcePartitions,
+      batch.caughtUp ? '1' : '0',
       windows.horizonsMs.length,
       ...windows.horizonsMs,
       samples.length,
@@ -155,6 +157,7 @@ export class RedisMonitorState implements MonitorState {
       batch.labelHorizonMs,
       batch.examplesCap,
       windows.sourcePartitions,
+      batch.caughtUp ? '1' : '0',
       windows.horizonsMs.length,
       ...windows.horizonsMs,
       batch.predictions.length,
@@ -247,16 +250,16 @@ export class RedisMonitorState implements MonitorState {
     args.push(commit.detectorState === undefined ? '0' : '1', commit.detectorState ?? '');
     args.push(commit.exampleCursor === undefined ? '0' : '1', commit.exampleCursor ?? '');
     args.push(commit.outbox.length, ...commit.outbox.map(encodeOutboxEntry));
-    const reply = await this.commit([key(clockKey(commit.scope)), key(alertsKey(commit.scope)), key(EVENTS_OUTBOX_KEY)], args);
+    const reply = await this.commit([key(clockKey(commit.scope)), key(alertsKey(commit.scope)), key(eventsOutboxKey(commit.scope))], args);
     return { committed: num(reply) === 1 };
   }
 
-  async readOutbox(model: string, max: number): Promise<Stored<OutboxEntry>[]> {
-    return (await this.readStream(model, EVENTS_OUTBOX_KEY, max)).map(({ id, value }) => ({ ...decodeOutboxEntry(value), id }));
+  async readOutbox(model: string, scope: Scope, max: number): Promise<Stored<OutboxEntry>[]> {
+    return (await this.readStream(model, eventsOutboxKey(scope), max)).map(({ id, value }) => ({ ...decodeOutboxEntry(value), id }));
   }
 
-  async ackOutbox(model: string, ids: string[]): Promise<void> {
-    await this.deleteFromStream(model, EVENTS_OUTBOX_KEY, ids);
+  async ackOutbox(model: string, scope: Scope, ids: string[]): Promise<void> {
+    await this.deleteFromStream(model, eventsOutboxKey(scope), ids);
   }
 
   async readExpiredLabels(model: string, max: number): Promise<Stored<RawMessage>[]> {

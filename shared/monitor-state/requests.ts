@@ -8,7 +8,8 @@ import type { AdvanceRequest, DriftBatch, PerfBatch, Scope, WindowSettings } fro
 export const DEFAULT_REBUILD_EVERY = 360;
 export const EXAMPLES_KEY = 'examples';
 export const EARLY_KEY = 'early';
-export const EVENTS_OUTBOX_KEY = 'outbox:alerts';
+/** One events outbox per scope: the two services drain their own, never each other's. */
+export const eventsOutboxKey = (scope: Scope): string => `outbox:events:${scope}`;
 export const EXPIRED_LABELS_KEY = 'outbox:dlq';
 
 export const clockKey = (scope: Scope): string => `clock:${scope}`;

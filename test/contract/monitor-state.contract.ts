@@ -378,19 +378,22 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         const state = await open();
         const m = model('partitions');
         const windows = { ...WINDOWS, sourcePartitions: 2 };
-        const at = (partition: number, offset: number, time: number) =>
+        const at = (partition: number, offset: number, time: number, caughtUp = false) =>
           state.applyDriftBatch({
             model: m,
             source: { group: 'g', topic: 'dw.predictions', partition, offset },
             windows,
             deltas: [{ family: 'feat:1', bucketStart: T0, counters: { n: 1 } }],
             maxEventTime: time,
+            caughtUp,
           });
         expect((await at(0, 1, T0 + 50_000)).watermark).toBe(0); // partition 1 has not delivered yet
         expect((await at(1, 1, T0 + 20_000)).watermark).toBe(T0 + 20_000);
         expect((await at(0, 2, T0 + 90_000)).watermark).toBe(T0 + 20_000);
-        // Partition 1 falls more than the idle period (10 minutes) behind: it no longer holds the watermark.
-        expect((await at(0, 3, T0 + 700_000)).watermark).toBe(T0 + 700_000);
+        // Far behind but not read to its end: a consumer catching up, so it is waited for.
+        expect((await at(0, 3, T0 + 700_000)).watermark).toBe(T0 + 20_000);
+        // Read to its end and more than the idle period (10 minutes) behind: idle, left out.
+        expect((await at(1, 2, T0 + 30_000, true)).watermark).toBe(T0 + 700_000);
       });
 
       it('forgets a pending prediction after the label horizon (TTL)', async () => {
@@ -457,16 +460,18 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         const input = await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: E });
         expect(input).toMatchObject({ alertStates: { 'drift|x': '{"status":"firing"}' }, detectorState: '{"adwin":1}', exampleCursor: '5-1' });
         const other = await open();
-        const outbox = await other.readOutbox(m, 10);
+        const outbox = await other.readOutbox(m, 'drift', 10);
         expect(outbox.map(({ id: _id, ...e }) => e)).toEqual([entry('one'), entry('two')]);
-        await other.ackOutbox(m, [outbox[1]?.id as string]);
-        expect((await state.readOutbox(m, 10)).map((e) => e.key)).toEqual(['one']);
-        await state.ackOutbox(m, [outbox[0]?.id as string]);
-        expect(await state.readOutbox(m, 10)).toEqual([]);
+        await other.ackOutbox(m, 'drift', [outbox[1]?.id as string]);
+        expect((await state.readOutbox(m, 'drift', 10)).map((e) => e.key)).toEqual(['one']);
+        await state.ackOutbox(m, 'drift', [outbox[0]?.id as string]);
+        expect(await state.readOutbox(m, 'drift', 10)).toEqual([]);
 
         const next = await state.commitEvaluation({ model: m, scope: 'drift', end: E + BUCKET, alertStates: {}, outbox: [entry('three')] });
         expect(next.committed).toBe(true);
-        expect((await state.readOutbox(m, 1)).map((e) => e.key)).toEqual(['three']);
+        expect((await state.readOutbox(m, 'drift', 1)).map((e) => e.key)).toEqual(['three']);
+        // Each service drains its own scope's outbox, never the other's.
+        expect(await state.readOutbox(m, 'perf', 10)).toEqual([]);
       });
     });
 

@@ -1,0 +1,37 @@
+// Counts every MonitorState call (each one Redis round trip when distributed) in
+// driftwatch_redis_calls_total{script}, so "round trips per batch" and "per evaluation"
+// can be read off /metrics rather than trusted.
+import type { Counter } from 'prom-client';
+import type { MonitorState } from '../monitor-state/types.js';
+
+/** Metric label per call: the Lua script's name where there is one, else the operation. */
+const SCRIPT_OF: { [K in Exclude<keyof MonitorState, 'close'>]: string } = {
+  applyDriftBatch: 'apply-drift-batch',
+  applyPerfBatch: 'apply-perf-batch',
+  advance: 'advance',
+  readExamples: 'read-examples',
+  commitEvaluation: 'commit-evaluation',
+  readOutbox: 'read-outbox',
+  ackOutbox: 'ack-outbox',
+  readExpiredLabels: 'read-expired-labels',
+  ackExpiredLabels: 'ack-expired-labels',
+  getReference: 'get-reference',
+  setReference: 'set-reference',
+  readReferenceSample: 'read-reference-sample',
+  readBuckets: 'read-buckets',
+};
+
+export function countedState(state: MonitorState, calls: Counter<'script'>): MonitorState {
+  return new Proxy(state, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      const script = (SCRIPT_OF as Record<PropertyKey, string | undefined>)[property];
+      if (script === undefined) return value.bind(target);
+      return (...args: unknown[]) => {
+        calls.inc({ script });
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
