@@ -147,6 +147,8 @@ local function join(pp_key, pending, true_class, true_value)
   end
   entry[#entry + 1] = 'e'
   entry[#entry + 1] = string.format('%.17g', error_value)
+  entry[#entry + 1] = 'b'
+  entry[#entry + 1] = int_string(bucket_start)
   redis.call(unpack(entry))
   -- The marker outlives the join for the rest of the horizon so a duplicate is recognised.
   redis.call('SET', pp_key, 'J', 'XX', 'KEEPTTL')

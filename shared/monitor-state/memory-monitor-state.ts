@@ -142,7 +142,7 @@ export class MemoryMonitorState implements MonitorState {
         this.addAtBucket(batch.model, windows, end, pending.family, pending.bucketStart, field, by);
       }
       this.addAtBucket(batch.model, windows, end, pending.coverageFamily, pending.bucketStart, 'l', 1);
-      this.appendExample(batch.model, batch.examplesCap, pending.example, trueClass, trueValue, outcome.error);
+      this.appendExample(batch.model, batch.examplesCap, pending.example, trueClass, trueValue, outcome.error, pending.bucketStart);
       this.objects.set(pendingKeyName, JOINED, 'keep');
       return true;
     };
@@ -266,6 +266,7 @@ export class MemoryMonitorState implements MonitorState {
           trueClass: c === undefined ? null : c.toString('utf8'),
           trueValue: v === undefined ? null : Number(v.toString('latin1')),
           error: Number((entry.fields.get('e') ?? Buffer.from('NaN')).toString('latin1')),
+          bucketStart: Number((entry.fields.get('b') ?? Buffer.from('0')).toString('latin1')),
         };
       });
   }
@@ -454,11 +455,12 @@ export class MemoryMonitorState implements MonitorState {
     }
   }
 
-  private appendExample(model: string, cap: number, example: Buffer, trueClass: string | null, trueValue: number | null, error: number): void {
+  private appendExample(model: string, cap: number, example: Buffer, trueClass: string | null, trueValue: number | null, error: number, bucketStart: number): void {
     const fields = new Map<string, Buffer>([['p', Buffer.from(example)]]);
     if (trueClass !== null) fields.set('c', Buffer.from(trueClass, 'utf8'));
     if (trueValue !== null) fields.set('v', Buffer.from(formatDouble(trueValue), 'latin1'));
     fields.set('e', Buffer.from(formatDouble(error), 'latin1'));
+    fields.set('b', Buffer.from(String(bucketStart), 'latin1'));
     const stream = this.appendToStream(modelKey(model, EXAMPLES_KEY), fields);
     if (stream.entries.length > cap) stream.entries.splice(0, stream.entries.length - cap);
   }

@@ -233,6 +233,7 @@ export class RedisMonitorState implements MonitorState {
         trueClass: trueClass === undefined ? null : trueClass.toString('utf8'),
         trueValue: trueValue === undefined ? null : Number(trueValue.toString('latin1')),
         error: Number((fields.get('e') ?? Buffer.from('NaN')).toString('latin1')),
+        bucketStart: Number((fields.get('b') ?? Buffer.from('0')).toString('latin1')),
       };
     });
   }

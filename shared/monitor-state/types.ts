@@ -165,6 +165,8 @@ export interface JoinedExample {
   trueValue: number | null;
   /** 0/1 for classification, |error| for regression. */
   error: number;
+  /** The prediction's event-time bucket: an evaluation feeds its detector only outcomes before its window end. */
+  bucketStart: number;
 }
 
 export interface EvaluationCommit {

@@ -24,9 +24,7 @@ export async function applyFenced<T, R extends FencedReply>(
   for (;;) {
     const first = remaining[0];
     if (first === undefined) return { reply: null, applied: 0, skipped: items.length };
-    let reply = await send(remaining, offsetOf(first));
-    const probe = reply;
-    if (!probe.applied && remaining.some((item) => offsetOf(item) > probe.recordedOffset)) reply = await send(remaining, probe.recordedOffset + 1); // SABOTAGE
+    const reply = await send(remaining, offsetOf(first));
     if (reply.applied) return { reply, applied: remaining.length, skipped: items.length - remaining.length };
     const tail = remaining.filter((item) => offsetOf(item) > reply.recordedOffset);
     if (tail.length === remaining.length) {

@@ -130,7 +130,12 @@ export class PerformancePipeline {
   private async evaluate(model: string, settings: ModelConfig, input: EvaluationInput): Promise<EvaluationOutcome> {
     const { state, service } = this.options;
     const task = this.task(model, settings);
-    const examples = await state.readExamples(model, input.exampleCursor, MAX_EXAMPLES_PER_EVALUATION);
+    // Outcomes in join order, up to the first one whose prediction lies beyond this window
+    // end: during a catch-up, labels of later predictions are joined before this window is
+    // evaluated, and the detector must not see the future. They wait for a later end.
+    const joined = await state.readExamples(model, input.exampleCursor, MAX_EXAMPLES_PER_EVALUATION);
+    const future = joined.findIndex((e) => e.bucketStart >= input.end);
+    const examples = future === -1 ? joined : joined.slice(0, future);
     const conceptDrift: DetectorRun = runDetector(input.detectorState, examples.map((e) => e.error), settings.conceptDrift);
     const detector = detectorName(settings.conceptDrift);
     const latestVersion = examples.length > 0 ? service.codec.decodeFramed('prediction', examples.at(-1)!.prediction).modelVersion : null;

@@ -273,9 +273,9 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         expect(await state.readBuckets(m, 'perf:1', T0 + 2 * BUCKET, T0 + 3 * BUCKET, BUCKET)).toEqual({ 'c|a|b': 1 });
         expect(await state.readBuckets(m, 'cov:1', T0, T0 + 3 * BUCKET, BUCKET)).toEqual({ n: 2, l: 2 });
         const examples = await state.readExamples(m, '0-0', 10);
-        expect(examples.map((e) => [e.prediction, e.trueClass, e.error])).toEqual([
-          [p1.example, 'a', 0],
-          [p2.example, 'a', 1],
+        expect(examples.map((e) => [e.prediction, e.trueClass, e.error, e.bucketStart])).toEqual([
+          [p1.example, 'a', 0, p1.bucketStart],
+          [p2.example, 'a', 1, p2.bucketStart],
         ]);
       });
 
