@@ -1,4 +1,4 @@
-// Runs a monitoring service (services/<name>/main.ts's wiring, see service-main.ts) as its own Node process, as in
+// Runs a monitoring service (services/<name>/main.ts) as its own Node process, as in
 // production: it gets its own event loop and core, and the benchmark process measuring it
 // does not share its CPU. Its Prometheus /metrics is how the benchmark sees inside it.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,10 +38,10 @@ export async function startServiceProcess(name: 'performance' | 'drift', options
   const port = await freePort();
   const args = ['--import', 'tsx'];
   if (options.cpuProfileDir !== undefined) args.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir);
-  args.push('bench/support/service-main.ts', name);
+  args.push(`services/${name}/main.ts`);
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, DW_HTTP_PORT: String(port), DW_BENCH_GROUP_ID: options.groupId },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, DW_HTTP_PORT: String(port), DW_GROUP_ID: options.groupId },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

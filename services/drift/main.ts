@@ -9,5 +9,7 @@ import { opsPortFromEnv } from '../../shared/runtime/run-service.js';
 await startDriftService({
   config: { ...loadRuntimeConfig(), mode: 'distributed' },
   monitoring: loadMonitoringConfig(),
+  // DW_GROUP_ID: another consumer group, e.g. a second monitor of the same topics.
+  ...(process.env.DW_GROUP_ID ? { groupId: process.env.DW_GROUP_ID } : {}),
   http: { port: opsPortFromEnv(process.env, 9465) },
 });
