@@ -111,18 +111,23 @@ end
 -- events cannot stall its evaluation forever; a partition not read to its end is lagging
 -- (a consumer catching up) and always waited for.
 -- Until all `expected` partitions of each source topic have delivered, the watermark waits
--- (an idle period at most); the performance scope also waits for its first label.
+-- (a minute of wall-clock time at most); the performance scope also waits for its first label.
 -- Returns the scope watermark and the predictions' own (early labels expire by the latter:
 -- once predictions are a label horizon past a waiting label, its prediction is not coming).
 local PARTITION_IDLE_MS = 600000
+local MISSING_SOURCE_WAIT_MS = 60000
 
 local function raise_source_watermark(clock_key, watermark, source_field, kind, event_time, expected, needs_labels, caught_up)
   local field = kind .. '|' .. string.match(source_field, '[^|]*|[^|]*$')
   local current = tonumber(redis.call('HGET', clock_key, field)) or 0
   if event_time > current then redis.call('HSET', clock_key, field, int_string(event_time)) end
   redis.call('HSET', clock_key, 'c' .. field, caught_up)
-  redis.call('HSETNX', clock_key, 'first', int_string(event_time))
-  local first = tonumber(redis.call('HGET', clock_key, 'first'))
+  -- Wall-clock time, not event time: a single partition's first batch may span any amount
+  -- of event time during a catch-up, while every partition with data delivers within seconds.
+  local t = redis.call('TIME')
+  local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('HSETNX', clock_key, 'since', int_string(now_ms))
+  local since = tonumber(redis.call('HGET', clock_key, 'since'))
   local sources = {}
   local most = 0
   local counts = {['pp|'] = 0, ['pl|'] = 0}
@@ -139,10 +144,10 @@ local function raise_source_watermark(clock_key, watermark, source_field, kind, 
       flags[string.sub(fields[i], 2)] = fields[i + 1]
     end
   end
-  -- A source that has not delivered yet holds the watermark back, but only for an idle
-  -- period past the scope's first event.
+  -- A source that has not delivered yet holds the watermark back, for at most
+  -- MISSING_SOURCE_WAIT_MS after the scope's first apply.
   local missing = counts['pp|'] < expected or (needs_labels and counts['pl|'] < expected)
-  if missing and most - first <= PARTITION_IDLE_MS then
+  if missing and now_ms - since <= MISSING_SOURCE_WAIT_MS then
     return watermark, 0
   end
   local slowest, slowest_prediction = nil, nil

@@ -82,6 +82,8 @@ const copyRaw = (raw: RawMessage): RawMessage => ({
 
 /** A source this far (event time) behind the most advanced one is idle: see lib-counters.lua. */
 const PARTITION_IDLE_MS = 600_000;
+/** How long (wall clock) a source partition that never delivered holds the watermark. */
+const MISSING_SOURCE_WAIT_MS = 60_000;
 
 export class MemoryMonitorState implements MonitorState {
   private readonly objects: MemoryObjects;
@@ -380,14 +382,15 @@ export class MemoryMonitorState implements MonitorState {
     const field = `${kind}|${source.field.split('|').slice(-2).join('|')}`;
     clock.set(field, Math.max(clock.get(field) ?? 0, eventTime));
     clock.set(`c${field}`, caughtUp ? 1 : 0);
-    if (!clock.has('first')) clock.set('first', eventTime);
-    const first = clock.get('first') as number;
+    const now = this.keyspace.now();
+    if (!clock.has('since')) clock.set('since', now);
+    const since = clock.get('since') as number;
     const needsLabels = scope === 'perf';
     const sources = [...clock].filter(([k]) => k.startsWith('pp|') || k.startsWith('pl|'));
     const count = (prefix: string) => sources.filter(([k]) => k.startsWith(prefix)).length;
     const most = Math.max(0, ...sources.map(([, v]) => v));
     const missing = count('pp|') < windows.sourcePartitions || (needsLabels && count('pl|') < windows.sourcePartitions);
-    if (missing && most - first <= PARTITION_IDLE_MS) return 0;
+    if (missing && now - since <= MISSING_SOURCE_WAIT_MS) return 0;
     // Only a partition read to its end can be idle; one still behind is lagging, and waited for.
     const live = sources.filter(([k, v]) => v >= most - PARTITION_IDLE_MS || clock.get(`c${k}`) !== 1);
     const predictions = live.filter(([k]) => k.startsWith('pp|'));

@@ -21,7 +21,7 @@ import {
   referenceToJSON,
   type ReferenceProfile,
 } from '../monitor/reference-profile.js';
-import type { BucketDeltas, EvaluationInput, MonitorState, OutboxEntry } from '../monitor-state/types.js';
+import type { BucketDeltas, DriftApplyReply, EvaluationInput, MonitorState, OutboxEntry } from '../monitor-state/types.js';
 import type { DecodedMessage } from '../runtime/decode.js';
 import { groupByModel } from '../runtime/decode.js';
 import type { ServiceContext } from '../runtime/run-service.js';
@@ -46,6 +46,8 @@ export class DriftPipeline {
   private readonly loop: EvaluationLoop;
   /** model → version → reference; absent means not loaded yet, null means still collecting. */
   private readonly references = new Map<string, Map<string, ReferenceProfile | null>>();
+  /** `model|version` → reference sample size last reported by Redis. */
+  private readonly sampleSizes = new Map<string, number>();
 
   constructor(private readonly options: DriftPipelineOptions) {
     this.settings = new ModelSettingsCache(options.config, options.service.logger);
@@ -79,32 +81,65 @@ export class DriftPipeline {
     for (const version of new Set(items.map((i) => i.event.modelVersion))) await this.loadReference(model, version);
 
     this.loop.saw(model, Math.min(...items.map((i) => i.event.eventTime)));
-    const outcome = await applyFenced(
-      items,
-      (item) => item.message.offset,
-      (tail, firstOffset) => {
-        const { deltas, samples } = this.aggregate(model, settings, tail.map((i) => i.event));
-        return state.applyDriftBatch({
-          model,
-          source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: batch.lastOffset },
-          windows,
-          caughtUp: caughtUp(batch),
-          deltas,
-          maxEventTime: Math.max(...tail.map((i) => i.event.eventTime)),
-          ...(samples.length > 0 ? { referenceSamples: samples } : {}),
-        });
-      },
-    );
-    const reply = outcome.reply;
-    if (reply === null) return;
-    for (const [version, size] of Object.entries(reply.sampleSizes)) {
-      if (size >= settings.reference.size) await this.completeReference(model, version, settings);
+    // While a version's reference is being collected, the batch is applied in two parts:
+    // the predictions that fill the sample, then (reference built) the rest into windows.
+    // Each part records its own last offset, so a redelivery resumes after the first.
+    let reply: DriftApplyReply | null = null;
+    let rest = items;
+    while (rest.length > 0) {
+      const part = this.partUntilSampleFull(model, settings, rest);
+      const final = part.length === rest.length;
+      const last = final ? batch.lastOffset : part.at(-1)!.message.offset;
+      const outcome = await applyFenced(
+        part,
+        (item) => item.message.offset,
+        (tail, firstOffset) => {
+          const { deltas, samples } = this.aggregate(model, settings, tail.map((i) => i.event));
+          return state.applyDriftBatch({
+            model,
+            source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: last },
+            windows,
+            // Only the part that ends the batch can have reached the partition's end.
+            caughtUp: final && caughtUp(batch),
+            deltas,
+            maxEventTime: Math.max(...tail.map((i) => i.event.eventTime)),
+            ...(samples.length > 0 ? { referenceSamples: samples } : {}),
+          });
+        },
+      );
+      reply = outcome.reply ?? reply;
+      for (const [version, size] of Object.entries(outcome.reply?.sampleSizes ?? {})) {
+        this.sampleSizes.set(`${model}|${version}`, size);
+        if (size >= settings.reference.size) await this.completeReference(model, version, settings);
+      }
+      rest = rest.slice(part.length);
     }
+    if (reply === null) return;
     const target = reachableEnd(reply.watermark, reply.end, settings);
     if (target > reply.evaluated) {
       const from = reply.evaluated > 0 ? reply.evaluated : this.loop.firstEnd(model, settings.bucketMs);
       await this.loop.evaluateUpTo(model, from, target, windows, (m, input) => this.evaluate(m, settings, input));
     }
+  }
+
+  /**
+   * The leading items up to the one that fills the first collecting version's sample, or
+   * all of them when no version is collecting (or its size is unknown to be near full).
+   */
+  private partUntilSampleFull(model: string, settings: ModelConfig, items: Item[]): Item[] {
+    const versions = this.versions(model);
+    let version: string | undefined;
+    let needed = 0;
+    for (let i = 0; i < items.length; i++) {
+      const v = items[i]!.event.modelVersion;
+      if (version === undefined) {
+        if (versions.get(v)) continue;
+        version = v;
+        needed = settings.reference.size - (this.sampleSizes.get(`${model}|${v}`) ?? 0);
+      }
+      if (v === version && --needed <= 0) return items.slice(0, i + 1);
+    }
+    return items;
   }
 
   private aggregate(model: string, settings: ModelConfig, predictions: Prediction[]): { deltas: BucketDeltas[]; samples: { version: string; rows: string[]; cap: number }[] } {
