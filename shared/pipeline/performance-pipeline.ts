@@ -6,6 +6,7 @@ import type { Label, Prediction } from '../codec/index.js';
 import type { ModelConfig, MonitoringConfig, Task } from '../config/monitoring-config.js';
 import { formatDuration } from '../config/monitoring-config.js';
 import { detectorName, runDetector, type DetectorRun } from '../monitor/concept-drift.js';
+import { bucketErrors } from '../monitor/bucket-errors.js';
 import { evaluateRules } from '../monitor/evaluate-rules.js';
 import { metricsSnapshot } from '../monitor/metrics-snapshot.js';
 import { covFamily, perfFamily, performanceMetrics } from '../monitor/performance.js';
@@ -20,8 +21,6 @@ import { applyFenced, caughtUp } from './fenced-apply.js';
 import { ModelSettingsCache, windowSettings } from './model-settings.js';
 import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
 
-/** Most joined examples fed to the detector per evaluation; more would wait for the next one. */
-const MAX_EXAMPLES_PER_EVALUATION = 100_000;
 const EXPIRED_LABELS_DRAIN = 1_000;
 
 export interface PerformancePipelineOptions {
@@ -130,15 +129,28 @@ export class PerformancePipeline {
   private async evaluate(model: string, settings: ModelConfig, input: EvaluationInput): Promise<EvaluationOutcome> {
     const { state, service } = this.options;
     const task = this.task(model, settings);
-    // Outcomes in join order, up to the first one whose prediction lies beyond this window
-    // end: during a catch-up, labels of later predictions are joined before this window is
-    // evaluated, and the detector must not see the future. They wait for a later end.
-    const joined = await state.readExamples(model, input.exampleCursor, MAX_EXAMPLES_PER_EVALUATION);
-    const future = joined.findIndex((e) => e.bucketStart >= input.end);
-    const examples = future === -1 ? joined : joined.slice(0, future);
-    const conceptDrift: DetectorRun = runDetector(input.detectorState, examples.map((e) => e.error), settings.conceptDrift);
+    // The detector is fed the outcomes of the bucket this evaluation closes, bucket after
+    // bucket in event-time order. (The joined-examples stream is in join order, which a
+    // consumer catching up scrambles across partitions.) Labels arriving after the
+    // evaluation delay still count in the windows, but not in the detector.
+    const closing = { start: input.end - settings.bucketMs, end: input.end };
+    const errorsByVersion = new Map<string, number[]>();
+    for (const version of versionsOf(input, 'perf:')) {
+      const bucket = await state.readBuckets(model, perfFamily(version), closing.start, closing.end, settings.bucketMs);
+      errorsByVersion.set(version, bucketErrors(task, bucket));
+    }
+    const stored = parseDetectorRecord(input.detectorState);
+    const run: DetectorRun = runDetector(stored.state, [...errorsByVersion.values()].flat(), settings.conceptDrift);
+    // A detector flags a change at one update and then starts afresh, so "flagged since the
+    // last evaluation" would fire and resolve every other evaluation while the change
+    // lasts. Concept drift counts as present while a detection lies within the evaluation
+    // horizon: it fires at the detection and resolves a horizon after the last one.
+    const lastDetection = run.drifted ? input.end : stored.lastDetection;
+    const recent = lastDetection !== null && input.end - lastDetection < settings.evaluationHorizon.ms;
+    const conceptDrift: DetectorRun = { ...run, drifted: recent };
     const detector = detectorName(settings.conceptDrift);
-    const latestVersion = examples.length > 0 ? service.codec.decodeFramed('prediction', examples.at(-1)!.prediction).modelVersion : null;
+    // Concept drift is the model's, reported under the version with the most outcomes now.
+    const latestVersion = [...errorsByVersion].sort((a, b) => b[1].length - a[1].length)[0]?.[0] ?? null;
 
     const outbox: OutboxEntry[] = [];
     const alertStates = { ...input.alertStates };
@@ -176,8 +188,7 @@ export class PerformancePipeline {
     }
     return {
       alertStates,
-      ...(conceptDrift.state !== null ? { detectorState: conceptDrift.state } : {}),
-      ...(examples.length > 0 ? { exampleCursor: examples.at(-1)!.id } : {}),
+      ...(run.state !== null ? { detectorState: JSON.stringify({ state: run.state, lastDetection } satisfies DetectorRecord) } : {}),
       outbox,
     };
   }
@@ -194,6 +205,17 @@ export class PerformancePipeline {
     const s = this.settings.get(model);
     return `${model}: buckets of ${formatDuration(s.bucketMs)}, horizons ${s.horizons.map((h) => h.name).join(', ')}`;
   }
+}
+
+/** What the perf scope stores as its detector state: the detector's JSON and when it last flagged drift. */
+interface DetectorRecord {
+  state: string | null;
+  lastDetection: number | null;
+}
+
+function parseDetectorRecord(json: string | null): DetectorRecord {
+  if (json === null) return { state: null, lastDetection: null };
+  return JSON.parse(json) as DetectorRecord;
 }
 
 function incomingLabel(item: DecodedMessage<'label'>): IncomingLabel {

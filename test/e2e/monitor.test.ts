@@ -162,7 +162,8 @@ describe('monitoring on Kafka and Redis, end to end', () => {
     for (const key of new Set([...firing('DATA_DRIFT', 'spend'), ...firing('CONCEPT_DRIFT')].map((a) => a.key))) {
       const transitions = alerts.filter((a) => a.key === key);
       const last = transitions.at(-1)!;
-      expect(last.status, key).toBe('RESOLVED');
+      const history = transitions.map((a) => `${a.status}@${new Date(a.window.end).toISOString().slice(11, 19)}`).join(' ');
+      expect(last.status, `${key}: ${history}`).toBe('RESOLVED');
       expect(last.window.end, key).toBeGreaterThan(fixture.recoveryTime);
     }
   });
