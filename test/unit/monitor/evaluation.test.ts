@@ -83,13 +83,13 @@ describe('runDetector', () => {
 });
 
 function driftReportWith(plan: boolean, x: boolean): DriftReport {
-  const col = (drifted: boolean) => ({ statistic: 'ks' as const, value: drifted ? 0.001 : 0.5, threshold: 0.05, drifted, pValue: drifted ? 0.001 : 0.5, count: 500 });
+  const col = (drifted: boolean) => ({ statistic: 'ks' as const, value: drifted ? 0.001 : 0.5, threshold: 0.05, drifted, pValue: drifted ? 0.001 : 0.5, count: 5_000 });
   return {
     columns: { plan: col(plan), x: col(x) },
     prediction: col(false),
     datasetDrift: { share: (Number(plan) + Number(x)) / 2, drifted: plan && x, driftShare: 0.5, columns: 2 },
     dataQuality: { plan: { missingRate: 0, outOfRangeShare: Number.NaN, unseenShare: 0 }, x: { missingRate: 0.2, outOfRangeShare: 0, unseenShare: Number.NaN } },
-    count: 500,
+    count: 5_000,
   };
 }
 
@@ -142,7 +142,7 @@ describe('metricsSnapshot', () => {
     const snapshot = metricsSnapshot({ model: 'm', version: '1', horizon: '5m', window: { ...window, count: 3 }, time: window.end, performance, drift: driftReportWith(true, false) });
     expect(snapshot.labelCoverage).toBe(0);
     expect(Object.values(snapshot.metrics ?? {}).every(Number.isFinite)).toBe(true);
-    expect(snapshot.metrics).toMatchObject({ predictions: 500, 'missing_rate:x': 0.2, dataset_drift_share: 0.5 });
+    expect(snapshot.metrics).toMatchObject({ predictions: 5_000, 'missing_rate:x': 0.2, dataset_drift_share: 0.5 });
     expect(snapshot.drift?.map((d) => d.feature)).toEqual(['plan', 'x', PREDICTION_COLUMN]);
     const codec = new Codec();
     const encoded = codec.encode('metricsSnapshot', snapshot);
