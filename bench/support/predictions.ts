@@ -1,18 +1,7 @@
 // Seeded prediction events for throughput benchmarks: 16 numeric and 4 categorical
 // features, the shape DESIGN.md's decode measurements used.
 import { Codec, type EncodedEvent } from '../../shared/codec/index.js';
-
-/** Deterministic PRNG (mulberry32) so every run sends the same bytes. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../shared/stats/window/random.js';
 
 export interface KeyedEvent extends EncodedEvent {
   key: string;
@@ -20,7 +9,7 @@ export interface KeyedEvent extends EncodedEvent {
 
 export function encodedPredictions(count: number, seed = 1, model = 'bench'): KeyedEvent[] {
   const codec = new Codec();
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const plans = ['free', 'pro', 'team', 'enterprise'];
   const start = Date.UTC(2026, 0, 1);
   const events: KeyedEvent[] = [];

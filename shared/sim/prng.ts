@@ -1,3 +1,5 @@
+import { seededRandom } from '../stats/window/random.js';
+
 // A tiny seeded random source for simulations. Scenarios must be reproducible from their
 // seed alone (the scikit-learn fixture, the e2e test and the benchmark all regenerate the
 // same stream), so nothing here may touch Math.random.
@@ -17,20 +19,8 @@ export interface Prng {
   pick<K extends string>(weights: Readonly<Record<K, number>>): K;
 }
 
-/** mulberry32: 32 bits of state, period 2^32, good enough for test data and fast. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function createPrng(seed: number): Prng {
-  const next = mulberry32(seed);
+  const next = seededRandom(seed);
   return {
     next,
     uniform: (min, max) => min + (max - min) * next(),

@@ -15,6 +15,7 @@ import type {
 } from '../../shared/monitor-state/types.js';
 import { ConfusionMatrix } from '../../shared/stats/window/confusion-matrix.js';
 import { RegressionSums } from '../../shared/stats/window/regression-sums.js';
+import { seededRandom } from '../../shared/stats/window/random.js';
 import type { BatchSource } from '../../shared/store/types.js';
 import { uniqueName } from '../setup/env.js';
 
@@ -31,17 +32,6 @@ const T0 = 1_700_000_000_000;
 const BUCKET = 1_000;
 const WINDOWS: WindowSettings = { bucketMs: BUCKET, horizonsMs: [5_000, 20_000], retentionMs: 600_000 };
 
-/** Deterministic PRNG (mulberry32) so a failing interleaving can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function prediction(id: string, eventTime: number, fields: Partial<Prediction>): Prediction {
   return {
@@ -180,7 +170,7 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
       it('equal the bucket sums over [E - h, E) after random applies (late data included) and advances', async () => {
         const state = await open();
         const m = model('windows');
-        const random = seeded(20_240_601);
+        const random = seededRandom(20_240_601);
         const families = ['feat:1', 'pred:1'];
         const windows: WindowSettings = { ...WINDOWS, rebuildEvery: 7 };
         let offset = 0;
