@@ -8,6 +8,7 @@ import avro from 'avsc';
 import type { Type } from 'avsc';
 import { CodecError } from './errors.js';
 import { compileFiniteChecker, type FiniteChecker } from './finite-check.js';
+import { compileLengthGuard, type LengthGuard } from './length-guard.js';
 import { validateEvent } from './validate.js';
 import type { EventInputMap, EventMap } from './events.generated.js';
 import {
@@ -34,6 +35,8 @@ export interface EncodedEvent {
 interface Reader {
   type: EventType;
   resolver: unknown;
+  /** Checks lengths and block counts of data written with this schema before avsc reads it. */
+  guard: LengthGuard;
 }
 
 interface EventCodec {
@@ -64,12 +67,13 @@ export class Codec {
         defaults: defaultsOf(type),
         finite: compileFiniteChecker(type),
       });
-      this.readers.set(fingerprint.toString('latin1'), { type: event, resolver: undefined });
+      this.readers.set(fingerprint.toString('latin1'), { type: event, resolver: undefined, guard: compileLengthGuard(type) });
       for (const schema of readHistoricalSchemas(event)) {
         const writer = avro.Type.forSchema(schema as avro.Schema);
         this.readers.set(writer.fingerprint('md5').toString('latin1'), {
           type: event,
           resolver: type.createResolver(writer),
+          guard: compileLengthGuard(writer),
         });
       }
     }
@@ -122,6 +126,12 @@ export class Codec {
       throw new CodecError('WRONG_SCHEMA', `expected a ${expected} event, got a ${reader.type} event`);
     }
     const codec = this.codec(expected);
+    try {
+      const end = reader.guard(bytes, 0);
+      if (end !== bytes.length) throw new RangeError(`${bytes.length - end} trailing bytes`);
+    } catch (error) {
+      throw new CodecError('MALFORMED', `${expected}: ${(error as Error).message}`);
+    }
     let value: EventMap[K];
     try {
       // fromBuffer also refuses trailing bytes, which catches most corrupt payloads.

@@ -149,3 +149,33 @@ describe('framed events', () => {
     expect(() => codec.frame(value, {})).toThrow(/MISSING_SCHEMA_HEADER/);
   });
 });
+
+describe('length guard', () => {
+  it('refuses a block count larger than the bytes left instead of looping over it', () => {
+    const good = codec.encode('prediction', SAMPLE_EVENTS.prediction);
+    // A prediction whose numericFeatures map claims 2^40 entries: 3 strings, then the map's count.
+    const head = codec.typeOf('prediction').toBuffer({ ...SAMPLE_EVENTS.prediction, numericFeatures: {} });
+    const id = Buffer.from([2 * 3]); // zig-zag length of 'p-1'
+    const crafted = Buffer.concat([id, Buffer.from('p-1'), head.subarray(4, 4 + 1 + 5 + 1 + 1 + 6), Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40])]);
+    const started = performance.now();
+    expect(() => codec.decode('prediction', crafted, good.headers)).toThrow(/MALFORMED: prediction: map block of \d+ items/);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('decodes 20,000 random payloads quickly, each either valid or MALFORMED', () => {
+    const good = codec.encode('prediction', SAMPLE_EVENTS.prediction);
+    let state = 12345;
+    const random = () => ((state = (state * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+    const started = performance.now();
+    for (let i = 0; i < 20_000; i++) {
+      const bytes = Buffer.from(Array.from({ length: 1 + (i % 300) }, random));
+      try {
+        codec.decode('prediction', bytes, good.headers);
+      } catch (error) {
+        expect((error as CodecError).reason).toMatch(/MALFORMED|NON_FINITE|INVALID/);
+      }
+    }
+    // Without the guard a single payload could loop for minutes; with it all take milliseconds.
+    expect(performance.now() - started).toBeLessThan(20_000);
+  });
+});
