@@ -20,6 +20,7 @@ const EnvSchema = z.object({
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: z.string().optional(),
   KAFKA_SASL_PASSWORD: z.string().optional(),
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis:// or rediss://').default('redis://127.0.0.1:6379'),
   REDIS_CLUSTER_NODES: commaList.optional(),
   DW_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only').default(DEFAULT_TOPIC_PREFIX),
@@ -34,6 +35,8 @@ export interface RuntimeConfig {
     clientId: string;
     ssl: boolean;
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+    /** How long a silent consumer stays in its group; a crashed instance's partitions move after it. */
+    sessionTimeoutMs?: number;
   };
   redis: { url: string; clusterNodes?: string[] };
   topics: { prefix: string; partitions: number };
@@ -60,7 +63,13 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
   }
   return {
     mode: e.DW_MODE,
-    kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, ssl: e.KAFKA_SSL, ...(sasl ? { sasl } : {}) },
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      clientId: e.KAFKA_CLIENT_ID,
+      ssl: e.KAFKA_SSL,
+      ...(sasl ? { sasl } : {}),
+      ...(e.KAFKA_SESSION_TIMEOUT_MS !== undefined ? { sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS } : {}),
+    },
     redis: { url: e.REDIS_URL, ...(e.REDIS_CLUSTER_NODES ? { clusterNodes: e.REDIS_CLUSTER_NODES } : {}) },
     topics: { prefix: e.DW_TOPIC_PREFIX, partitions: e.DW_TOPIC_PARTITIONS },
     logLevel: e.LOG_LEVEL,

@@ -226,7 +226,7 @@ async function openBus(
     clientId: config.kafka.clientId,
     security: kafkaSecurity(config),
     logger,
-    ...(options.kafkaConsumer ? { consumer: options.kafkaConsumer } : {}),
+    ...consumerOptions(options),
   });
   cleanups.push({ what: 'kafka bus', run: () => bus.close() });
   return bus;
@@ -264,4 +264,13 @@ async function openStore(
 
 function kafkaSecurity(config: RuntimeConfig): KafkaSecurity {
   return { ssl: config.kafka.ssl, ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}) };
+}
+
+/** The consumer tuning given in code, else the session timeout from the environment. */
+function consumerOptions(options: RunServiceOptions): Pick<KafkaBusOptions, 'consumer'> {
+  if (options.kafkaConsumer) return { consumer: options.kafkaConsumer };
+  const sessionTimeoutMs = options.config.kafka.sessionTimeoutMs;
+  if (sessionTimeoutMs === undefined) return {};
+  // kafkajs wants heartbeats well inside the session: a third of it, as Kafka's own default ratio.
+  return { consumer: { sessionTimeoutMs, heartbeatIntervalMs: Math.floor(sessionTimeoutMs / 3) } };
 }

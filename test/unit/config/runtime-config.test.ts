@@ -44,3 +44,11 @@ describe('topics', () => {
     expect(specs.filter((s) => s.cleanupPolicy === 'compact')).toHaveLength(1);
   });
 });
+
+describe('KAFKA_SESSION_TIMEOUT_MS', () => {
+  it('is passed through when set and refused when out of range', () => {
+    expect(loadRuntimeConfig({}).kafka.sessionTimeoutMs).toBeUndefined();
+    expect(loadRuntimeConfig({ KAFKA_SESSION_TIMEOUT_MS: '6000' }).kafka.sessionTimeoutMs).toBe(6000);
+    expect(() => loadRuntimeConfig({ KAFKA_SESSION_TIMEOUT_MS: '10' })).toThrow(/KAFKA_SESSION_TIMEOUT_MS/);
+  });
+});
