@@ -2,9 +2,8 @@
 // outcomes into event-time windows, and evaluate performance and concept drift at each
 // window end. One script call per batch per model; evaluation only at bucket boundaries.
 import type { Batch } from '../bus/types.js';
-import type { Label, Prediction } from '../codec/index.js';
+import type { Label } from '../codec/index.js';
 import type { ModelConfig, MonitoringConfig, Task } from '../config/monitoring-config.js';
-import { formatDuration } from '../config/monitoring-config.js';
 import { detectorName, runDetector, type DetectorRun } from '../monitor/concept-drift.js';
 import { bucketErrors } from '../monitor/bucket-errors.js';
 import { evaluateRules } from '../monitor/evaluate-rules.js';
@@ -201,10 +200,6 @@ export class PerformancePipeline {
     return classes.size <= 2 && settings.positiveLabel !== undefined ? 'binary' : 'multiclass';
   }
 
-  describe(model: string): string {
-    const s = this.settings.get(model);
-    return `${model}: buckets of ${formatDuration(s.bucketMs)}, horizons ${s.horizons.map((h) => h.name).join(', ')}`;
-  }
 }
 
 /** What the perf scope stores as its detector state: the detector's JSON and when it last flagged drift. */
@@ -243,4 +238,3 @@ export function versionsOf(input: EvaluationInput, prefix: string): string[] {
     .map((family) => family.slice(prefix.length));
 }
 
-export type { Prediction };
