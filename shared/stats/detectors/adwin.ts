@@ -47,6 +47,7 @@ export class ADWIN implements DriftDetector {
   private nBuckets = 0;
   private maxNBuckets = 0;
   private tick = 0;
+  private phase = 0;
   private nDetections = 0;
   // Rows of buckets in flat typed arrays (row r occupies [r*cap, (r+1)*cap)), grown by
   // doubling, so an update allocates nothing.
@@ -77,6 +78,7 @@ export class ADWIN implements DriftDetector {
     this.gracePeriod = this.options.gracePeriod;
     this.minWindowLength = this.options.minWindowLength;
     this.delta = this.options.delta;
+    this.phase = Number.isInteger(this.clock) && this.clock > 0 ? 0 : -1;
     this.totals = new Float64Array(this.rowCapacity * this.cap);
     this.variances = new Float64Array(this.rowCapacity * this.cap);
   }
@@ -104,6 +106,7 @@ export class ADWIN implements DriftDetector {
     this.nBuckets = 0;
     this.maxNBuckets = 0;
     this.tick = 0;
+    this.phase = this.phase >= 0 ? 0 : -1;
     this.nDetections = 0;
     this.nRows = 1;
     this.counts.fill(0);
@@ -114,7 +117,22 @@ export class ADWIN implements DriftDetector {
   update(x: number): void {
     if (this.drift) this.reset();
     this.insertElement(+x);
-    this.drift = this.detectChange();
+    this.tick += 1;
+    // A phase counter instead of `tick % clock`: an integer division per update costs more
+    // than the rest of the insertion. Clocks that are not positive integers (phase -1) keep
+    // the modulo, whose behaviour for them the counter would not reproduce.
+    let due: boolean;
+    if (this.phase >= 0) {
+      due = ++this.phase === this.clock;
+      if (due) this.phase = 0;
+    } else {
+      due = this.tick % this.clock === 0;
+    }
+    let changeDetected = false;
+    if (due && this.width > this.gracePeriod) changeDetected = this.shrinkWhileCut();
+    this.totalWidth += this.width;
+    if (changeDetected) this.nDetections += 1;
+    this.drift = changeDetected;
   }
 
   private ensureRows(rows: number): void {
@@ -132,66 +150,76 @@ export class ADWIN implements DriftDetector {
     this.rowCapacity = capacity;
   }
 
-  private pushBucket(row: number, total: number, variance: number): void {
-    const at = row * this.cap + this.counts[row]!;
-    this.totals[at] = total;
-    this.variances[at] = variance;
-    this.counts[row]! += 1;
-  }
-
   /** Drops the row's n oldest buckets. */
   private dropOldest(row: number, n: number): void {
     // Plain loops: rows hold at most maxBuckets + 1 entries, too few for copyWithin/fill's
-    // call overhead to pay off on this per-update path.
+    // call overhead to pay off on this per-update path. Freed slots are zeroed because with
+    // maxBuckets 1 rows below the oldest can empty out, and a deletion may then read one.
     const start = row * this.cap;
-    const count = this.counts[row]!;
+    const end = start + this.counts[row]! - n;
     const totals = this.totals;
     const variances = this.variances;
-    for (let i = start; i < start + count - n; i++) {
+    for (let i = start; i < end; i++) {
       totals[i] = totals[i + n]!;
       variances[i] = variances[i + n]!;
     }
-    for (let i = start + count - n; i < start + count; i++) {
+    for (let i = end; i < end + n; i++) {
       totals[i] = 0;
       variances[i] = 0;
     }
-    this.counts[row] = count - n;
+    this.counts[row] = end - start;
   }
 
   private insertElement(value: number): void {
-    this.pushBucket(0, value, 0);
+    const counts = this.counts;
+    const count0 = counts[0]!;
+    this.totals[count0] = value;
+    this.variances[count0] = 0;
+    counts[0] = count0 + 1;
     this.nBuckets += 1;
     if (this.nBuckets > this.maxNBuckets) this.maxNBuckets = this.nBuckets;
-    this.width += 1;
+    const width = this.width + 1;
+    this.width = width;
     let incrementalVariance = 0;
-    if (this.width > 1) {
-      const deltaV = value - this.total / (this.width - 1);
-      incrementalVariance = ((this.width - 1) * deltaV * deltaV) / this.width;
+    if (width > 1) {
+      const deltaV = value - this.total / (width - 1);
+      incrementalVariance = ((width - 1) * deltaV * deltaV) / width;
     }
     this.variance += incrementalVariance;
     this.total += value;
-    this.compressBuckets();
+    if (count0 === this.maxBuckets) this.compressBuckets();
   }
 
   private compressBuckets(): void {
     const cap = this.cap;
     const maxBuckets = this.maxBuckets;
+    let bucketSize = 1;
+    let inverseSize = 1;
     for (let row = 0; this.counts[row] === maxBuckets + 1; row++) {
-      const n1 = 2 ** row;
-      const at = row * cap;
-      const t0 = this.totals[at]!;
-      const t1 = this.totals[at + 1]!;
-      const mu1 = t0 / n1;
-      const mu2 = t1 / n1;
-      const merged = this.variances[at]! + this.variances[at + 1]! + n1 * 0.5 * (mu1 - mu2) * (mu1 - mu2);
       if (row + 1 >= this.nRows) {
         this.ensureRows(row + 2);
         this.nRows = row + 2;
       }
-      this.pushBucket(row + 1, t0 + t1, merged);
+      const totals = this.totals;
+      const variances = this.variances;
+      const at = row * cap;
+      const t0 = totals[at]!;
+      const t1 = totals[at + 1]!;
+      // Multiplying by the exact reciprocal of a power of two rounds the same real value
+      // as River's division, so the means are bit-identical, without a division's latency.
+      const mu1 = t0 * inverseSize;
+      const mu2 = t1 * inverseSize;
+      const merged = variances[at]! + variances[at + 1]! + bucketSize * 0.5 * (mu1 - mu2) * (mu1 - mu2);
+      const next = this.counts[row + 1]!;
+      const to = (row + 1) * cap + next;
+      totals[to] = t0 + t1;
+      variances[to] = merged;
+      this.counts[row + 1] = next + 1;
       this.nBuckets += 1;
       this.dropOldest(row, 2);
-      if (this.counts[row + 1]! <= maxBuckets) break;
+      if (next + 1 <= maxBuckets) break;
+      bucketSize *= 2;
+      inverseSize *= 0.5;
     }
   }
 
@@ -210,53 +238,76 @@ export class ADWIN implements DriftDetector {
     if (this.counts[last] === 0) this.nRows -= 1;
   }
 
-  private detectChange(): boolean {
+  /** River's cut check, repeated after each deletion of the oldest bucket; true if any cut held. */
+  private shrinkWhileCut(): boolean {
     let changeDetected = false;
-    this.tick += 1;
-    if (this.tick % this.clock === 0 && this.width > this.gracePeriod) {
-      let reduceWidth = true;
-      while (reduceWidth) {
-        reduceWidth = false;
-        let n0 = 0;
-        let n1 = this.width;
-        let u0 = 0;
-        let u1 = this.total;
-        // Constant within a pass (the window only changes by the deletion that ends it), so
-        // hoisting them leaves every compared value bit-identical to River's per-cut formula.
-        const deltaPrime = Math.log((2 * Math.log(this.width)) / this.delta);
-        const windowVariance = this.variance / this.width;
-        const minLength = this.minWindowLength;
-        // Oldest row first, oldest bucket first: W0 grows from the old end of the window.
-        scan: for (let row = this.nRows - 1; row >= 0; row--) {
-          const bucketSize = 2 ** row;
-          const count = this.counts[row]!;
-          const base = row * this.cap;
-          for (let k = 0; k < count; k++) {
-            n0 += bucketSize;
-            n1 -= bucketSize;
-            const t = this.totals[base + k]!;
-            u0 += t;
-            u1 -= t;
-            if (row === 0 && k === count - 1) break scan;
-            if (n1 < minLength || n0 < minLength) continue;
-            const deltaMean = u0 / n0 - u1 / n1;
-            const mRecip = 1 / (n0 - minLength + 1) + 1 / (n1 - minLength + 1);
-            const epsilon = Math.sqrt(2 * mRecip * windowVariance * deltaPrime) + (2 / 3) * deltaPrime * mRecip;
-            if (Math.abs(deltaMean) > epsilon) {
-              reduceWidth = true;
-              changeDetected = true;
-              if (this.width > 0) {
-                this.deleteElement();
-                break scan;
-              }
-            }
-          }
-        }
-      }
+    while (this.width > 0 && this.findCut()) {
+      changeDetected = true;
+      this.deleteElement();
     }
-    this.totalWidth += this.width;
-    if (changeDetected) this.nDetections += 1;
     return changeDetected;
+  }
+
+  /**
+   * Whether some split of the window into an older W0 and a newer W1 has means farther apart
+   * than River's bound `eps = sqrt(2 m v d') + 2/3 d' m`, testing splits in River's order.
+   *
+   * Each split is first screened without divisions or square roots: multiplying through by
+   * n0*n1 and squaring turns `|mean0 - mean1| <= sqrt(2 m v d')` into a product comparison.
+   * The screen's margins (a relative 1e-10 on the bound, and 1e-14 of the magnitudes on the
+   * difference, far above the few ulps either side can round by) make it skip only splits
+   * River's own float arithmetic also rejects; any split it cannot rule out is evaluated
+   * with River's exact formula, so the detections stay bit-identical.
+   */
+  private findCut(): boolean {
+    const width = this.width;
+    const minLength = this.minWindowLength;
+    const totals = this.totals;
+    const counts = this.counts;
+    const cap = this.cap;
+    // Constant within a pass (the window only changes by the deletion that ends it), so
+    // hoisting them leaves every compared value bit-identical to River's per-cut formula.
+    const deltaPrime = Math.log((2 * Math.log(width)) / this.delta);
+    const windowVariance = this.variance / width;
+    // The screen's error analysis needs normal, positive, unextreme magnitudes and non-empty
+    // sub-windows; outside them (a constant stream, huge values, odd options) every split
+    // takes the exact path.
+    const scale = 2 * windowVariance * deltaPrime;
+    // a + b below is the same for every split; n0 * n1 never exceeds width^2 / 4, so a
+    // finite bound for that product keeps every split's bound finite.
+    const sumAB = width - 2 * minLength + 2;
+    let screenBound = scale > 1e-250 && scale < 1e250 && minLength >= 1 ? scale * (1 - 1e-10) * sumAB : -1;
+    if (!(screenBound * ((width * width) / 4) * ((width * width) / 4) * 2 < Infinity)) screenBound = -1;
+    let n0 = 0;
+    let n1 = width;
+    let u0 = 0;
+    let u1 = this.total;
+    let bucketSize = 2 ** (this.nRows - 1);
+    // Oldest row first, oldest bucket first: W0 grows from the old end of the window.
+    for (let row = this.nRows - 1; row >= 0; row--) {
+      const base = row * cap;
+      // The newest bucket of row 0 never ends W0: W1 must keep at least one point.
+      const end = base + (row === 0 ? counts[0]! - 1 : counts[row]!);
+      for (let k = base; k < end; k++) {
+        n0 += bucketSize;
+        n1 -= bucketSize;
+        const t = totals[k]!;
+        u0 += t;
+        u1 -= t;
+        if (n1 < minLength || n0 < minLength) continue;
+        const a = n0 - minLength + 1;
+        const b = n1 - minLength + 1;
+        const n01 = n0 * n1;
+        const diff = Math.abs(u0 * n1 - u1 * n0) + 1e-14 * (Math.abs(u0) * n1 + Math.abs(u1) * n0) + 1e-300;
+        if (diff * diff * (a * b) <= screenBound * n01 * n01) continue;
+        const deltaMean = u0 / n0 - u1 / n1;
+        const mRecip = 1 / a + 1 / b;
+        const epsilon = Math.sqrt(2 * mRecip * windowVariance * deltaPrime) + (2 / 3) * deltaPrime * mRecip;
+        if (Math.abs(deltaMean) > epsilon) return true;
+      }
+      bucketSize /= 2;
+    }
+    return false;
   }
 
   toJSON(): ADWINState {
@@ -297,6 +348,7 @@ export class ADWIN implements DriftDetector {
     d.nBuckets = s.nBuckets;
     d.maxNBuckets = s.maxNBuckets;
     d.tick = s.tick;
+    if (d.phase >= 0) d.phase = s.tick % d.clock;
     d.nDetections = s.nDetections;
     d.ensureRows(Math.max(1, s.rows.length));
     d.nRows = Math.max(1, s.rows.length);
