@@ -101,19 +101,23 @@ local function join(pp_key, pending, true_class, true_value)
     if not true_class then return false end
     local class_count
     class_count, pos = read_frame(pending, pos)
+    -- Per class its name and its counters as one nested frame; then the fallback's.
     for _ = 1, tonumber(class_count) do
-      local class
+      local class, block
       class, pos = read_frame(pending, pos)
       if fields == nil and class == true_class then
-        fields, values, pos = read_counters(pending, pos)
+        block, pos = read_frame(pending, pos)
+        fields, values = read_counters(block, 1)
       else
-        pos = skip_counters(pending, pos)
+        pos = skip_frame(pending, pos)
       end
     end
     if fields then
-      pos = skip_counters(pending, pos)
+      pos = skip_frame(pending, pos)
     else
-      fields, values, pos = read_counters(pending, pos)
+      local block
+      block, pos = read_frame(pending, pos)
+      fields, values = read_counters(block, 1)
       local escaped = escape_label(true_class)
       for i = 1, #fields do fields[i] = replace_placeholder(fields[i], escaped) end
     end
@@ -162,16 +166,17 @@ for _ = 1, prediction_count do
   local id, pending = ARGV[a], ARGV[a + 1]
   local pp_key, pl_key = KEYS[k], KEYS[k + 1]
   a, k = a + 2, k + 2
-  if redis.call('EXISTS', pp_key) == 1 then
+  -- Read before the write: a script error leaves earlier writes in place.
+  local bucket_text, family, coverage, pos
+  bucket_text, pos = read_frame(pending, 1)
+  family, pos = read_frame(pending, pos)
+  coverage = read_frame(pending, pos)
+  -- NX: a prediction already pending or joined is a duplicate, and is left as it is.
+  if not redis.call('SET', pp_key, pending, 'NX', 'PX', label_horizon_ms) then
     duplicate_predictions = duplicate_predictions + 1
   else
-    local bucket_text, family, coverage, pos
-    bucket_text, pos = read_frame(pending, 1)
-    family, pos = read_frame(pending, pos)
-    coverage = read_frame(pending, pos)
     register(family)
     register(coverage)
-    redis.call('SET', pp_key, pending, 'PX', label_horizon_ms)
     add_at_bucket(acc, prefix, coverage, tonumber(bucket_text), window_end, horizons, 'n', 1)
     local label = redis.call('GET', pl_key)
     if label then

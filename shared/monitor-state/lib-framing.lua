@@ -8,6 +8,15 @@ local function read_frame(value, pos)
   return string.sub(value, colon + 1, colon + length), colon + length + 1
 end
 
+-- Returns the position after the field starting at `pos`, without copying it out.
+local function skip_frame(value, pos)
+  local colon = string.find(value, ':', pos, true)
+  if not colon then error('framed value: missing length separator at byte ' .. pos) end
+  local length = tonumber(string.sub(value, pos, colon - 1))
+  if not length then error('framed value: bad length at byte ' .. pos) end
+  return colon + length + 1
+end
+
 -- Reads a counter list framed as a count then (field, value) pairs into two arrays.
 local function read_counters(value, pos)
   local count
@@ -20,15 +29,4 @@ local function read_counters(value, pos)
     values[i] = tonumber(number)
   end
   return fields, values, pos
-end
-
--- Skips a counter list without building it.
-local function skip_counters(value, pos)
-  local count
-  count, pos = read_frame(value, pos)
-  for _ = 1, 2 * tonumber(count) do
-    local _field
-    _field, pos = read_frame(value, pos)
-  end
-  return pos
 end
