@@ -6,4 +6,4 @@ export { MemoryObjects } from './memory-objects.js';
 export { outcomeTemplate } from './outcome-template.js';
 export type { OutcomeTemplateOptions } from './outcome-template.js';
 export { DEFAULT_REBUILD_EVERY } from './requests.js';
-export { expandLuaIncludes } from './lua-includes.js';
+

@@ -3,7 +3,7 @@
 -- Sums are doubles added in delta order onto the stored value and written with 17
 -- significant digits, as shared/store/apply-batch.lua does (see there why not
 -- HINCRBYFLOAT); MemoryMonitorState adds in the same order, so both agree bit for bit.
-local CHUNK = 1000
+--- @include "../store/lib-sums.lua"
 
 local function int_string(n)
   return string.format('%d', n)
@@ -81,24 +81,15 @@ local function flush(acc, retention_ms)
     local entry = acc.by_key[key]
     local fields = entry.fields
     local set, drop = {}, {}
-    for first = 1, #fields, CHUNK do
-      local last = math.min(first + CHUNK - 1, #fields)
-      local current = redis.call('HMGET', key, unpack(fields, first, last))
-      for i = first, last do
-        local field = fields[i]
-        local stored = current[i - first + 1]
-        local sum = 0
-        if stored then
-          sum = tonumber(stored)
-          if not sum then error(key .. ' ' .. field .. ' holds a non-number') end
-        end
-        for _, by in ipairs(entry.deltas[field]) do sum = sum + by end
-        if sum == 0 and entry.kind == 'window' then
-          drop[#drop + 1] = field
-        else
-          set[#set + 1] = field
-          set[#set + 1] = string.format('%.17g', sum)
-        end
+    local sums, problem = sum_fields(key, fields, entry.deltas)
+    if not sums then error(problem) end
+    for i, sum in ipairs(sums) do
+      local field = fields[i]
+      if sum == 0 and entry.kind == 'window' then
+        drop[#drop + 1] = field
+      else
+        set[#set + 1] = field
+        set[#set + 1] = string.format('%.17g', sum)
       end
     end
     for first = 1, #set, 2 * CHUNK do

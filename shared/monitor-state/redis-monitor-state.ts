@@ -6,8 +6,7 @@ import { OFFSETS_KEY, assertModelName } from '../store/batch-request.js';
 import { InvalidBatchError } from '../store/errors.js';
 import { connectRedis } from '../store/redis-connection.js';
 import type { ConnectionLogger, RedisClient, RedisConnectionConfig } from '../store/redis-connection.js';
-import { defineLuaScriptWithIncludes } from './lua-includes.js';
-import type { ScriptCommand } from './lua-includes.js';
+import { defineLuaScript, type LuaCommand } from '../store/lua-scripts.js';
 import { decodeOutboxEntry, decodeRawMessage, encodeEarlyLabel, encodeOutboxEntry, encodePendingPrediction } from './framing.js';
 import {
   CURSOR_FIELD,
@@ -69,10 +68,10 @@ function flatToNumbers(flat: unknown): Record<string, number> {
 
 export class RedisMonitorState implements MonitorState {
   private readonly ownsClient: boolean;
-  private readonly applyDrift: ScriptCommand;
-  private readonly applyPerf: ScriptCommand;
-  private readonly advanceScript: ScriptCommand;
-  private readonly commit: ScriptCommand;
+  private readonly applyDrift: LuaCommand;
+  private readonly applyPerf: LuaCommand;
+  private readonly advanceScript: LuaCommand;
+  private readonly commit: LuaCommand;
 
   static async connect(config: string | RedisConnectionConfig, options: { logger?: ConnectionLogger } = {}): Promise<RedisMonitorState> {
     return new RedisMonitorState(await connectRedis(config, options), { ownsClient: true });
@@ -84,10 +83,10 @@ export class RedisMonitorState implements MonitorState {
   ) {
     this.ownsClient = options.ownsClient ?? false;
     const base = import.meta.url;
-    this.applyDrift = defineLuaScriptWithIncludes(client, base, { name: 'driftwatchApplyDriftBatch', file: './apply-drift-batch.lua' });
-    this.applyPerf = defineLuaScriptWithIncludes(client, base, { name: 'driftwatchApplyPerfBatch', file: './apply-perf-batch.lua' });
-    this.advanceScript = defineLuaScriptWithIncludes(client, base, { name: 'driftwatchAdvance', file: './advance.lua' });
-    this.commit = defineLuaScriptWithIncludes(client, base, { name: 'driftwatchCommitEvaluation', file: './commit-evaluation.lua' });
+    this.applyDrift = defineLuaScript(client, base, { name: 'driftwatchApplyDriftBatch', file: './apply-drift-batch.lua', numberOfKeys: 'dynamic' });
+    this.applyPerf = defineLuaScript(client, base, { name: 'driftwatchApplyPerfBatch', file: './apply-perf-batch.lua', numberOfKeys: 'dynamic' });
+    this.advanceScript = defineLuaScript(client, base, { name: 'driftwatchAdvance', file: './advance.lua', numberOfKeys: 'dynamic' });
+    this.commit = defineLuaScript(client, base, { name: 'driftwatchCommitEvaluation', file: './commit-evaluation.lua', numberOfKeys: 'dynamic' });
   }
 
   async applyDriftBatch(batch: DriftBatch): Promise<DriftApplyReply> {

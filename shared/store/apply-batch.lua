@@ -22,6 +22,8 @@
 -- Redis does not roll a script back on error, so every failure is detected in the read phase
 -- before the first write.
 
+--- @include "lib-sums.lua"
+
 local offsets_key = KEYS[1]
 local source_field = ARGV[1]
 local batch_offset = ARGV[2]
@@ -35,10 +37,6 @@ if recorded then
     return {0, recorded}
   end
 end
-
--- unpack() pushes every element on the Lua C stack (about 8000 slots), so long field lists
--- are read and written in chunks.
-local CHUNK = 1000
 
 local function fail(message)
   return redis.error_reply('ERR apply-batch: ' .. message)
@@ -73,24 +71,14 @@ for k = 2, #KEYS do
   end
   a = a + 2 * count
 
+  local sums, problem = sum_fields(key, fields, deltas)
+  if not sums then return fail(problem) end
   local values = {}
-  for first = 1, #fields, CHUNK do
-    local last = math.min(first + CHUNK - 1, #fields)
-    local current = redis.call('HMGET', key, unpack(fields, first, last))
-    for i = first, last do
-      local field = fields[i]
-      local stored = current[i - first + 1]
-      local sum = 0
-      if stored then
-        sum = tonumber(stored)
-        if not sum then return fail(key .. ' ' .. field .. ' holds a non-number') end
-      end
-      for _, by in ipairs(deltas[field]) do sum = sum + by end
-      if sum ~= sum or sum == math.huge or sum == -math.huge then
-        return fail(key .. ' ' .. field .. ' would not be finite')
-      end
-      values[i] = string.format('%.17g', sum)
+  for i, sum in ipairs(sums) do
+    if sum ~= sum or sum == math.huge or sum == -math.huge then
+      return fail(key .. ' ' .. fields[i] .. ' would not be finite')
     end
+    values[i] = string.format('%.17g', sum)
   end
   updates[#updates + 1] = {key, fields, values}
 end

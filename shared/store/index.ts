@@ -15,5 +15,5 @@ export type {
   RedisTlsOptions,
   ResolvedRedisConnection,
 } from './redis-connection.js';
-export { defineLuaScript, readLuaScript } from './lua-scripts.js';
+export { defineLuaScript, expandLuaIncludes, readLuaScript } from './lua-scripts.js';
 export type { LuaCommand, LuaScriptDefinition } from './lua-scripts.js';
