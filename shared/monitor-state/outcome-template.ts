@@ -7,7 +7,7 @@ import type { OutcomeTemplate } from './types.js';
 
 export interface OutcomeTemplateOptions {
   /** Classes the model is known to predict (config, earlier labels): each gets its own counters. */
-  knownClasses?: readonly string[];
+  knownClasses?: Iterable<string>;
   /** Score bins of the confusion matrix; writer and reader must agree (default 100). */
   scoreBins?: number;
 }

@@ -94,7 +94,7 @@ export class PerformancePipeline {
       bucketStart: bucketStart(p.eventTime, settings.bucketMs),
       family: perfFamily(p.modelVersion),
       coverageFamily: covFamily(p.modelVersion),
-      outcome: outcomeTemplate(p, { knownClasses: [...this.knownClasses(model)] }),
+      outcome: outcomeTemplate(p, { knownClasses: this.knownClasses(model) }),
       example: this.options.service.codec.frame(item.message.value!, item.message.headers),
     };
   }

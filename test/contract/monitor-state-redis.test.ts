@@ -4,18 +4,8 @@ import { outcomeTemplate } from '../../shared/monitor-state/outcome-template.js'
 import { RedisMonitorState } from '../../shared/monitor-state/redis-monitor-state.js';
 import type { PendingPrediction } from '../../shared/monitor-state/types.js';
 import { redisUrl, uniqueName } from '../setup/env.js';
+import { scanKeys } from '../support/redis-keys.js';
 import { describeMonitorStateContract } from './monitor-state.contract.js';
-
-async function scanKeys(client: Redis, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
 
 async function dropModel(admin: Redis, model: string): Promise<void> {
   const keys = await scanKeys(admin, `dw:{${model}}:*`);

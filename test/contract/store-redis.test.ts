@@ -6,19 +6,8 @@ import { StoreUnavailableError } from '../../shared/store/errors.js';
 import { connectRedis } from '../../shared/store/redis-connection.js';
 import { RedisStore } from '../../shared/store/redis-store.js';
 import { redisUrl, uniqueName } from '../setup/env.js';
+import { scanKeys } from '../support/redis-keys.js';
 import { describeStoreContract } from './store.contract.js';
-
-
-async function scanKeys(client: Redis, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
 
 // SCAN's MATCH is a glob; model names are plain, but escape glob characters all the same.
 const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, '\\$&');

@@ -1,5 +1,5 @@
 import type { DetectorState, DriftAndWarningDetector, JsonNumber } from './detector.js';
-import { decodeNumber, encodeNumber, expectKind } from './detector.js';
+import { decodeNumber, encodeNumber, expectKind, WarningFlags } from './detector.js';
 
 export interface DDMOptions {
   warmStart?: number;
@@ -28,10 +28,8 @@ export interface DDMState extends DetectorState {
  * Defaults (River's): warmStart 30 (no signal until more than 30 samples), warningThreshold 2,
  * driftThreshold 3. A drift clears the warning; the next update starts from a fresh state.
  */
-export class DDM implements DriftAndWarningDetector {
+export class DDM extends WarningFlags implements DriftAndWarningDetector {
   readonly options: Readonly<Required<DDMOptions>>;
-  private drift = false;
-  private warning = false;
   private n = 0;
   private p = 0;
   private pMin = Number.NaN;
@@ -39,19 +37,12 @@ export class DDM implements DriftAndWarningDetector {
   private psMin = Infinity;
 
   constructor(options: DDMOptions = {}) {
+    super();
     this.options = Object.freeze({
       warmStart: options.warmStart ?? 30,
       warningThreshold: options.warningThreshold ?? 2,
       driftThreshold: options.driftThreshold ?? 3,
     });
-  }
-
-  get driftDetected(): boolean {
-    return this.drift;
-  }
-
-  get warningDetected(): boolean {
-    return this.warning;
   }
 
   reset(): void {

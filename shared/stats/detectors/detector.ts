@@ -17,6 +17,23 @@ export interface DriftAndWarningDetector extends DriftDetector {
   readonly warningDetected: boolean;
 }
 
+/**
+ * The two flags of a detector with a warning zone, as River's DriftAndWarningDetector base
+ * keeps them: `update` sets them, callers read them through the getters.
+ */
+export abstract class WarningFlags {
+  protected drift = false;
+  protected warning = false;
+
+  get driftDetected(): boolean {
+    return this.drift;
+  }
+
+  get warningDetected(): boolean {
+    return this.warning;
+  }
+}
+
 /** Serialized state of a detector: `kind` names the class, the rest is that class's own. */
 export interface DetectorState {
   kind: string;

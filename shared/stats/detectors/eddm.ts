@@ -1,5 +1,5 @@
 import type { DetectorState, DriftAndWarningDetector } from './detector.js';
-import { expectKind } from './detector.js';
+import { expectKind, WarningFlags } from './detector.js';
 
 export interface EDDMOptions {
   warmStart?: number;
@@ -30,10 +30,8 @@ export interface EDDMState extends DetectorState {
  * Defaults (River's): warmStart 30 (both samples and errors must exceed it), alpha 0.95,
  * beta 0.9. The next update after a drift starts from a fresh state.
  */
-export class EDDM implements DriftAndWarningDetector {
+export class EDDM extends WarningFlags implements DriftAndWarningDetector {
   readonly options: Readonly<Required<EDDMOptions>>;
-  private drift = false;
-  private warning = false;
   private n = 0;
   private lastError = 0;
   private nErrors = 0;
@@ -44,18 +42,11 @@ export class EDDM implements DriftAndWarningDetector {
   private p2sMax = -1;
 
   constructor(options: EDDMOptions = {}) {
+    super();
     const alpha = options.alpha ?? 0.95;
     const beta = options.beta ?? 0.9;
     if (alpha < beta) throw new RangeError("'alpha' must be greater or equal to 'beta'.");
     this.options = Object.freeze({ warmStart: options.warmStart ?? 30, alpha, beta });
-  }
-
-  get driftDetected(): boolean {
-    return this.drift;
-  }
-
-  get warningDetected(): boolean {
-    return this.warning;
   }
 
   reset(): void {

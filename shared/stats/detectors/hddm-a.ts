@@ -1,5 +1,5 @@
 import type { DetectorState, DriftAndWarningDetector } from './detector.js';
-import { expectKind } from './detector.js';
+import { expectKind, WarningFlags } from './detector.js';
 
 export interface HDDM_AOptions {
   driftConfidence?: number;
@@ -26,10 +26,8 @@ export interface HDDM_AState extends DetectorState {
  * Defaults (River's): driftConfidence 0.001, warningConfidence 0.005, twoSidedTest false
  * (only increases of the error rate). The next update after a drift starts fresh.
  */
-export class HDDM_A implements DriftAndWarningDetector {
+export class HDDM_A extends WarningFlags implements DriftAndWarningDetector {
   readonly options: Readonly<Required<HDDM_AOptions>>;
-  private drift = false;
-  private warning = false;
   private zN = 0;
   private zMean = 0;
   private minN = 0;
@@ -39,20 +37,13 @@ export class HDDM_A implements DriftAndWarningDetector {
   private readonly logInvDrift: number;
 
   constructor(options: HDDM_AOptions = {}) {
+    super();
     this.options = Object.freeze({
       driftConfidence: options.driftConfidence ?? 0.001,
       warningConfidence: options.warningConfidence ?? 0.005,
       twoSidedTest: options.twoSidedTest ?? false,
     });
     this.logInvDrift = Math.log(1 / this.options.driftConfidence);
-  }
-
-  get driftDetected(): boolean {
-    return this.drift;
-  }
-
-  get warningDetected(): boolean {
-    return this.warning;
   }
 
   reset(): void {

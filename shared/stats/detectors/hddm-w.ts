@@ -1,5 +1,5 @@
 import type { DetectorState, DriftAndWarningDetector, JsonNumber } from './detector.js';
-import { decodeNumber, encodeNumber, expectKind } from './detector.js';
+import { decodeNumber, encodeNumber, expectKind, WarningFlags } from './detector.js';
 
 export interface HDDM_WOptions {
   driftConfidence?: number;
@@ -54,10 +54,8 @@ function copySample(dst: Sample, src: Sample): void {
  * Defaults (River's): driftConfidence 0.001, warningConfidence 0.005, lambdaVal 0.05 (weight of
  * the newest value), twoSidedTest false. The next update after a drift starts fresh.
  */
-export class HDDM_W implements DriftAndWarningDetector {
+export class HDDM_W extends WarningFlags implements DriftAndWarningDetector {
   readonly options: Readonly<Required<HDDM_WOptions>>;
-  private drift = false;
-  private warning = false;
   private total = freshSample();
   private s1Incr = freshSample();
   private s2Incr = freshSample();
@@ -70,6 +68,7 @@ export class HDDM_W implements DriftAndWarningDetector {
   private readonly oneMinusLambda: number;
 
   constructor(options: HDDM_WOptions = {}) {
+    super();
     this.options = Object.freeze({
       driftConfidence: options.driftConfidence ?? 0.001,
       warningConfidence: options.warningConfidence ?? 0.005,
@@ -80,14 +79,6 @@ export class HDDM_W implements DriftAndWarningDetector {
     this.lambdaSq = l * l;
     this.complementSq = (1 - l) * (1 - l);
     this.oneMinusLambda = 1 - l;
-  }
-
-  get driftDetected(): boolean {
-    return this.drift;
-  }
-
-  get warningDetected(): boolean {
-    return this.warning;
   }
 
   reset(): void {
