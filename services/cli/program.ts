@@ -8,9 +8,12 @@ import type { ReplayProgress, RunReplay } from '../../shared/report/replay.js';
 import type { Report } from '../../shared/report/types.js';
 import { writeReport } from '../../shared/report/write.js';
 import { generateScenario, type ScenarioOptions } from '../../shared/sim/scenario.js';
+import { registerIncidentsCommand } from './incidents-command.js';
 import { InputError } from './input-error.js';
+import { registerModelsCommands } from './models-command.js';
 import { createProgress } from './progress.js';
 import { detectFormat, inputSize, readLabels, readPredictions, RECORD_FORMATS, type RecordFormat } from './read-records.js';
+import { registerRetrainCommand } from './retrain-command.js';
 import { writeLabels, writePredictions } from './write-records.js';
 
 /** A failure to report as one line on stderr, with exit code 1 (usage errors exit 2 via commander). */
@@ -229,6 +232,10 @@ export function createProgram(deps: CliDeps): Command {
     .action((options: GenerateOptions & { shift?: boolean }) =>
       generate(deps, { ...options, noShift: options.shift === false }),
     );
+
+  registerModelsCommands(program, deps);
+  registerRetrainCommand(program, deps);
+  registerIncidentsCommand(program, deps);
 
   return program;
 }

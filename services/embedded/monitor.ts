@@ -75,7 +75,7 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
     })());
 
   try {
-    await bus.ensureTopics(topicSpecs(topics, config.topics.partitions));
+    await bus.ensureTopics(topicSpecs(topics, config.topics.partitions, { retentionMs: config.topicRetentionMs }));
     const common = { config, monitoring, http: false as const, bus, logger, codec, ...(keyspace ? { keyspace } : {}) };
     handles.push(await startPerformanceService({ ...common, logger: logger.child({ service: 'performance' }) }));
     handles.push(await startDriftService({ ...common, logger: logger.child({ service: 'drift' }) }));

@@ -6,12 +6,22 @@
 //   or reorder messages within a partition;
 // - connecting has a deadline: kafkajs would otherwise retry for minutes, and an operator wants
 //   "brokers X unreachable" at startup instead.
+import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners } from 'kafkajs';
 import type { Admin, EachBatchPayload, IHeaders, KafkaConfig, KafkaMessage, Producer, RetryOptions, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { BusClosedError, BusUnavailableError, TopicMismatchError, UnknownTopicError } from './errors.js';
 import { kafkajsLevelFor, pinoLogCreator } from './kafka-log.js';
-import type { BusMessage, EventBus, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from './types.js';
+import type {
+  BusMessage,
+  EventBus,
+  LogReader,
+  OutgoingMessage,
+  ReadFromOptions,
+  SubscribeOptions,
+  Subscription,
+  TopicSpec,
+} from './types.js';
 
 /** TLS and SASL as kafkajs takes them; from KAFKA_SSL / KAFKA_SASL_* in services. */
 export interface KafkaSecurity {
@@ -40,6 +50,12 @@ export interface KafkaBusOptions {
     maxWaitTimeMs?: number;
     maxBytesPerPartition?: number;
   };
+  /**
+   * readFrom() fails when no batch arrived for this long while partitions were still unread
+   * (default 60 s): a read that cannot progress (a partition without a leader, a group that
+   * never gets its assignment) must end with an error, not hang a retrain forever.
+   */
+  readStallTimeoutMs?: number;
 }
 
 const DEFAULT_RETRY: RetryOptions = {
@@ -50,8 +66,10 @@ const DEFAULT_RETRY: RetryOptions = {
   retries: 8,
 };
 
-export class KafkaBus implements EventBus {
+export class KafkaBus implements EventBus, LogReader {
   private readonly subscriptions = new Set<Subscription>();
+  /** Reads in progress; close() aborts them and waits, so no throwaway consumer outlives the bus. */
+  private readonly reads = new Map<AbortController, Promise<unknown>>();
   private readonly knownTopics = new Set<string>();
   private closed = false;
 
@@ -178,8 +196,142 @@ export class KafkaBus implements EventBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const read of this.reads.keys()) read.abort(new BusClosedError());
+    await Promise.allSettled([...this.reads.values()]);
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+  }
+
+  /**
+   * LogReader on Kafka. The range is fixed before any message is read: end offsets first, then
+   * the first offset per partition whose timestamp ≥ fromTime (kafkajs gives the end offset
+   * when there is none), so a partition whose start is at or past its end is skipped. kafkajs
+   * cannot assign partitions without a group, so the read joins a fresh group of its own that
+   * never commits (autoCommit off, nothing resolved to the coordinator) and seeks each
+   * partition after run(). Offsets below the seek can still arrive in a batch fetched before
+   * the seek took effect; they are dropped by tracking the next expected offset per partition.
+   */
+  async readFrom(
+    topic: string,
+    fromTime: number,
+    onMessages: (messages: BusMessage[]) => void | Promise<void>,
+    options: ReadFromOptions = {},
+  ): Promise<{ messages: number }> {
+    this.assertOpen();
+    await this.assertTopicsExist([topic]);
+    options.signal?.throwIfAborted();
+    const ends = await this.admin.fetchTopicOffsets(topic);
+    const starts = await this.admin.fetchTopicOffsetsByTimestamp(topic, fromTime);
+    // partition → [next offset to hand over, end (exclusive)]
+    const pending = new Map<number, { next: bigint; end: bigint }>();
+    for (const { partition, offset } of ends) {
+      const end = BigInt(offset);
+      const start = BigInt(starts.find((s) => s.partition === partition)?.offset ?? offset);
+      if (start < end) pending.set(partition, { next: start, end });
+    }
+    if (pending.size === 0) return { messages: 0 };
+
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const reading = this.readRange(topic, pending, onMessages, controller.signal);
+    this.reads.set(controller, reading);
+    try {
+      return await reading;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      this.reads.delete(controller);
+    }
+  }
+
+  private async readRange(
+    topic: string,
+    pending: Map<number, { next: bigint; end: bigint }>,
+    onMessages: (messages: BusMessage[]) => void | Promise<void>,
+    signal: AbortSignal,
+  ): Promise<{ messages: number }> {
+    const tuning = this.options.consumer ?? {};
+    const groupId = `${this.options.clientId ?? 'driftwatch'}-log-reader-${randomUUID()}`;
+    const consumer = this.kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: tuning.heartbeatIntervalMs ?? 3_000,
+      rebalanceTimeout: tuning.rebalanceTimeoutMs ?? 60_000,
+      maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 1_000,
+      maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1_048_576,
+      // One member that leaves when done: no rebalance to wait for, no retries after a crash.
+      retry: { ...DEFAULT_RETRY, ...this.options.retry, restartOnFailure: async () => false },
+    });
+    const stallMs = this.options.readStallTimeoutMs ?? 60_000;
+    let count = 0;
+    let settle!: { resolve: () => void; reject: (error: unknown) => void };
+    const finished = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    // It may settle (abort, crash) before it is awaited; the await below still sees the error.
+    finished.catch(() => {});
+    let stallTimer: NodeJS.Timeout | undefined;
+    const armStall = (): void => {
+      clearTimeout(stallTimer);
+      stallTimer = setTimeout(
+        () => settle.reject(new Error(`reading ${topic}: no progress for ${stallMs} ms with ${pending.size} partitions unread`)),
+        stallMs,
+      );
+    };
+    const onAbort = (): void => settle.reject(signal.reason ?? new Error('read aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    consumer.on(consumer.events.CRASH, ({ payload }) => settle.reject(payload.error));
+
+    const pauseDone = (partition: number): void => {
+      pending.delete(partition);
+      // Stops fetching it, so the remaining partitions' fetches never wait on this one.
+      consumer.pause([{ topic, partitions: [partition] }]);
+      if (pending.size === 0) settle.resolve();
+    };
+
+    try {
+      await this.withConnectDeadline(consumer.connect(), async () => {
+        await consumer.disconnect().catch(() => {});
+      });
+      signal.throwIfAborted();
+      armStall();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, heartbeat, isStale }) => {
+          const range = pending.get(batch.partition);
+          if (!range || isStale() || signal.aborted) return;
+          armStall();
+          const messages: BusMessage[] = [];
+          for (const message of batch.messages) {
+            const offset = BigInt(message.offset);
+            if (offset >= range.next && offset < range.end) messages.push(toBusMessage(batch.topic, batch.partition, message));
+          }
+          if (messages.length > 0) {
+            await onMessages(messages);
+            count += messages.length;
+            range.next = BigInt(messages.at(-1)!.offset) + 1n;
+          }
+          // lastOffset() covers trailing control records and compacted gaps that never reach us.
+          if (range.next >= range.end || BigInt(batch.lastOffset()) + 1n >= range.end) pauseDone(batch.partition);
+          else await heartbeat();
+        },
+      });
+      for (const [partition, range] of pending) consumer.seek({ topic, partition, offset: range.next.toString() });
+      const others = (await this.admin.fetchTopicOffsets(topic)).map((p) => p.partition).filter((p) => !pending.has(p));
+      if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
+      await finished;
+      return { messages: count };
+    } finally {
+      clearTimeout(stallTimer);
+      signal.removeEventListener('abort', onAbort);
+      // Not from inside eachBatch: kafkajs's disconnect waits for the batch in the handler.
+      await consumer.disconnect().catch(() => {});
+      // The group never committed, so the broker would drop it eventually; deleting it now keeps
+      // group listings clean. Best effort: a failure here must not fail a read that succeeded.
+      await this.admin.deleteGroups([groupId]).catch(() => {});
+    }
   }
 
   private async handleBatch(

@@ -15,7 +15,9 @@ import type {
   BatchHandler,
   BusMessage,
   EventBus,
+  LogReader,
   OutgoingMessage,
+  ReadFromOptions,
   SubscribeOptions,
   Subscription,
   TopicSpec,
@@ -65,13 +67,23 @@ class PartitionLog {
     return this.messages.slice(lo, lo + max);
   }
 
+  /**
+   * Offset of the first message with timestamp ≥ `time`, or the end offset when there is none:
+   * what Kafka's ListOffsets by timestamp answers (and kafkajs maps "none" to the end).
+   */
+  offsetForTime(time: number): number {
+    const first = this.messages.find((message) => message.timestamp >= time);
+    return first === undefined ? this.nextOffset : first.offset;
+  }
+
   enforceRetention(spec: TopicSpec, retainPerPartition: number, now: number): void {
     if (spec.cleanupPolicy === 'compact') {
       this.compactIfGrown();
       return;
     }
     let drop = Math.max(0, this.messages.length - retainPerPartition);
-    if (spec.retentionMs !== undefined) {
+    // -1 keeps messages forever, as retention.ms=-1 does on Kafka.
+    if (spec.retentionMs !== undefined && spec.retentionMs >= 0) {
       const oldest = now - spec.retentionMs;
       while (drop < this.messages.length && this.messages[drop]!.timestamp < oldest) drop++;
     }
@@ -154,7 +166,7 @@ class Group {
   constructor(readonly id: string) {}
 }
 
-export class MemoryBus implements EventBus {
+export class MemoryBus implements EventBus, LogReader {
   private readonly topics = new Map<string, Topic>();
   private readonly groups = new Map<string, Group>();
   private readonly options: typeof DEFAULTS;
@@ -209,6 +221,43 @@ export class MemoryBus implements EventBus {
     for (const group of this.groups.values()) {
       if (group.members.some((member) => member.topics.includes(topicName))) this.schedule(group);
     }
+  }
+
+  /**
+   * LogReader over the in-memory log: the same range Kafka's would be (first offset whose
+   * timestamp ≥ fromTime, to the end offset at the call), handed over in chunks of at most
+   * `maxBatchMessages` on later ticks, one partition after another. Nothing of any group moves.
+   */
+  async readFrom(
+    topicName: string,
+    fromTime: number,
+    onMessages: (messages: BusMessage[]) => void | Promise<void>,
+    options: ReadFromOptions = {},
+  ): Promise<{ messages: number }> {
+    this.assertOpen();
+    const topic = this.topics.get(topicName);
+    if (!topic) throw new UnknownTopicError(topicName);
+    options.signal?.throwIfAborted();
+    // Fixed before anything is read, so messages published meanwhile are not waited for.
+    const ranges = topic.logs.map((log) => ({ log, next: log.offsetForTime(fromTime), end: log.nextOffset }));
+    let count = 0;
+    for (const range of ranges) {
+      while (range.next < range.end) {
+        // A later tick, as a fetch would be: never inside the caller's synchronous code.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        options.signal?.throwIfAborted();
+        this.assertOpen();
+        const messages = range.log.read(range.next, this.options.maxBatchMessages).filter((m) => m.offset < range.end);
+        // Retention may have dropped the rest of the range meanwhile; Kafka would skip it too.
+        if (messages.length === 0) break;
+        await onMessages(messages);
+        count += messages.length;
+        range.next = messages.at(-1)!.offset + 1;
+      }
+    }
+    // An abort during the last hand-over still fails the read, as it does on Kafka.
+    options.signal?.throwIfAborted();
+    return { messages: count };
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {

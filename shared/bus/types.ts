@@ -89,3 +89,28 @@ export interface EventBus {
   /** Stops every subscription gracefully and releases connections. */
   close(): Promise<void>;
 }
+
+export interface ReadFromOptions {
+  /** Aborts the read: it rejects with the signal's reason and releases what it opened. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads a topic's log by time, outside any consumer group: the retrainer builds its training
+ * set from the predictions and labels already in Kafka instead of adding work to the monitors'
+ * hot path. Nothing is committed, so reading never moves a service's offsets.
+ */
+export interface LogReader {
+  /**
+   * Reads every partition of `topic` from the first offset whose Kafka timestamp ≥ `fromTime`
+   * to the partition's end offset as of the call; each partition in offset order (partitions
+   * interleave arbitrarily); resolves when all are read. Messages published after the call
+   * are not waited for. `onMessages` is awaited before more are handed over.
+   */
+  readFrom(
+    topic: string,
+    fromTime: number,
+    onMessages: (messages: BusMessage[]) => void | Promise<void>,
+    options?: ReadFromOptions,
+  ): Promise<{ messages: number }>;
+}

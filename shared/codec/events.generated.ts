@@ -90,7 +90,23 @@ export interface FeatureProfile {
   missing: number;
 }
 
-/** A model version's lifecycle step. Keyed by model on a compacted topic, so the latest event per model survives. */
+export type VariantPrecision = 'FLOAT32' | 'FLOAT16' | 'UINT8';
+
+/** A quantized copy of the version's weights that passed the parity check against the full-precision model. */
+export interface ModelVariant {
+  precision: VariantPrecision;
+  artifactUri: string;
+  /** Size of the weights file in bytes. */
+  bytes: number;
+  /** Hex sha256 of the weights file. */
+  sha256: string;
+  /** Share of test-split examples where the variant predicts the same class as the full-precision model. */
+  classAgreement: null | number;
+  /** Variant's promotion metric minus the full-precision model's, on the test split. */
+  metricDelta: null | number;
+}
+
+/** A model version's lifecycle step (schema v2; v1 is kept in schemas/history/). On the compacted models topic, champion changes (PROMOTED, ROLLED_BACK) are keyed by model and every other event by <model>@<version>, so the latest event under the model key is the current champion. */
 export interface ModelEvent {
   model: string;
   version: string;
@@ -104,6 +120,18 @@ export interface ModelEvent {
   trainingSize: number;
   referenceProfile: FeatureProfile[];
   time: number;
+  /** Why the version was REJECTED or ROLLED_BACK (e.g. the challenger did not beat the champion by the margin); null otherwise. */
+  reason: null | string;
+  /** The promotion metric the challenger and champion were compared on (accuracy, f1_macro or balanced_accuracy). */
+  metric: null | string;
+  /** The incident record of the retrain that produced this version; null for manual operations outside a retrain. */
+  incidentId: null | string;
+  /** The retrain lock's fencing token when the event was published. A consumer ignores a PROMOTED whose token is lower than one it already saw for the model. */
+  fencingToken: null | number;
+  /** Quantized copies of the weights that passed the parity check; the full-precision model is artifactUri itself. */
+  variants: ModelVariant[];
+  /** TensorFlow.js backend the version was trained on (tfjs-node, wasm or cpu). */
+  backend: null | string;
 }
 
 export interface ColumnDrift {
@@ -145,6 +173,152 @@ export interface DeadLetter {
   time: number;
 }
 
+export type IncidentStatus = 'OPEN' | 'TRAINING' | 'PROMOTED' | 'REJECTED' | 'RECOVERED' | 'NOT_RECOVERED' | 'FAILED';
+
+/** One alert (or manual request) that asked for this retrain; alerts within the debounce are merged into one incident. */
+export interface IncidentTrigger {
+  /** The alert transition's id; null for a manual trigger. */
+  alertId: null | string;
+  /** The alert kind (DATA_DRIFT, PERFORMANCE, CONCEPT_DRIFT, ...) or MANUAL. */
+  kind: string;
+  severity: null | string;
+  metric: null | string;
+  feature: null | string;
+  value: null | number;
+  threshold: null | number;
+  /** Start of the alert's window: where the drift is taken to have started. */
+  windowStart: null | number;
+  windowEnd: null | number;
+}
+
+/** One feature's drift statistic, before vs during the drift. */
+export interface FeatureDrift {
+  feature: string;
+  /** The statistical test, e.g. psi, wasserstein, jensenshannon. */
+  stat: string;
+  value: number;
+  threshold: number;
+  drifted: boolean;
+}
+
+/** One class's recall and precision before vs during the drift (null where the class had no support). */
+export interface ClassPerformance {
+  label: string;
+  recallBefore: null | number;
+  recallDuring: null | number;
+  precisionBefore: null | number;
+  precisionDuring: null | number;
+  supportBefore: number;
+  supportDuring: number;
+}
+
+/** What changed, computed from the joined log data: before the drift started vs during it. */
+export interface Diagnosis {
+  /** The top features by drift, most drifted first. */
+  driftedFeatures: FeatureDrift[];
+  /** Drift of the predicted classes. */
+  predictionDrift: null | FeatureDrift;
+  perClass: ClassPerformance[];
+  /** The promotion metric of the champion before the drift started: the verification's baseline. */
+  metricBefore: null | number;
+  metricDuring: null | number;
+  /** Labelled / predictions in the training window. */
+  labelCoverage: null | number;
+  driftStart: null | number;
+}
+
+export interface SplitSummary {
+  size: number;
+  /** Event time of the split's oldest example; null when empty. */
+  from: null | number;
+  to: null | number;
+}
+
+/** The log data the retrain read and how it was split (time-ordered: train oldest, test newest). */
+export interface TrainingData {
+  from: number;
+  to: number;
+  /** Predictions read from the log. */
+  predictions: number;
+  /** Labels read from the log. */
+  labels: number;
+  /** Labelled examples after the join. */
+  joined: number;
+  train: SplitSummary;
+  validation: SplitSummary;
+  test: SplitSummary;
+}
+
+/** One grid point of the hyperparameter search. */
+export interface SearchRow {
+  learningRate: number;
+  epochs: number;
+  l2: number;
+  validationMetric: number;
+  validationLoss: number;
+  /** The epoch early stopping picked (at most epochs). */
+  stoppedEpoch: number;
+  seconds: number;
+}
+
+export type Decision = 'PROMOTED' | 'REJECTED';
+
+/** A quantized variant and its parity check; dropped variants are listed with the reason. */
+export interface IncidentVariant {
+  /** float16 or uint8, as in the retrain policy's quantize list. */
+  precision: string;
+  /** Size of the variant's weights file in bytes. */
+  bytes: number;
+  classAgreement: null | number;
+  metricDelta: null | number;
+  kept: boolean;
+  /** Why the variant was dropped; null when kept. */
+  reason: null | string;
+}
+
+export type VerificationStatus = 'PENDING' | 'RECOVERED' | 'NOT_RECOVERED';
+
+/** The promoted version's metric on live labelled predictions against the pre-drift baseline. */
+export interface Verification {
+  status: VerificationStatus;
+  baseline: null | number;
+  observed: null | number;
+  /** Labelled predictions of the new version seen so far. */
+  labelled: number;
+  tolerance: number;
+  /** When the verdict was reached; null while PENDING. */
+  at: null | number;
+}
+
+/** The record of one retrain, from the alerts that triggered it to the verification of the version it produced. Published on the incidents topic keyed by id, every time it changes; the latest value per id is the current state. */
+export interface Incident {
+  /** Unique per retrain; the model events of the retrain carry it as incidentId. */
+  id: string;
+  model: string;
+  /** The version serving when the retrain started; null when the model had none. */
+  championVersion: null | string;
+  /** The version the retrain trained and stored; null until it is stored (or when training never got that far). */
+  challengerVersion: null | string;
+  /** OPEN (triggered, waiting for the lock), TRAINING, then the decision (PROMOTED or REJECTED), then for a promoted version the verification (RECOVERED or NOT_RECOVERED). FAILED: the job stopped on an error. */
+  status: IncidentStatus;
+  openedAt: number;
+  updatedAt: number;
+  triggers: IncidentTrigger[];
+  diagnosis: null | Diagnosis;
+  data: null | TrainingData;
+  search: SearchRow[];
+  /** The promotion metric. */
+  metric: null | string;
+  /** Measured on the same test split as challengerMetrics. */
+  championMetrics: Record<string, number>;
+  challengerMetrics: Record<string, number>;
+  decision: null | Decision;
+  /** Why the challenger was rejected or the job failed. */
+  reason: null | string;
+  variants: IncidentVariant[];
+  verification: null | Verification;
+}
+
 /** Prediction as accepted by encode(): fields with a schema default may be left out. */
 export type PredictionInput = Omit<Prediction, 'numericFeatures' | 'categoricalFeatures' | 'booleanFeatures' | 'missingFeatures' | 'predictedClass' | 'predictedValue' | 'classProbabilities' | 'segments'> & Partial<Pick<Prediction, 'numericFeatures' | 'categoricalFeatures' | 'booleanFeatures' | 'missingFeatures' | 'predictedClass' | 'predictedValue' | 'classProbabilities' | 'segments'>>;
 /** Label as accepted by encode(): fields with a schema default may be left out. */
@@ -152,11 +326,13 @@ export type LabelInput = Omit<Label, 'trueClass' | 'trueValue'> & Partial<Pick<L
 /** Alert as accepted by encode(): fields with a schema default may be left out. */
 export type AlertInput = Omit<Alert, 'feature' | 'detector' | 'details'> & Partial<Pick<Alert, 'feature' | 'detector' | 'details'>>;
 /** ModelEvent as accepted by encode(): fields with a schema default may be left out. */
-export type ModelEventInput = Omit<ModelEvent, 'parentVersion' | 'challengerMetrics' | 'championMetrics' | 'referenceProfile'> & Partial<Pick<ModelEvent, 'parentVersion' | 'challengerMetrics' | 'championMetrics' | 'referenceProfile'>>;
+export type ModelEventInput = Omit<ModelEvent, 'parentVersion' | 'challengerMetrics' | 'championMetrics' | 'referenceProfile' | 'reason' | 'metric' | 'incidentId' | 'fencingToken' | 'variants' | 'backend'> & Partial<Pick<ModelEvent, 'parentVersion' | 'challengerMetrics' | 'championMetrics' | 'referenceProfile' | 'reason' | 'metric' | 'incidentId' | 'fencingToken' | 'variants' | 'backend'>>;
 /** MetricsSnapshot as accepted by encode(): fields with a schema default may be left out. */
 export type MetricsSnapshotInput = Omit<MetricsSnapshot, 'labelCoverage' | 'metrics' | 'drift'> & Partial<Pick<MetricsSnapshot, 'labelCoverage' | 'metrics' | 'drift'>>;
 /** DeadLetter as accepted by encode(): fields with a schema default may be left out. */
 export type DeadLetterInput = Omit<DeadLetter, 'key' | 'value' | 'headers'> & Partial<Pick<DeadLetter, 'key' | 'value' | 'headers'>>;
+/** Incident as accepted by encode(): fields with a schema default may be left out. */
+export type IncidentInput = Omit<Incident, 'championVersion' | 'challengerVersion' | 'triggers' | 'diagnosis' | 'data' | 'search' | 'metric' | 'championMetrics' | 'challengerMetrics' | 'decision' | 'reason' | 'variants' | 'verification'> & Partial<Pick<Incident, 'championVersion' | 'challengerVersion' | 'triggers' | 'diagnosis' | 'data' | 'search' | 'metric' | 'championMetrics' | 'challengerMetrics' | 'decision' | 'reason' | 'variants' | 'verification'>>;
 
 /** Each event type and the value it decodes to. */
 export interface EventMap {
@@ -166,6 +342,7 @@ export interface EventMap {
   model: ModelEvent;
   metricsSnapshot: MetricsSnapshot;
   deadLetter: DeadLetter;
+  incident: Incident;
 }
 
 /** Each event type and what encode() accepts. */
@@ -176,4 +353,5 @@ export interface EventInputMap {
   model: ModelEventInput;
   metricsSnapshot: MetricsSnapshotInput;
   deadLetter: DeadLetterInput;
+  incident: IncidentInput;
 }

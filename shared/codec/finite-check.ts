@@ -44,6 +44,8 @@ function compile(type: AvscTypeLike, seen: Map<AvscTypeLike, FiniteChecker>): Fi
         return ALWAYS_FINE;
       }
       inner = (v) => {
+        // In a union the checker sees every branch's values: null is not this record's business.
+        if (v === null || typeof v !== 'object') return null;
         const record = v as Record<string, unknown>;
         for (const { name, check } of checks) {
           const bad = check(record[name]);
@@ -57,6 +59,7 @@ function compile(type: AvscTypeLike, seen: Map<AvscTypeLike, FiniteChecker>): Fi
       const check = compile(type.valuesType!, seen);
       if (check === ALWAYS_FINE) return ALWAYS_FINE;
       return (v) => {
+        if (v === null || typeof v !== 'object') return null;
         for (const [key, item] of Object.entries(v as Record<string, unknown>)) {
           const bad = check(item);
           if (bad !== null) return bad === '' ? key : `${key}.${bad}`;
@@ -68,6 +71,7 @@ function compile(type: AvscTypeLike, seen: Map<AvscTypeLike, FiniteChecker>): Fi
       const check = compile(type.itemsType!, seen);
       if (check === ALWAYS_FINE) return ALWAYS_FINE;
       return (v) => {
+        if (!Array.isArray(v)) return null;
         const items = v as unknown[];
         for (let i = 0; i < items.length; i++) {
           const bad = check(items[i]);
@@ -80,7 +84,8 @@ function compile(type: AvscTypeLike, seen: Map<AvscTypeLike, FiniteChecker>): Fi
     case 'union:wrapped': {
       const checks = (type.types ?? []).map((t) => compile(t, seen)).filter((c) => c !== ALWAYS_FINE);
       if (checks.length === 0) return ALWAYS_FINE;
-      // Unwrapped unions hold the branch's value directly; a number can only be the double branch.
+      // Unwrapped unions hold the branch's value directly; a number can only be the double
+      // branch, and the record/map/array checkers pass over values that are not theirs (null).
       return (v) => {
         for (const check of checks) {
           const bad = check(v);

@@ -11,6 +11,7 @@ export const EVENT_SCHEMA_FILES = {
   model: 'model.avsc',
   metricsSnapshot: 'metrics-snapshot.avsc',
   deadLetter: 'dead-letter.avsc',
+  incident: 'incident.avsc',
 } as const;
 
 export type EventType = keyof typeof EVENT_SCHEMA_FILES;

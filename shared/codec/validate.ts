@@ -26,6 +26,10 @@ const RULES: { [K in EventType]: Rule<EventMap[K]> } = {
   model: (m) => nonEmpty('model', m.model) ?? nonEmpty('version', m.version),
   metricsSnapshot: (s) => nonEmpty('model', s.model),
   deadLetter: (d) => nonEmpty('sourceTopic', d.sourceTopic) ?? nonEmpty('reason', d.reason),
+  incident: (i) =>
+    nonEmpty('id', i.id) ??
+    nonEmpty('model', i.model) ??
+    (i.updatedAt < i.openedAt ? 'updatedAt is before openedAt' : null),
 };
 
 export function validateEvent<K extends EventType>(type: K, event: EventMap[K]): string | null {

@@ -173,6 +173,124 @@ export interface AlertRule {
   minCount: number;
 }
 
+const ALERT_KINDS = ['DATA_DRIFT', 'PREDICTION_DRIFT', 'PERFORMANCE', 'CONCEPT_DRIFT', 'DATA_QUALITY'] as const satisfies readonly AlertKind[];
+/** Metrics a retrain can be judged on (the champion/challenger gate and the verification). */
+export const RETRAIN_METRICS = ['accuracy', 'f1_macro', 'balanced_accuracy'] as const;
+export type RetrainMetric = (typeof RETRAIN_METRICS)[number];
+export const QUANTIZE_PRECISIONS = ['float16', 'uint8'] as const;
+export type QuantizePrecision = (typeof QUANTIZE_PRECISIONS)[number];
+/** Feature-level metric families as they appear in an alert's `metric` (the feature is its own field). */
+const FEATURE_FAMILIES = new Set(['drift', 'missing_rate', 'out_of_range', 'unseen_categories']);
+
+const share = z.number().min(0).max(1);
+const openShare = z.number().gt(0).lt(1);
+
+const RetrainTriggerSchema = z
+  .strictObject({
+    kind: z.enum(ALERT_KINDS),
+    /**
+     * Only alerts on this metric: an alert's metric (`dataset_drift_share`, `accuracy`,
+     * `drift`) or a rule metric naming a feature (`drift:tenure`, `drift:*`).
+     */
+    metric: z.string().min(1).optional(),
+    minSeverity: severity.optional(),
+  })
+  .superRefine((trigger, ctx) => {
+    if (trigger.metric === undefined) return;
+    const ref = FEATURE_FAMILIES.has(trigger.metric) ? { family: trigger.metric as 'drift', feature: '*' } : parseMetric(trigger.metric);
+    if (ref === null) {
+      ctx.addIssue({ code: 'custom', path: ['metric'], message: `unknown metric ${trigger.metric}` });
+    } else if (alertKindOf(ref) !== trigger.kind) {
+      ctx.addIssue({ code: 'custom', path: ['metric'], message: `${trigger.metric} alerts are ${alertKindOf(ref)}, never ${trigger.kind}` });
+    }
+  });
+
+export type RetrainTriggerInput = z.input<typeof RetrainTriggerSchema>;
+
+const RetrainSettingsSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  /** Replaces the default list; [] leaves only manual retrains. */
+  triggers: z.array(RetrainTriggerSchema).optional(),
+  debounce: duration.optional(),
+  cooldown: duration.optional(),
+  minExamples: z.number().int().min(1).optional(),
+  window: positiveDuration.optional(),
+  preDriftShare: share.optional(),
+  metric: z.enum(RETRAIN_METRICS).optional(),
+  margin: share.optional(),
+  split: z.strictObject({ validation: openShare.optional(), test: openShare.optional() }).optional(),
+  grid: z
+    .strictObject({
+      learningRate: z.array(z.number().positive()).min(1).optional(),
+      epochs: z.array(z.number().int().min(1)).min(1).optional(),
+      l2: z.array(z.number().nonnegative()).min(1).optional(),
+    })
+    .optional(),
+  quantize: z
+    .array(z.enum(QUANTIZE_PRECISIONS))
+    .refine((list) => new Set(list).size === list.length, 'lists a precision twice')
+    .optional(),
+  parity: z
+    .strictObject({
+      float16: z.strictObject({ minClassAgreement: share.optional() }).optional(),
+      uint8: z.strictObject({ minClassAgreement: share.optional() }).optional(),
+      maxMetricDelta: share.optional(),
+    })
+    .optional(),
+  verifyAfter: z.number().int().min(1).optional(),
+  recoveryTolerance: share.optional(),
+  batchSize: z.number().int().min(1).optional(),
+  patience: z.number().int().min(1).optional(),
+  seed: z.number().int().optional(),
+});
+
+export type RetrainSettingsInput = z.input<typeof RetrainSettingsSchema>;
+
+/** An alert kind (and optionally metric / minimum severity) that starts a retrain. */
+export interface RetrainTrigger {
+  kind: AlertKind;
+  metric?: string;
+  minSeverity?: Severity;
+}
+
+/** A model's resolved retrain policy (docs/design/retraining.md); durations in milliseconds. */
+export interface RetrainPolicy {
+  enabled: boolean;
+  /** Only FIRING alerts count; see matchesTrigger in shared/retrain/policy.ts. */
+  triggers: RetrainTrigger[];
+  /** Wait after the first trigger before the retrain starts. */
+  debounceMs: number;
+  /** No automatic retrain this long after the last one finished. */
+  cooldownMs: number;
+  /** Labelled examples needed in the training window, else REJECTED. */
+  minExamples: number;
+  /** How far back from the trigger the log is read. */
+  windowMs: number;
+  /** At most this share of the training set comes from before the drift started. */
+  preDriftShare: number;
+  metric: RetrainMetric;
+  /** The challenger must beat the champion by this much on the test split. */
+  margin: number;
+  /** Time-ordered shares, newest last; validation + test < 1. */
+  split: { validation: number; test: number };
+  grid: { learningRate: number[]; epochs: number[]; l2: number[] };
+  quantize: QuantizePrecision[];
+  parity: {
+    float16: { minClassAgreement: number };
+    uint8: { minClassAgreement: number };
+    /** Largest allowed |variant metric − full-precision metric|. */
+    maxMetricDelta: number;
+  };
+  /** Labelled predictions of the new version before verification. */
+  verifyAfter: number;
+  /** RECOVERED when the new version's metric ≥ pre-drift baseline − tolerance. */
+  recoveryTolerance: number;
+  batchSize: number;
+  /** Early stopping: epochs without a better validation loss before training stops. */
+  patience: number;
+  seed: number;
+}
+
 const ModelSettingsSchema = z.strictObject({
   task: z.enum(['binary', 'multiclass', 'regression']).optional(),
   positiveLabel: z.string().optional(),
@@ -202,6 +320,8 @@ const ModelSettingsSchema = z.strictObject({
   /** False drops the built-in default rules; configured rules replace defaults with the same metric. */
   defaultAlerts: z.boolean().optional(),
   alerts: z.array(AlertRuleSchema).optional(),
+  /** When and how the retrainer retrains this model. */
+  retrain: RetrainSettingsSchema.optional(),
 });
 
 export type ModelSettingsInput = z.input<typeof ModelSettingsSchema>;
@@ -248,6 +368,7 @@ export interface ModelConfig {
   conceptDrift: { detector: DetectorName; options: Record<string, number | string | boolean> };
   examplesCap: number;
   alerts: AlertRule[];
+  retrain: RetrainPolicy;
 }
 
 export const BUILT_IN_DEFAULTS = {
@@ -264,6 +385,28 @@ export const BUILT_IN_DEFAULTS = {
   detector: 'adwin' as DetectorName,
   examplesCap: 10_000,
 } as const;
+
+/** The retrain policy of a model that configures none (docs/design/retraining.md). */
+export const DEFAULT_RETRAIN_POLICY: Readonly<RetrainPolicy> = {
+  enabled: true,
+  triggers: [{ kind: 'CONCEPT_DRIFT' }, { kind: 'DATA_DRIFT', metric: 'dataset_drift_share' }, { kind: 'PERFORMANCE', minSeverity: 'CRITICAL' }],
+  debounceMs: 10_000,
+  cooldownMs: 600_000,
+  minExamples: 500,
+  windowMs: 3_600_000,
+  preDriftShare: 0.1,
+  metric: 'accuracy',
+  margin: 0.02,
+  split: { validation: 0.2, test: 0.2 },
+  grid: { learningRate: [0.003, 0.01], epochs: [5, 15], l2: [0, 0.0001] },
+  quantize: ['float16', 'uint8'],
+  parity: { float16: { minClassAgreement: 0.99 }, uint8: { minClassAgreement: 0.97 }, maxMetricDelta: 0.01 },
+  verifyAfter: 500,
+  recoveryTolerance: 0.05,
+  batchSize: 64,
+  patience: 3,
+  seed: 7,
+};
 
 /** Rules every model gets unless `defaultAlerts: false` (see docs/design/monitoring.md). */
 // Distribution rules judge a window only once it holds DEFAULT_DRIFT_MIN_COUNT predictions.
@@ -450,6 +593,8 @@ export function resolveModelConfig(config: MonitoringConfig, model: string): Mod
   const taken = new Set(configured.map((r) => r.metric));
   const defaults = useDefaults ? DEFAULT_ALERT_RULES.filter((r) => !taken.has(r.metric)).map(alertRule) : [];
 
+  const retrain = resolveRetrainPolicy(d.retrain, m.retrain, (field, message) => fail(`retrain.${field}`, message));
+
   const resolved: ModelConfig & { inferred: boolean } = {
     model,
     inferred: own === undefined,
@@ -475,8 +620,78 @@ export function resolveModelConfig(config: MonitoringConfig, model: string): Mod
     },
     examplesCap: m.examplesCap ?? d.examplesCap ?? BUILT_IN_DEFAULTS.examplesCap,
     alerts: [...configured, ...defaults],
+    retrain,
   };
   if (task !== undefined) resolved.task = task;
   if (positiveLabel !== undefined) resolved.positiveLabel = positiveLabel;
   return resolved;
+}
+
+type RetrainSettings = z.output<typeof RetrainSettingsSchema>;
+
+function toTrigger(trigger: z.output<typeof RetrainTriggerSchema>): RetrainTrigger {
+  const out: RetrainTrigger = { kind: trigger.kind };
+  if (trigger.metric !== undefined) out.metric = trigger.metric;
+  if (trigger.minSeverity !== undefined) out.minSeverity = trigger.minSeverity;
+  return out;
+}
+
+/**
+ * Built-in policy ← `defaults.retrain` ← `models.<m>.retrain`, field by field (split, grid
+ * and parity too); lists (triggers, quantize, each grid axis) replace.
+ */
+function resolveRetrainPolicy(
+  d: RetrainSettings | undefined,
+  m: RetrainSettings | undefined,
+  fail: (field: string, message: string) => never,
+): RetrainPolicy {
+  const base = DEFAULT_RETRAIN_POLICY;
+  const pick = <K extends keyof RetrainSettings>(key: K): RetrainSettings[K] => m?.[key] ?? d?.[key];
+  const durationOf = (key: 'debounce' | 'cooldown' | 'window', fallback: number): number => {
+    const value = pick(key);
+    return value === undefined ? fallback : parseDuration(value);
+  };
+  const triggers = pick('triggers');
+  const policy: RetrainPolicy = {
+    enabled: pick('enabled') ?? base.enabled,
+    triggers: triggers === undefined ? base.triggers.map((t) => ({ ...t })) : triggers.map(toTrigger),
+    debounceMs: durationOf('debounce', base.debounceMs),
+    cooldownMs: durationOf('cooldown', base.cooldownMs),
+    minExamples: pick('minExamples') ?? base.minExamples,
+    windowMs: durationOf('window', base.windowMs),
+    preDriftShare: pick('preDriftShare') ?? base.preDriftShare,
+    metric: pick('metric') ?? base.metric,
+    margin: pick('margin') ?? base.margin,
+    split: {
+      validation: m?.split?.validation ?? d?.split?.validation ?? base.split.validation,
+      test: m?.split?.test ?? d?.split?.test ?? base.split.test,
+    },
+    grid: {
+      learningRate: [...(m?.grid?.learningRate ?? d?.grid?.learningRate ?? base.grid.learningRate)],
+      epochs: [...(m?.grid?.epochs ?? d?.grid?.epochs ?? base.grid.epochs)],
+      l2: [...(m?.grid?.l2 ?? d?.grid?.l2 ?? base.grid.l2)],
+    },
+    quantize: [...(pick('quantize') ?? base.quantize)],
+    parity: {
+      float16: {
+        minClassAgreement:
+          m?.parity?.float16?.minClassAgreement ?? d?.parity?.float16?.minClassAgreement ?? base.parity.float16.minClassAgreement,
+      },
+      uint8: {
+        minClassAgreement:
+          m?.parity?.uint8?.minClassAgreement ?? d?.parity?.uint8?.minClassAgreement ?? base.parity.uint8.minClassAgreement,
+      },
+      maxMetricDelta: m?.parity?.maxMetricDelta ?? d?.parity?.maxMetricDelta ?? base.parity.maxMetricDelta,
+    },
+    verifyAfter: pick('verifyAfter') ?? base.verifyAfter,
+    recoveryTolerance: pick('recoveryTolerance') ?? base.recoveryTolerance,
+    batchSize: pick('batchSize') ?? base.batchSize,
+    patience: pick('patience') ?? base.patience,
+    seed: pick('seed') ?? base.seed,
+  };
+  // Checked after the merge: each share may come from a different level.
+  if (policy.split.validation + policy.split.test >= 1) {
+    fail('split', `validation (${policy.split.validation}) + test (${policy.split.test}) must be below 1, leaving examples to train on`);
+  }
+  return policy;
 }

@@ -1,7 +1,7 @@
 // Connection and topic settings every service reads from its environment. Validated with
 // zod at start so a bad value fails fast with the variable's name, not later in a client.
 import { z } from 'zod';
-import { DEFAULT_PARTITIONS, DEFAULT_TOPIC_PREFIX } from '../topics.js';
+import { DEFAULT_PARTITIONS, DEFAULT_TOPIC_PREFIX, DEFAULT_TOPIC_RETENTION_MS } from '../topics.js';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -25,6 +25,13 @@ const EnvSchema = z.object({
   REDIS_CLUSTER_NODES: commaList.optional(),
   DW_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only').default(DEFAULT_TOPIC_PREFIX),
   DW_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(DEFAULT_PARTITIONS),
+  // Retention of predictions and labels; the retrainer reads its window back from them. At
+  // least a minute (Kafka's own floor for sane segment rolling), -1 = keep forever as in Kafka.
+  DW_TOPIC_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .refine((v) => v === -1 || v >= 60_000, 'expected -1 (forever) or at least 60000')
+    .default(DEFAULT_TOPIC_RETENTION_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -40,6 +47,8 @@ export interface RuntimeConfig {
   };
   redis: { url: string; clusterNodes?: string[] };
   topics: { prefix: string; partitions: number };
+  /** retention.ms of predictions and labels (DW_TOPIC_RETENTION_MS): pass it to topicSpecs. */
+  topicRetentionMs: number;
   logLevel: string;
 }
 
@@ -72,6 +81,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     },
     redis: { url: e.REDIS_URL, ...(e.REDIS_CLUSTER_NODES ? { clusterNodes: e.REDIS_CLUSTER_NODES } : {}) },
     topics: { prefix: e.DW_TOPIC_PREFIX, partitions: e.DW_TOPIC_PARTITIONS },
+    topicRetentionMs: e.DW_TOPIC_RETENTION_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -4,7 +4,10 @@
 --
 -- KEYS[1] clock:<scope>  KEYS[2] alerts:<scope>  KEYS[3] outbox:events:<scope>
 -- ARGV: end, state count, (alert key, state)..., detector present (0/1), detector,
---       cursor present (0/1), cursor, outbox count, framed outbox entries (framing.ts)...
+--       cursor present (0/1), cursor, version detector count, (version, detector)...,
+--       outbox count, framed outbox entries (framing.ts)...
+--       (a version's detector is stored as `~detector|<version>`; `~detector` is the legacy
+--       model-wide one)
 --       (each becomes one stream entry with field `m`)
 -- Reply: 1 committed, 0 fenced off.
 
@@ -20,6 +23,11 @@ a = a + 2 * states + 1
 if ARGV[a] == '1' then redis.call('HSET', alerts_key, '~detector', ARGV[a + 1]) end
 if ARGV[a + 2] == '1' then redis.call('HSET', alerts_key, '~cursor', ARGV[a + 3]) end
 a = a + 4
+local detectors = tonumber(ARGV[a])
+for i = 1, detectors do
+  redis.call('HSET', alerts_key, '~detector|' .. ARGV[a + 2 * i - 1], ARGV[a + 2 * i])
+end
+a = a + 2 * detectors + 1
 -- A stream, so publishers ack entries by id (two drainers may overlap; see types.ts).
 for i = 1, tonumber(ARGV[a]) do
   redis.call('XADD', outbox_key, '*', 'm', ARGV[a + i])

@@ -17,6 +17,8 @@ import { assertStreamId } from './redis-monitor-state.js';
 import {
   CURSOR_FIELD,
   DETECTOR_FIELD,
+  VERSION_DETECTOR_PREFIX,
+  versionDetectorField,
   EARLY_KEY,
   eventsOutboxKey,
   EXAMPLES_KEY,
@@ -245,6 +247,9 @@ export class MemoryMonitorState implements MonitorState {
       windows: result,
       alertStates,
       detectorState: alerts.get(DETECTOR_FIELD) ?? null,
+      detectorStates: Object.fromEntries(
+        [...alerts].filter(([field]) => field.startsWith(VERSION_DETECTOR_PREFIX)).map(([field, value]) => [field.slice(VERSION_DETECTOR_PREFIX.length), value]),
+      ),
       exampleCursor: alerts.get(CURSOR_FIELD) ?? '0-0',
     };
   }
@@ -288,6 +293,7 @@ export class MemoryMonitorState implements MonitorState {
     for (const [field, state] of Object.entries(commit.alertStates)) alerts.set(field, state);
     if (commit.detectorState !== undefined) alerts.set(DETECTOR_FIELD, commit.detectorState);
     if (commit.exampleCursor !== undefined) alerts.set(CURSOR_FIELD, commit.exampleCursor);
+    for (const [version, state] of Object.entries(commit.detectorStates ?? {})) alerts.set(versionDetectorField(version), state);
     for (const entry of commit.outbox) this.appendToStream(key(eventsOutboxKey(commit.scope)), new Map([['m', encodeOutboxEntry(entry)]]));
     clock.set('evaluated', commit.end);
     return { committed: true };

@@ -11,6 +11,7 @@ import { decodeOutboxEntry, decodeRawMessage, encodeEarlyLabel, encodeOutboxEntr
 import {
   CURSOR_FIELD,
   DETECTOR_FIELD,
+  VERSION_DETECTOR_PREFIX,
   EARLY_KEY,
   eventsOutboxKey,
   EXAMPLES_KEY,
@@ -205,15 +206,17 @@ export class RedisMonitorState implements MonitorState {
     const alerts = asArray(reply[4], 'advance.lua');
     const alertStates: Record<string, string> = {};
     let detectorState: string | null = null;
+    const detectorStates: Record<string, string> = {};
     let exampleCursor = '0-0';
     for (let i = 0; i < alerts.length; i += 2) {
       const field = text(alerts[i]);
       const value = text(alerts[i + 1]);
       if (field === DETECTOR_FIELD) detectorState = value;
+      else if (field.startsWith(VERSION_DETECTOR_PREFIX)) detectorStates[field.slice(VERSION_DETECTOR_PREFIX.length)] = value;
       else if (field === CURSOR_FIELD) exampleCursor = value;
       else if (!field.startsWith('~')) alertStates[field] = value;
     }
-    return { advanced: num(reply[0]) === 1, from: num(reply[1]), end: num(reply[2]), windows: result, alertStates, detectorState, exampleCursor };
+    return { advanced: num(reply[0]) === 1, from: num(reply[1]), end: num(reply[2]), windows: result, alertStates, detectorState, detectorStates, exampleCursor };
   }
 
   async readExamples(model: string, cursor: string, max: number): Promise<JoinedExample[]> {
@@ -249,6 +252,8 @@ export class RedisMonitorState implements MonitorState {
     const args: (string | number | Buffer)[] = [commit.end, states.length, ...states.flat()];
     args.push(commit.detectorState === undefined ? '0' : '1', commit.detectorState ?? '');
     args.push(commit.exampleCursor === undefined ? '0' : '1', commit.exampleCursor ?? '');
+    const detectors = Object.entries(commit.detectorStates ?? {});
+    args.push(detectors.length, ...detectors.flat());
     args.push(commit.outbox.length, ...commit.outbox.map(encodeOutboxEntry));
     const reply = await this.commit([key(clockKey(commit.scope)), key(alertsKey(commit.scope)), key(eventsOutboxKey(commit.scope))], args);
     return { committed: num(reply) === 1 };

@@ -25,6 +25,9 @@ export const referenceSampleKey = (version: string): string => `refsample:${vers
 /** Alert-hash fields that are not alert states. */
 export const DETECTOR_FIELD = '~detector';
 export const CURSOR_FIELD = '~cursor';
+/** Prefix of a version's detector field, `~detector|<version>` (commit-evaluation.lua builds the same). */
+export const VERSION_DETECTOR_PREFIX = '~detector|';
+export const versionDetectorField = (version: string): string => `${VERSION_DETECTOR_PREFIX}${version}`;
 
 const isPositiveInteger = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
 const isTime = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;

@@ -152,7 +152,13 @@ export interface EvaluationInput {
   windows: Record<string, Record<number, Record<string, number>>>;
   /** Alert key → serialized state. */
   alertStates: Record<string, string>;
+  /**
+   * The model-wide concept-drift detector of releases before detectors were per version
+   * (`~detector`); read only to carry it over to a version (see legacyDetectorOwner in shared/monitor/concept-drift.ts).
+   */
   detectorState: string | null;
+  /** Version → that version's concept-drift detector state (`~detector|<version>`). */
+  detectorStates: Record<string, string>;
   /** Examples stream id consumed so far ('0-0' initially). */
   exampleCursor: string;
 }
@@ -175,7 +181,10 @@ export interface EvaluationCommit {
   /** The E being committed; a no-op when an evaluation at or after E was committed. */
   end: number;
   alertStates: Record<string, string>;
+  /** Model-wide detector (`~detector`, legacy); the services write `detectorStates`. */
   detectorState?: string;
+  /** Version → detector state to store (`~detector|<version>`); versions not listed keep theirs. */
+  detectorStates?: Record<string, string>;
   exampleCursor?: string;
   /** Encoded events (alerts, metrics snapshots) to publish at least once. */
   outbox: OutboxEntry[];

@@ -1,6 +1,7 @@
 // Runs the configured concept-drift detector over the error stream of newly joined
 // examples (0/1 misclassification, or |error| for regression), resuming from its stored state.
 import type { ModelConfig } from '../config/monitoring-config.js';
+import type { EvaluationInput } from '../monitor-state/types.js';
 import type { DetectorState, DriftDetector } from '../stats/detectors/index.js';
 import { ADWIN, DDM, EDDM, HDDM_A, HDDM_W, KSWIN, PageHinkley, detectorFromJSON } from '../stats/detectors/index.js';
 
@@ -53,4 +54,74 @@ export function runDetector(stored: string | null, errors: readonly number[], co
     }
   }
   return { state: JSON.stringify(detector.toJSON()), drifted: detections > 0, index, detections, count: errors.length };
+}
+
+/** What the perf scope stores per version: the detector's JSON and when it last flagged drift. */
+export interface DetectorRecord {
+  state: string | null;
+  lastDetection: number | null;
+}
+
+export function parseDetectorRecord(json: string | null): DetectorRecord {
+  if (json === null) return { state: null, lastDetection: null };
+  return JSON.parse(json) as DetectorRecord;
+}
+
+export interface VersionDetectors {
+  /** Per version fed now: its run, with `drifted` meaning "a detection lies within the evaluation horizon". */
+  runs: Map<string, DetectorRun>;
+  /** Version → record to store, only for versions whose detector was fed. */
+  states: Record<string, string>;
+}
+
+/**
+ * Runs each version's own detector over that version's errors of the closing bucket. A
+ * version without a stored detector (a new version) starts a fresh one; a version fed no
+ * errors keeps its stored record untouched.
+ *
+ * A detector flags a change at one update and then starts afresh, so "flagged since the
+ * last evaluation" would fire and resolve every other evaluation while the change lasts.
+ * Concept drift counts as present while a detection lies within the evaluation horizon: it
+ * fires at the detection and resolves a horizon after the last one.
+ */
+export function runVersionDetectors(
+  input: Pick<EvaluationInput, 'end' | 'detectorState' | 'detectorStates'>,
+  errorsByVersion: ReadonlyMap<string, readonly number[]>,
+  config: DetectorConfig,
+  evaluationHorizonMs: number,
+): VersionDetectors {
+  const legacyOwner = legacyDetectorOwner(input, errorsByVersion);
+  const runs = new Map<string, DetectorRun>();
+  const states: Record<string, string> = {};
+  for (const [version, errors] of errorsByVersion) {
+    const stored = parseDetectorRecord(input.detectorStates[version] ?? (version === legacyOwner ? input.detectorState : null));
+    const run = runDetector(stored.state, errors, config);
+    const lastDetection = run.drifted ? input.end : stored.lastDetection;
+    const recent = lastDetection !== null && input.end - lastDetection < evaluationHorizonMs;
+    runs.set(version, { ...run, drifted: recent });
+    if (run.state !== null && errors.length > 0) states[version] = JSON.stringify({ state: run.state, lastDetection } satisfies DetectorRecord);
+  }
+  return { runs, states };
+}
+
+/**
+ * Releases before per-version detectors kept one model-wide detector (`~detector`). Until
+ * any version has its own, that state carries over to the version with the most outcomes in
+ * the closing bucket (the one it was effectively reported under); null when there is nothing
+ * to carry over.
+ */
+export function legacyDetectorOwner(
+  input: Pick<EvaluationInput, 'detectorState' | 'detectorStates'>,
+  errorsByVersion: ReadonlyMap<string, readonly number[]>,
+): string | null {
+  if (input.detectorState === null || Object.keys(input.detectorStates).length > 0) return null;
+  let owner: string | null = null;
+  let most = 0;
+  for (const [version, errors] of errorsByVersion) {
+    if (errors.length > most) {
+      owner = version;
+      most = errors.length;
+    }
+  }
+  return owner;
 }

@@ -8,7 +8,8 @@ import { alertKindOf, parseMetric } from '../config/monitoring-config.js';
 import type { DescribedObservation } from '../alerts/alert-event.js';
 import { buildAlert } from '../alerts/alert-event.js';
 import type { AlertKeyParts } from '../alerts/alert-key.js';
-import { alertKey } from '../alerts/alert-key.js';
+import { alertId, alertKey, parseAlertKey } from '../alerts/alert-key.js';
+import { formatWindowRange } from '../alerts/alert-event.js';
 import { parseAlertState, serializeAlertState, step } from '../alerts/state-machine.js';
 import type { DetectorRun } from './concept-drift.js';
 import type { ColumnDrift, DriftReport } from './drift-report.js';
@@ -22,6 +23,12 @@ export interface EvaluationSubject {
   conceptDrift?: DetectorRun & { detector: string };
   /** Output of driftReport (drift service). */
   drift?: DriftReport;
+  /**
+   * The version got no predictions in the evaluation horizon although it has windows (it
+   * was superseded, or its traffic stopped): nothing is observed, and its firing alerts
+   * resolve (see retireVersion).
+   */
+  silent?: boolean;
 }
 
 export interface RuleEvaluation {
@@ -112,6 +119,7 @@ function targetsOf(ref: MetricRef, rule: AlertRule, s: EvaluationSubject): Targe
 }
 
 export function evaluateRules(rules: readonly AlertRule[], subject: EvaluationSubject, storedStates: Readonly<Record<string, string>>, end: number, window: Pick<Window, 'start' | 'end'>): RuleEvaluation {
+  if (subject.silent === true) return retireVersion(rules, subject, storedStates, end, window);
   // A rule naming one feature takes precedence over a wildcard rule for the same key.
   const chosen = new Map<string, { rule: AlertRule; target: Target; specific: boolean }>();
   for (const rule of rules) {
@@ -145,4 +153,70 @@ export function evaluateRules(rules: readonly AlertRule[], subject: EvaluationSu
     alerts.push(buildAlert(context));
   }
   return { states, alerts };
+}
+
+/**
+ * A version without predictions in the evaluation horizon: its windows are empty, so the
+ * state machine would skip every observation (an empty window is neither a breach nor a
+ * recovery) and a firing alert would fire forever. Every firing alert of the version
+ * resolves instead, saying why, and a pending one goes back to ok. States of other
+ * versions, and of alerts that are ok, are left as they are (nothing to publish).
+ */
+export function retireVersion(
+  rules: readonly AlertRule[],
+  subject: Pick<EvaluationSubject, 'model' | 'version'>,
+  storedStates: Readonly<Record<string, string>>,
+  end: number,
+  window: Pick<Window, 'start' | 'end'>,
+): RuleEvaluation {
+  const states: Record<string, string> = {};
+  const alerts: AlertInput[] = [];
+  for (const [key, json] of Object.entries(storedStates)) {
+    let parts: AlertKeyParts;
+    try {
+      parts = parseAlertKey(key);
+    } catch {
+      continue;
+    }
+    if (parts.model !== subject.model || parts.version !== subject.version) continue;
+    const state = parseAlertState(json);
+    if (state.status === 'ok') continue;
+    const was = state.severity ?? 'WARNING';
+    const firing = state.status === 'firing';
+    states[key] = serializeAlertState({ ...state, status: 'ok', severity: null, count: 0, since: null, ...(firing ? { lastResolvedAt: end } : {}) });
+    if (!firing) continue;
+    const rule = rules.find((r) => {
+      const ref = parseMetric(r.metric);
+      return ref !== null && alertKindOf(ref) === parts.kind && ruleMetricName(ref) === parts.metric;
+    });
+    const details: Record<string, string> = { reason: 'version_silent' };
+    if (rule) Object.assign(details, { rule: rule.metric, for: String(rule.for) });
+    const what = parts.feature === null ? parts.metric : `${parts.metric} of ${parts.feature}`;
+    alerts.push({
+      id: alertId(key, window.end),
+      key,
+      model: parts.model,
+      modelVersion: parts.version,
+      kind: parts.kind,
+      status: 'RESOLVED',
+      severity: was,
+      metric: parts.metric,
+      feature: parts.feature,
+      value: state.value ?? 0,
+      threshold: rule?.warning ?? rule?.critical ?? 0,
+      window: { start: window.start, end: window.end, count: 0 },
+      detector: null,
+      message:
+        `${what} (resolved, was ${was.toLowerCase()}): version ${parts.version} of ${parts.model} no longer receives predictions ` +
+        `(none on window ${formatWindowRange(window.start, window.end)})`,
+      time: end,
+      details,
+    });
+  }
+  return { states, alerts };
+}
+
+/** The `metric` segment of the alert keys a rule's metric makes (see targetsOf). */
+function ruleMetricName(ref: MetricRef): string {
+  return ref.family === 'performance' ? ref.name : ref.family;
 }

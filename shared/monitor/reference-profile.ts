@@ -281,6 +281,30 @@ function fromFeatureProfile(profile: FeatureProfile, maxCategories: number): Col
   return categoricalReference(profile.type === 'BOOLEAN' ? 'boolean' : 'categorical', tally, profile.missing, maxCategories);
 }
 
+/**
+ * The model-event form of a reference (the inverse of referenceFromModelEvent): numeric
+ * columns carry underflow and overflow around their bins, categorical ones their tracked
+ * vocabulary's counts, the prediction column is named PREDICTION_PROFILE.
+ */
+export function referenceToFeatureProfiles(reference: ReferenceProfile): FeatureProfile[] {
+  const profile = (feature: string, column: ColumnReference): FeatureProfile =>
+    column.type === 'numeric'
+      ? { feature, type: 'NUMERIC', binEdges: [...column.edges], counts: [column.underflow, ...column.counts, column.overflow], categories: {}, missing: column.missing }
+      : {
+          feature,
+          type: column.type === 'boolean' ? 'BOOLEAN' : 'CATEGORICAL',
+          binEdges: [],
+          counts: [],
+          categories: Object.fromEntries(column.vocabulary.map((c, i) => [c, column.counts[i] as number])),
+          missing: column.missing,
+        };
+  const out = Object.entries(reference.features)
+    .sort(([a], [b]) => compareCodePoints(a, b))
+    .map(([feature, column]) => profile(feature, column));
+  if (reference.prediction !== null) out.push(profile(PREDICTION_PROFILE, reference.prediction));
+  return out;
+}
+
 /** The reference carried by a model event's training profile, or null when it has none. */
 export function referenceFromModelEvent(event: Pick<ModelEvent, 'referenceProfile' | 'trainingSize'>, maxCategories: number): ReferenceProfile | null {
   if (event.referenceProfile.length === 0) return null;

@@ -7,7 +7,7 @@
 // `reference.size` predictions of that version, collected in Redis; predictions used for
 // the reference are not also counted in windows.
 import type { Batch } from '../bus/types.js';
-import type { Prediction } from '../codec/index.js';
+import type { ModelEvent, Prediction } from '../codec/index.js';
 import type { ModelConfig, MonitoringConfig } from '../config/monitoring-config.js';
 import { driftReport } from '../monitor/drift-report.js';
 import { evaluateRules } from '../monitor/evaluate-rules.js';
@@ -61,16 +61,33 @@ export class DriftPipeline {
     }
   };
 
-  /** Model events: a version's training profile becomes its reference. */
+  /**
+   * Model events: a version's training profile becomes its reference.
+   * - PROMOTED: the profile replaces any reference of the version (the training profile is
+   *   the preferred reference; a replay of the topic writes the same profile again).
+   * - ROLLED_BACK: the profile is stored only when the version has no reference yet; an
+   *   older version that served before keeps the reference its windows were binned with.
+   * - CANDIDATE: stored only when absent, so the reference is in place before the first
+   *   prediction of the version can arrive (the models and predictions topics are read
+   *   independently, and a PROMOTED may be read after the first predictions of its
+   *   version). It is the same profile the PROMOTED event carries.
+   * - REJECTED: ignored; a rejected version never serves.
+   * An event without a profile never changes a reference.
+   */
   readonly handleModelEvents = async (batch: Batch): Promise<void> => {
     const { service, state } = this.options;
     for (const { event } of await service.decodeOrDeadLetter(batch, 'model')) {
+      const action = referenceAction(event.status);
+      if (action === 'ignore') continue;
       const settings = this.settings.get(event.model);
       const reference = referenceFromModelEvent(event, settings.maxCategories);
       if (reference === null) continue;
-      await state.setReference(event.model, event.version, referenceToJSON(reference));
-      this.versions(event.model).set(event.version, reference);
-      service.logger.info({ model: event.model, version: event.version, source: 'model' }, 'reference set from the model event');
+      const onlyIfAbsent = action === 'set-if-absent';
+      const stored = await state.setReference(event.model, event.version, referenceToJSON(reference), { onlyIfAbsent });
+      // Reload rather than trust the event: with onlyIfAbsent the existing reference stays.
+      this.versions(event.model).delete(event.version);
+      await this.loadReference(event.model, event.version);
+      if (stored) service.logger.info({ model: event.model, version: event.version, status: event.status, source: 'model' }, 'reference set from the model event');
     }
   };
 
@@ -222,7 +239,9 @@ export class DriftPipeline {
       }
       evaluated ??= reportFor(settings.evaluationHorizon.ms);
       const window = { start: input.end - settings.evaluationHorizon.ms, end: input.end };
-      const result = evaluateRules(settings.alerts, { model, version, drift: evaluated }, input.alertStates, input.end, window);
+      // No predictions of this version in the evaluation horizon: it was superseded (or its
+      // traffic stopped), and its firing alerts resolve.
+      const result = evaluateRules(settings.alerts, { model, version, drift: evaluated, silent: evaluated.count === 0 }, input.alertStates, input.end, window);
       Object.assign(alertStates, result.states);
       for (const alert of result.alerts) {
         outbox.push(alertOutboxEntry(service.codec, alert));
@@ -230,5 +249,18 @@ export class DriftPipeline {
       }
     }
     return { alertStates, outbox };
+  }
+}
+
+/** What a model event of each status does to its version's reference (see handleModelEvents). */
+export function referenceAction(status: ModelEvent['status']): 'set' | 'set-if-absent' | 'ignore' {
+  switch (status) {
+    case 'PROMOTED':
+      return 'set';
+    case 'ROLLED_BACK':
+    case 'CANDIDATE':
+      return 'set-if-absent';
+    default:
+      return 'ignore';
   }
 }

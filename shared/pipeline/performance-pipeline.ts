@@ -4,7 +4,7 @@
 import type { Batch } from '../bus/types.js';
 import type { Label } from '../codec/index.js';
 import type { ModelConfig, MonitoringConfig, Task } from '../config/monitoring-config.js';
-import { detectorName, runDetector, type DetectorRun } from '../monitor/concept-drift.js';
+import { detectorName, runVersionDetectors } from '../monitor/concept-drift.js';
 import { bucketErrors } from '../monitor/bucket-errors.js';
 import { evaluateRules } from '../monitor/evaluate-rules.js';
 import { metricsSnapshot } from '../monitor/metrics-snapshot.js';
@@ -138,18 +138,9 @@ export class PerformancePipeline {
       const bucket = await state.readBuckets(model, perfFamily(version), closing.start, closing.end, settings.bucketMs);
       errorsByVersion.set(version, bucketErrors(task, bucket));
     }
-    const stored = parseDetectorRecord(input.detectorState);
-    const run: DetectorRun = runDetector(stored.state, [...errorsByVersion.values()].flat(), settings.conceptDrift);
-    // A detector flags a change at one update and then starts afresh, so "flagged since the
-    // last evaluation" would fire and resolve every other evaluation while the change
-    // lasts. Concept drift counts as present while a detection lies within the evaluation
-    // horizon: it fires at the detection and resolves a horizon after the last one.
-    const lastDetection = run.drifted ? input.end : stored.lastDetection;
-    const recent = lastDetection !== null && input.end - lastDetection < settings.evaluationHorizon.ms;
-    const conceptDrift: DetectorRun = { ...run, drifted: recent };
+    // Each version has its own detector (`~detector|<version>`), fed only its own outcomes.
     const detector = detectorName(settings.conceptDrift);
-    // Concept drift is the model's, reported under the version with the most outcomes now.
-    const latestVersion = [...errorsByVersion].sort((a, b) => b[1].length - a[1].length)[0]?.[0] ?? null;
+    const { runs: conceptDrift, states: detectorStates } = runVersionDetectors(input, errorsByVersion, settings.conceptDrift, settings.evaluationHorizon.ms);
 
     const outbox: OutboxEntry[] = [];
     const alertStates = { ...input.alertStates };
@@ -167,13 +158,17 @@ export class PerformancePipeline {
       }
       const evaluated = perHorizon.find((h) => h.horizon.ms === settings.evaluationHorizon.ms)!;
       const window = { start: input.end - settings.evaluationHorizon.ms, end: input.end };
+      const run = conceptDrift.get(version);
       const result = evaluateRules(
         settings.alerts,
         {
           model,
           version,
           performance: evaluated.metrics,
-          ...(detector !== null && version === latestVersion ? { conceptDrift: { ...conceptDrift, detector } } : {}),
+          ...(detector !== null && run !== undefined ? { conceptDrift: { ...run, detector } } : {}),
+          // No predictions of this version in the evaluation horizon: it was superseded (or
+          // its traffic stopped), and its firing alerts resolve.
+          silent: (evaluated.metrics.predictions ?? 0) === 0,
         },
         input.alertStates,
         input.end,
@@ -187,7 +182,7 @@ export class PerformancePipeline {
     }
     return {
       alertStates,
-      ...(run.state !== null ? { detectorState: JSON.stringify({ state: run.state, lastDetection } satisfies DetectorRecord) } : {}),
+      ...(Object.keys(detectorStates).length > 0 ? { detectorStates } : {}),
       outbox,
     };
   }
@@ -200,17 +195,6 @@ export class PerformancePipeline {
     return classes.size <= 2 && settings.positiveLabel !== undefined ? 'binary' : 'multiclass';
   }
 
-}
-
-/** What the perf scope stores as its detector state: the detector's JSON and when it last flagged drift. */
-interface DetectorRecord {
-  state: string | null;
-  lastDetection: number | null;
-}
-
-function parseDetectorRecord(json: string | null): DetectorRecord {
-  if (json === null) return { state: null, lastDetection: null };
-  return JSON.parse(json) as DetectorRecord;
 }
 
 function incomingLabel(item: DecodedMessage<'label'>): IncomingLabel {

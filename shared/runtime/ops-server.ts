@@ -2,7 +2,8 @@
 //   /healthz  200 while the process serves requests (liveness: restart me if this fails);
 //   /readyz   200 only when every probe passes, else 503 with which one failed (readiness:
 //             send me no work, but do not restart me; a Kafka outage is not cured by a restart);
-//   /metrics  the service's Prometheus registry.
+//   /metrics  the service's Prometheus registry;
+// plus the routes a service adds (the retrainer's /incidents and POST /retrain/<model>).
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,19 @@ import type { Logger } from 'pino';
 
 /** Resolves when the dependency is usable; rejects (or never settles) when it is not. */
 export type Probe = () => Promise<void>;
+
+/** A JSON answer: the body is serialized as it is. */
+export interface RouteReply {
+  status: number;
+  body: unknown;
+}
+
+/** A service's own endpoint; `path` is matched against the URL's path, its groups passed on. */
+export interface OpsRoute {
+  method: 'GET' | 'POST';
+  path: RegExp;
+  handle(match: RegExpExecArray, query: URLSearchParams): Promise<RouteReply>;
+}
 
 export interface OpsServerOptions {
   /** 0 picks a free port (tests); read it back from `port`. */
@@ -21,6 +35,7 @@ export interface OpsServerOptions {
   probes: Record<string, Probe>;
   /** A probe slower than this counts as failed. Default 2 000 ms. */
   probeTimeoutMs?: number;
+  routes?: OpsRoute[];
   logger: Logger;
 }
 
@@ -76,11 +91,23 @@ async function route(
   options: OpsServerOptions,
   timeoutMs: number,
 ): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://ops');
+  const path = url.pathname;
+  for (const route of options.routes ?? []) {
+    const match = route.path.exec(path);
+    if (match === null) continue;
+    if (request.method !== route.method && !(route.method === 'GET' && request.method === 'HEAD')) {
+      send(response, 405, 'text/plain', 'method not allowed\n');
+      return;
+    }
+    const reply = await route.handle(match, url.searchParams);
+    send(response, reply.status, 'application/json', `${JSON.stringify(reply.body)}\n`);
+    return;
+  }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     send(response, 405, 'text/plain', 'method not allowed\n');
     return;
   }
-  const path = (request.url ?? '/').split('?', 1)[0];
   switch (path) {
     case '/healthz':
       send(response, 200, 'text/plain', 'ok\n');

@@ -24,7 +24,7 @@ import type { DecodedMessage } from './decode.js';
 import { createServiceMetrics, recordHandledBatch } from './metrics.js';
 import type { ServiceMetrics } from './metrics.js';
 import { startOpsServer } from './ops-server.js';
-import type { OpsServer, Probe } from './ops-server.js';
+import type { OpsRoute, OpsServer, Probe } from './ops-server.js';
 import { kafkaProbe, redisProbe } from './probes.js';
 import type { KafkaProbe } from './probes.js';
 
@@ -69,6 +69,8 @@ export interface RunServiceOptions {
   onStop?: (service: ServiceContext) => Promise<void>;
   /** Readiness checks beyond the built-in ones (Kafka and Redis when distributed, consuming). */
   probes?: Record<string, Probe>;
+  /** Endpoints of the service's own beside /healthz, /readyz and /metrics; a function when they need the context. */
+  routes?: (service: ServiceContext) => OpsRoute[];
   /** The ops HTTP server; false for none (replay). Default: port from DW_HTTP_PORT, else random. */
   http?: { port: number; host?: string } | false;
   /** Required when embedded (the process's one MemoryBus); optional when distributed. */
@@ -129,7 +131,7 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
     }
     if (store.mode === 'distributed') probes.redis = redisProbe(store.redis);
 
-    await bus.ensureTopics(topicSpecs(topics, config.topics.partitions));
+    await bus.ensureTopics(topicSpecs(topics, config.topics.partitions, { retentionMs: config.topicRetentionMs }));
 
     const deadLetters = new DeadLetterPublisher({ bus, codec, topic: topics.dlq, service: name, metrics, logger });
     const context: ServiceContext = {
@@ -160,7 +162,7 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
     const http = options.http ?? { port: opsPortFromEnv() };
     let server: OpsServer | undefined;
     if (http !== false) {
-      server = await startOpsServer({ ...http, registry: metrics.registry, probes, logger });
+      server = await startOpsServer({ ...http, registry: metrics.registry, probes, logger, routes: options.routes?.(context) ?? [] });
       const started = server;
       cleanups.push({ what: 'ops server', run: () => started.close() });
     }

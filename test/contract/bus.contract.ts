@@ -4,12 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TopicMismatchError, UnknownTopicError } from '../../shared/bus/errors.js';
 import { partitionForKey } from '../../shared/bus/partitioner.js';
-import type { Batch, BatchContext, BatchHandler, EventBus, OutgoingMessage, Subscription } from '../../shared/bus/types.js';
+import type { Batch, BatchContext, BatchHandler, BusMessage, EventBus, LogReader, OutgoingMessage, Subscription } from '../../shared/bus/types.js';
 import { uniqueName } from '../setup/env.js';
 
 export interface BusContractOptions {
   name: string;
-  createBus: () => Promise<EventBus>;
+  createBus: () => Promise<EventBus & LogReader>;
   /** Longest wait for messages to arrive (group joins on Kafka take seconds). */
   deliveryTimeoutMs: number;
   /** Time to keep listening after the expected messages arrived, to catch duplicates. */
@@ -66,7 +66,7 @@ export function busContract(options: BusContractOptions): void {
   const { deliveryTimeoutMs, quietMs } = options;
 
   describe(`EventBus contract: ${options.name}`, () => {
-    let bus: EventBus;
+    let bus: EventBus & LogReader;
     const subscriptions: Subscription[] = [];
     const subscribe = async (...args: Parameters<EventBus['subscribe']>): Promise<Subscription> => {
       const subscription = await bus.subscribe(...args);
@@ -287,6 +287,108 @@ export function busContract(options: BusContractOptions): void {
       await eventually(() => sink.messages.length >= keys.length, deliveryTimeoutMs, 'messages');
       expect([...new Set(sink.messages.map((m) => m.partition))].sort()).toEqual([0, 1, 2]);
       for (const m of sink.messages) expect(m.partition).toBe(partitionForKey(m.key!, 3));
+    });
+
+    describe('LogReader.readFrom', () => {
+      /** Reads the whole range and keeps what was handed over, call by call. */
+      const readAll = async (name: string, fromTime: number, onCall?: (messages: BusMessage[]) => Promise<void> | void) => {
+        const calls: BusMessage[][] = [];
+        const result = await bus.readFrom(name, fromTime, async (messages) => {
+          calls.push(messages);
+          await onCall?.(messages);
+        });
+        return { result, calls, messages: calls.flat() };
+      };
+
+      it('reads exactly the messages stamped at or after the time, in offset order per partition', async () => {
+        const partitions = 3;
+        const name = await topic(partitions);
+        const keys = keysCoveringPartitions(partitions, 4);
+        // CreateTime set by the producer; recent enough that no retention removes them.
+        const old = Date.now() - 20 * 60_000;
+        const from = old + 10 * 60_000;
+        for (let seq = 0; seq < 3; seq++) {
+          await bus.publish(name, keys.map((key) => ({ ...text(key, `old:${key}:${seq}`), timestamp: old + seq })));
+        }
+        for (let seq = 0; seq < 3; seq++) {
+          // The first of them exactly at the bound: "at or after" includes it.
+          await bus.publish(name, keys.map((key) => ({ ...text(key, `new:${key}:${seq}`), timestamp: from + seq })));
+        }
+        const { result, messages, calls } = await readAll(name, from);
+
+        expect(result.messages).toBe(keys.length * 3);
+        expect(messages).toHaveLength(keys.length * 3);
+        expect(calls.every((call) => call.length > 0)).toBe(true);
+        expect(messages.every((m) => m.value!.toString().startsWith('new:'))).toBe(true);
+        expect(new Set(messages.map((m) => m.value!.toString())).size).toBe(messages.length);
+        const lastOffset = new Map<number, number>();
+        const lastSeq = new Map<string, number>();
+        for (const m of messages) {
+          expect(m.topic).toBe(name);
+          expect(m.partition).toBe(partitionForKey(m.key!.toString(), partitions));
+          expect(m.offset).toBeGreaterThan(lastOffset.get(m.partition) ?? -1);
+          lastOffset.set(m.partition, m.offset);
+          const seq = Number(m.value!.toString().split(':')[2]);
+          expect(seq).toBe((lastSeq.get(m.key!.toString()) ?? -1) + 1);
+          lastSeq.set(m.key!.toString(), seq);
+          expect(m.timestamp).toBeGreaterThanOrEqual(from);
+        }
+        expect(lastOffset.size).toBe(partitions);
+
+        // From before everything: all of it; each partition's offsets contiguous from 0.
+        const everything = await readAll(name, 0);
+        expect(everything.result.messages).toBe(keys.length * 6);
+        for (let p = 0; p < partitions; p++) {
+          const offsets = everything.messages.filter((m) => m.partition === p).map((m) => m.offset);
+          expect(offsets).toEqual(offsets.map((_, i) => i));
+        }
+      });
+
+      it('does not wait for messages published after the read started', async () => {
+        const name = await topic(2);
+        const keys = keysCoveringPartitions(2, 10);
+        await bus.publish(name, keys.map((key) => text(key, `before:${key}`)));
+        let published = false;
+        const { result, messages } = await readAll(name, 0, async () => {
+          if (published) return;
+          published = true;
+          await bus.publish(name, keys.map((key) => text(key, `during:${key}`)));
+        });
+        expect(published).toBe(true);
+        expect(result.messages).toBe(keys.length);
+        expect(messages.map((m) => m.value!.toString()).sort()).toEqual(keys.map((key) => `before:${key}`).sort());
+        // The later ones are there for the next read.
+        expect((await readAll(name, 0)).result.messages).toBe(2 * keys.length);
+      });
+
+      it('resolves at once on an empty topic and on a topic with nothing after the time', async () => {
+        const empty = await topic(3);
+        const started = Date.now();
+        const none = await readAll(empty, 0);
+        expect(none.result.messages).toBe(0);
+        expect(none.calls).toHaveLength(0);
+
+        const stale = await topic(2);
+        await bus.publish(stale, [{ ...text('a', 'old'), timestamp: Date.now() - 60_000 }]);
+        const after = await readAll(stale, Date.now() + 60_000);
+        expect(after.result.messages).toBe(0);
+        expect(after.calls).toHaveLength(0);
+        // No consumer group is joined when there is nothing to read.
+        expect(Date.now() - started).toBeLessThan(2_000);
+      });
+
+      it('rejects a topic that does not exist and an aborted read', async () => {
+        await expect(bus.readFrom(unique('missing'), 0, () => {})).rejects.toBeInstanceOf(UnknownTopicError);
+        const name = await topic(1);
+        await bus.publish(name, Array.from({ length: 20 }, (_, i) => text(null, `m${i}`)));
+        const aborted = new AbortController();
+        aborted.abort(new Error('stop reading'));
+        await expect(bus.readFrom(name, 0, () => {}, { signal: aborted.signal })).rejects.toThrow('stop reading');
+
+        const midway = new AbortController();
+        const reading = bus.readFrom(name, 0, () => midway.abort(new Error('enough')), { signal: midway.signal });
+        await expect(reading).rejects.toThrow('enough');
+      });
     });
 
     it('rejects publishing to or subscribing to a topic that does not exist', async () => {

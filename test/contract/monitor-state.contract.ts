@@ -465,6 +465,50 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
       });
     });
 
+    describe('per-version detector state', () => {
+      it('stores each version\'s detector under its own field; a commit leaves unlisted versions as they are', async () => {
+        const state = await open();
+        const m = model('detectors');
+        await state.applyDriftBatch(driftBatch(m, src(1), [{ family: 'feat:1', bucketStart: T0, counters: { a: 1 } }]));
+        const E = T0 + 2 * BUCKET;
+        const fresh = await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: E });
+        expect(fresh).toMatchObject({ detectorState: null, detectorStates: {} });
+        await state.commitEvaluation({
+          model: m,
+          scope: 'perf',
+          end: E,
+          alertStates: { 'm|1|x': '{"status":"ok"}' },
+          detectorStates: { '1': '{"v":1}', 'v|2 %x': '{"v":2}' },
+          outbox: [],
+        });
+        const first = await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: E });
+        // Detector fields never show up as alert states; the legacy model-wide field stays empty.
+        expect(first.alertStates).toEqual({ 'm|1|x': '{"status":"ok"}' });
+        expect(first).toMatchObject({ detectorState: null, detectorStates: { '1': '{"v":1}', 'v|2 %x': '{"v":2}' } });
+
+        await state.commitEvaluation({ model: m, scope: 'perf', end: E + BUCKET, alertStates: {}, detectorStates: { '3': '{"v":3}' }, outbox: [] });
+        const second = await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: E + BUCKET });
+        expect(second.detectorStates).toEqual({ '1': '{"v":1}', 'v|2 %x': '{"v":2}', '3': '{"v":3}' });
+        // A fenced-off commit writes no detector either.
+        await state.commitEvaluation({ model: m, scope: 'perf', end: E, alertStates: {}, detectorStates: { '1': '{"stale":true}' }, outbox: [] });
+        expect((await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: E + BUCKET })).detectorStates['1']).toBe('{"v":1}');
+        // The scopes are separate: the drift scope has no detectors.
+        expect((await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: E })).detectorStates).toEqual({});
+      });
+
+      it('keeps the legacy model-wide detector beside per-version ones', async () => {
+        const state = await open();
+        const m = model('detectors-legacy');
+        await state.applyDriftBatch(driftBatch(m, src(1), [{ family: 'feat:1', bucketStart: T0, counters: { a: 1 } }]));
+        const E = T0 + 2 * BUCKET;
+        await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: E });
+        await state.commitEvaluation({ model: m, scope: 'perf', end: E, alertStates: {}, detectorState: '{"legacy":1}', outbox: [] });
+        await state.commitEvaluation({ model: m, scope: 'perf', end: E + BUCKET, alertStates: {}, detectorStates: { '2': '{"v":2}' }, outbox: [] });
+        const input = await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: E + BUCKET });
+        expect(input).toMatchObject({ detectorState: '{"legacy":1}', detectorStates: { '2': '{"v":2}' } });
+      });
+    });
+
     describe('references', () => {
       it('appends samples up to the cap, stops once a reference is set, and honours onlyIfAbsent', async () => {
         const state = await open();

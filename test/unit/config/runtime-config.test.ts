@@ -35,13 +35,13 @@ describe('loadRuntimeConfig', () => {
 });
 
 describe('topics', () => {
-  it('prefixes names and compacts only the models topic', () => {
+  it('prefixes names and compacts only the models and incidents topics', () => {
     const names = topicNames('t.');
     expect(names.predictions).toBe('t.predictions');
     const specs = topicSpecs(names, 4);
     expect(specs.find((s) => s.topic === 't.models')).toEqual({ topic: 't.models', partitions: 1, cleanupPolicy: 'compact' });
     expect(specs.find((s) => s.topic === 't.labels')?.partitions).toBe(4);
-    expect(specs.filter((s) => s.cleanupPolicy === 'compact')).toHaveLength(1);
+    expect(specs.filter((s) => s.cleanupPolicy === 'compact').map((s) => s.topic)).toEqual(['t.models', 't.incidents']);
   });
 });
 

@@ -1,0 +1,28 @@
+// The retrain lock port: one retrain per model at a time across instances, with a fencing
+// token (strictly increasing per model) that travels in the events the job publishes, so a
+// consumer can ignore a job that lost its lock and published late. Redis scripts beside
+// this file; an in-memory twin for embedded mode; both pass test/contract/retrain-state.contract.ts.
+
+export interface RetrainLocks {
+  /** The fencing token when the lock was free, else null. */
+  acquire(model: string, owner: string, ttlMs: number): Promise<number | null>;
+  /** Extends the expiry; false when this owner and token no longer hold the lock. */
+  renew(model: string, owner: string, token: number, ttlMs: number): Promise<boolean>;
+  /** Frees the lock; false (and nothing changed) when this owner and token do not hold it. */
+  release(model: string, owner: string, token: number): Promise<boolean>;
+  /** Whether the lock holds exactly this owner and token now. */
+  holds(model: string, owner: string, token: number): Promise<boolean>;
+}
+
+/** The lock's value: who holds it and with which token. */
+export function lockValue(owner: string, token: number): string {
+  return `${owner}:${token}`;
+}
+
+export function assertLockArguments(owner: string, ttlMs?: number): void {
+  if (typeof owner !== 'string' || owner === '') throw new RangeError('lock owner must be a non-empty string');
+  if (ttlMs !== undefined && (!Number.isSafeInteger(ttlMs) || ttlMs < 1)) throw new RangeError(`lock ttl must be a positive integer of ms, got ${ttlMs}`);
+}
+
+export { RedisRetrainLocks } from './redis-retrain-locks.js';
+export { MemoryRetrainLocks } from './memory-retrain-locks.js';
