@@ -1,7 +1,7 @@
 // Per-batch cost of the monitor state's apply scripts on a real Redis: 500-event batches
 // of a model with 20 features, as events/s, next to the plain apply-batch.lua given the
 // same number of counter deltas, measured in the same run. The difference is what the
-// window sums, the join and the examples stream cost on top of the bare counter writes.
+// window sums and the join cost on top of the bare counter writes.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { outcomeTemplate } from '../shared/monitor-state/outcome-template.js';
@@ -79,7 +79,6 @@ function pendingPredictions(batch: number, t0: number): PendingPrediction[] {
         classProbabilities: { yes: p, no: 1 - p },
         segments: {},
       }),
-      example: Buffer.alloc(300, i & 0xff),
     };
   });
 }
@@ -146,11 +145,11 @@ async function run(): Promise<void> {
       offset += 1;
       await state.applyPerfBatch({
         model, source: { group: 'g', topic: 'p', partition: 0, offset }, windows: WINDOWS, labelHorizonMs: 3_600_000,
-        examplesCap: 10_000, predictions, labels: [], maxEventTime: t0 + 2 * BUCKET_MS,
+        predictions, labels: [], maxEventTime: t0 + 2 * BUCKET_MS,
       });
       const reply = await state.applyPerfBatch({
         model, source: { group: 'g', topic: 'l', partition: 0, offset }, windows: WINDOWS, labelHorizonMs: 3_600_000,
-        examplesCap: 10_000, predictions: [], labels: labelsFor(predictions, t0 + 2 * BUCKET_MS, offset * EVENTS), maxEventTime: t0 + 2 * BUCKET_MS,
+        predictions: [], labels: labelsFor(predictions, t0 + 2 * BUCKET_MS, offset * EVENTS), maxEventTime: t0 + 2 * BUCKET_MS,
       });
       joinedEvents += reply.joined;
     });

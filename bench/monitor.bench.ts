@@ -122,7 +122,7 @@ interface RedisCallReport {
 async function redisCalls(service: ServiceProcess, applyScript: string): Promise<RedisCallReport> {
   const text = await service.metrics();
   const calls = redisCallsByScript(text);
-  const evaluationScripts = ['advance', 'commit-evaluation', 'read-examples', 'read-outbox', 'ack-outbox'];
+  const evaluationScripts = ['advance', 'commit-evaluation', 'read-outbox', 'ack-outbox'];
   const other = [...calls].filter(([script]) => script !== applyScript && !evaluationScripts.includes(script));
   return {
     batches: metricValue(text, 'driftwatch_batch_events_count'),

@@ -14,6 +14,7 @@ import { registerModelsCommands } from './models-command.js';
 import { createProgress } from './progress.js';
 import { detectFormat, inputSize, readLabels, readPredictions, RECORD_FORMATS, type RecordFormat } from './read-records.js';
 import { registerRetrainCommand } from './retrain-command.js';
+import { registerTrainCommand } from './train-command.js';
 import { writeLabels, writePredictions } from './write-records.js';
 
 /** A failure to report as one line on stderr, with exit code 1 (usage errors exit 2 via commander). */
@@ -236,6 +237,7 @@ export function createProgram(deps: CliDeps): Command {
   registerModelsCommands(program, deps);
   registerRetrainCommand(program, deps);
   registerIncidentsCommand(program, deps);
+  registerTrainCommand(program, deps);
 
   return program;
 }

@@ -74,9 +74,7 @@ async function run(options: RunOptions, logger: Logger): Promise<number> {
   let driftTimer: NodeJS.Timeout | undefined;
   try {
     // DW_TOPIC_RETENTION_MS (read without naming where RuntimeConfig keeps it, which is moving).
-    const retention = config as unknown as { topicRetentionMs?: number; topics: { retentionMs?: number } };
-    const retentionMs = retention.topicRetentionMs ?? retention.topics.retentionMs;
-    await bus.ensureTopics(topicSpecs(topics, config.topics.partitions, retentionMs !== undefined ? { retentionMs } : {}));
+    await bus.ensureTopics(topicSpecs(topics, config.topics.partitions, { retentionMs: config.topicRetentionMs }));
     const store = modelStoreFromEnv();
     // Set once the simulation exists; the swap log reads its progress.
     const running: { live?: LiveSimulation } = {};

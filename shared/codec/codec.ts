@@ -22,8 +22,6 @@ import {
 /** Header carrying the writer schema's 16-byte MD5 fingerprint (Avro parsing canonical form). */
 export const SCHEMA_HEADER = 'dw-schema';
 
-const FINGERPRINT_BYTES = 16;
-
 /** Default upper bound of an encoded event; larger payloads are refused as OVERSIZE. */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
@@ -141,27 +139,6 @@ export class Codec {
     }
     this.check(expected, codec, value);
     return value;
-  }
-
-  /**
-   * One buffer holding the writer fingerprint and the payload, for keeping an event outside
-   * Kafka (e.g. the joined-examples stream in Redis) without losing how to read it.
-   */
-  frame(value: Buffer, headers: Record<string, Buffer | string | undefined>): Buffer {
-    const header = headers[SCHEMA_HEADER];
-    if (header === undefined) throw new CodecError('MISSING_SCHEMA_HEADER', `no ${SCHEMA_HEADER} header`);
-    const fingerprint = typeof header === 'string' ? Buffer.from(header, 'latin1') : header;
-    if (fingerprint.length !== FINGERPRINT_BYTES) {
-      throw new CodecError('UNKNOWN_SCHEMA', `fingerprint of ${fingerprint.length} bytes, expected ${FINGERPRINT_BYTES}`);
-    }
-    return Buffer.concat([fingerprint, value]);
-  }
-
-  decodeFramed<K extends EventType>(expected: K, framed: Buffer): EventMap[K] {
-    if (framed.length <= FINGERPRINT_BYTES) throw new CodecError('MALFORMED', 'framed event too short');
-    return this.decode(expected, framed.subarray(FINGERPRINT_BYTES), {
-      [SCHEMA_HEADER]: framed.subarray(0, FINGERPRINT_BYTES),
-    });
   }
 
   private check<K extends EventType>(event: K, codec: EventCodec, value: EventMap[K]): void {

@@ -316,7 +316,6 @@ const ModelSettingsSchema = z.strictObject({
       options: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
     })
     .optional(),
-  examplesCap: z.number().int().min(1).optional(),
   /** False drops the built-in default rules; configured rules replace defaults with the same metric. */
   defaultAlerts: z.boolean().optional(),
   alerts: z.array(AlertRuleSchema).optional(),
@@ -366,7 +365,6 @@ export interface ModelConfig {
   maxCategories: number;
   drift: { driftShare: number; features: Record<string, { test?: StatTestName; threshold?: number }> };
   conceptDrift: { detector: DetectorName; options: Record<string, number | string | boolean> };
-  examplesCap: number;
   alerts: AlertRule[];
   retrain: RetrainPolicy;
 }
@@ -383,8 +381,18 @@ export const BUILT_IN_DEFAULTS = {
   maxCategories: 50,
   driftShare: 0.5,
   detector: 'adwin' as DetectorName,
-  examplesCap: 10_000,
 } as const;
+
+/**
+ * Model settings that were removed, with why and what to do. A file that still sets one
+ * fails with this instead of "unknown field": the settings are strict, so a field that
+ * does nothing is never silently accepted.
+ */
+const REMOVED_MODEL_SETTINGS: Readonly<Record<string, string>> = {
+  examplesCap:
+    'removed: it capped the Redis stream of joined examples, which is gone since the retrainer reads its training data from the Kafka log ' +
+    '(retrain.window decides how far back; docs/design/retraining.md). Delete the field',
+};
 
 /** The retrain policy of a model that configures none (docs/design/retraining.md). */
 export const DEFAULT_RETRAIN_POLICY: Readonly<RetrainPolicy> = {
@@ -456,11 +464,20 @@ function issueMessage(issue: z.core.$ZodIssue, input: unknown, prefix: readonly 
     const actual = valueAt(input, issue.path);
     message = actual === undefined ? `expected ${issue.expected}, but it is missing` : `expected ${issue.expected}, got ${typeName(actual)}`;
   } else if (issue.code === 'unrecognized_keys') {
-    message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+    const removed = isModelSettingsPath(path) ? issue.keys.filter((key) => Object.hasOwn(REMOVED_MODEL_SETTINGS, key)) : [];
+    const unknown = issue.keys.filter((key) => !removed.includes(key));
+    const messages = removed.map((key) => `${describePath([...path, key])}: ${REMOVED_MODEL_SETTINGS[key]}`);
+    if (unknown.length > 0) messages.unshift(`${describePath(path)}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
+    return messages.join('; ');
   } else if (issue.code === 'invalid_value') {
     message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   }
   return `${describePath(path)}: ${message}`;
+}
+
+/** `defaults` or `models.<name>`: where model settings sit in the file. */
+function isModelSettingsPath(path: readonly PropertyKey[]): boolean {
+  return (path.length === 1 && path[0] === 'defaults') || (path.length === 2 && path[0] === 'models');
 }
 
 function validate<S extends z.ZodType>(schema: S, input: unknown, what: string, prefix: readonly PropertyKey[] = []): z.output<S> {
@@ -618,7 +635,6 @@ export function resolveModelConfig(config: MonitoringConfig, model: string): Mod
           ? { ...m.conceptDrift.options }
           : { ...d.conceptDrift?.options, ...m.conceptDrift?.options },
     },
-    examplesCap: m.examplesCap ?? d.examplesCap ?? BUILT_IN_DEFAULTS.examplesCap,
     alerts: [...configured, ...defaults],
     retrain,
   };

@@ -2,6 +2,7 @@
 // read at each epoch count of the grid: because the run's shuffles and early stopping
 // depend only on the epochs so far, the best weights at checkpoint e are those of a run
 // with e epochs and the same seed, at a fraction of the cost.
+import type { SearchRow } from '../codec/events.generated.js';
 import type { LabelledExample } from './example.js';
 import type { FeatureSpec } from './feature-spec.js';
 import { buildNetwork, disposeNetwork, hiddenUnitsOf, inputWidthOf, outputWidthOf } from './network.js';
@@ -15,17 +16,12 @@ export interface Grid {
   l2: number[];
 }
 
-export interface GridRow {
-  learningRate: number;
-  epochs: number;
-  l2: number;
-  validationMetric: number;
-  validationLoss: number;
-  /** Epochs actually trained by this checkpoint (fewer than `epochs` after early stopping). */
-  stoppedEpoch: number;
-  /** Training time of the run up to this checkpoint. */
-  seconds: number;
-}
+/**
+ * One grid point's result; the incident record's SearchRow, so the table goes into the
+ * record as it is. `stoppedEpoch` counts the epochs actually trained by this checkpoint
+ * (fewer than `epochs` after early stopping); `seconds` is the run's time up to it.
+ */
+export type GridRow = SearchRow;
 
 /** The champion a search fine-tunes from. */
 export interface ParentModel {

@@ -1,6 +1,6 @@
 -- Moves a scope's window end E forward to a bucket boundary and keeps every running window
 -- sum equal to the sum of its family's buckets in [E - h, E); returns everything an
--- evaluation needs (windows of every family and horizon, alert states, detector, cursor).
+-- evaluation needs (windows of every family and horizon, alert states, detectors).
 -- Calling it with a target at or before E changes nothing and returns the same reads.
 --
 -- KEYS[1] clock:<scope>  KEYS[2] families:<scope>  KEYS[3] alerts:<scope>

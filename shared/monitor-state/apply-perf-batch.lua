@@ -1,13 +1,13 @@
 -- Applies one performance-service batch of one model: offset idempotence, then the join of
 -- predictions and labels by prediction id, outcome counters at the prediction's bucket
--- (bucket and running window sums), label coverage, the joined-examples stream, and the
--- move of labels that waited too long for their prediction to the expired-labels outbox.
+-- (bucket and running window sums), label coverage, and the move of labels that waited
+-- too long for their prediction to the expired-labels outbox.
 --
 -- KEYS[1] offsets  KEYS[2] clock:perf  KEYS[3] families:perf  KEYS[4] early
--- KEYS[5] examples  KEYS[6] outbox:dlq (a stream; field `m` holds the label's framed raw message)
--- KEYS[7..]  per prediction, then per label, in ARGV order: pp:<id>, pl:<id>
+-- KEYS[5] outbox:dlq (a stream; field `m` holds the label's framed raw message)
+-- KEYS[6..]  per prediction, then per label, in ARGV order: pp:<id>, pl:<id>
 -- ARGV: prefix `dw:{model}:`, offsets field, offset, first offset (-1 unknown),
---       max event time, retention ms, label horizon ms, examples cap, source partitions, caught up (0/1),
+--       max event time, retention ms, label horizon ms, source partitions, caught up (0/1),
 --       horizon count, horizons...,
 --       prediction count, per prediction: id, framed pending prediction (framing.ts),
 --       label count, per label: id, event time, framed early label (framing.ts)
@@ -22,15 +22,14 @@
 --- @include "lib-framing.lua"
 
 local offsets_key, clock_key, families_key = KEYS[1], KEYS[2], KEYS[3]
-local early_key, examples_key, expired_key = KEYS[4], KEYS[5], KEYS[6]
+local early_key, expired_key = KEYS[4], KEYS[5]
 local prefix, source_field, batch_offset, first_offset = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local max_event_time = tonumber(ARGV[5])
 local retention_ms = tonumber(ARGV[6])
 local label_horizon_ms = tonumber(ARGV[7])
-local examples_cap = ARGV[8]
-local source_partitions = tonumber(ARGV[9])
-local caught_up = ARGV[10]
-local a = 11
+local source_partitions = tonumber(ARGV[8])
+local caught_up = ARGV[9]
+local a = 10
 local horizons = {}
 for i = 1, tonumber(ARGV[a]) do horizons[i] = tonumber(ARGV[a + i]) end
 a = a + #horizons + 1
@@ -96,32 +95,27 @@ local function join(pp_key, pending, true_class, true_value)
   kind, pos = read_frame(pending, pos)
   predicted, pos = read_frame(pending, pos)
   local bucket_start = tonumber(bucket_text)
-  local fields, values, error_value
+  local fields, values
   if kind == 'c' then
     if not true_class then return false end
     local class_count
     class_count, pos = read_frame(pending, pos)
-    -- Per class its name and its counters as one nested frame; then the fallback's.
+    -- Per class its name and its counters as one nested frame; then the fallback's. Nothing
+    -- after the template is read, so the walk stops at the true class.
     for _ = 1, tonumber(class_count) do
-      local class, block
+      local class
       class, pos = read_frame(pending, pos)
-      if fields == nil and class == true_class then
-        block, pos = read_frame(pending, pos)
-        fields, values = read_counters(block, 1)
-      else
-        pos = skip_frame(pending, pos)
+      if class == true_class then
+        fields, values = read_counters((read_frame(pending, pos)), 1)
+        break
       end
-    end
-    if fields then
       pos = skip_frame(pending, pos)
-    else
-      local block
-      block, pos = read_frame(pending, pos)
-      fields, values = read_counters(block, 1)
+    end
+    if not fields then
+      fields, values = read_counters((read_frame(pending, pos)), 1)
       local escaped = escape_label(true_class)
       for i = 1, #fields do fields[i] = replace_placeholder(fields[i], escaped) end
     end
-    error_value = (predicted == true_class) and 0 or 1
   else
     if not true_value then return false end
     local y, y_hat = true_value, tonumber(predicted)
@@ -132,34 +126,18 @@ local function join(pp_key, pending, true_class, true_value)
     if scale >= MAPE_EPS then ape, near_zero = abs_err / scale, 0 end
     fields = {'n', '~sy', '~syy', '~sae', '~sse', '~sape', '~saez'}
     values = {1, y, y * y, abs_err, err * err, ape, near_zero}
-    error_value = abs_err
   end
-  local example = read_frame(pending, pos)
 
   for i = 1, #fields do
     add_at_bucket(acc, prefix, family, bucket_start, window_end, horizons, fields[i], values[i])
   end
   add_at_bucket(acc, prefix, coverage, bucket_start, window_end, horizons, 'l', 1)
-  local entry = {'XADD', examples_key, 'MAXLEN', '~', examples_cap, '*', 'p', example}
-  if true_class then
-    entry[#entry + 1] = 'c'
-    entry[#entry + 1] = true_class
-  end
-  if true_value then
-    entry[#entry + 1] = 'v'
-    entry[#entry + 1] = string.format('%.17g', true_value)
-  end
-  entry[#entry + 1] = 'e'
-  entry[#entry + 1] = string.format('%.17g', error_value)
-  entry[#entry + 1] = 'b'
-  entry[#entry + 1] = int_string(bucket_start)
-  redis.call(unpack(entry))
   -- The marker outlives the join for the rest of the horizon so a duplicate is recognised.
   redis.call('SET', pp_key, 'J', 'XX', 'KEEPTTL')
   return true
 end
 
-local k = 7
+local k = 6
 local prediction_count = tonumber(ARGV[a])
 a = a + 1
 for _ = 1, prediction_count do

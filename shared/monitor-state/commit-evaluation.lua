@@ -4,7 +4,7 @@
 --
 -- KEYS[1] clock:<scope>  KEYS[2] alerts:<scope>  KEYS[3] outbox:events:<scope>
 -- ARGV: end, state count, (alert key, state)..., detector present (0/1), detector,
---       cursor present (0/1), cursor, version detector count, (version, detector)...,
+--       version detector count, (version, detector)...,
 --       outbox count, framed outbox entries (framing.ts)...
 --       (a version's detector is stored as `~detector|<version>`; `~detector` is the legacy
 --       model-wide one)
@@ -21,8 +21,7 @@ local states = tonumber(ARGV[a])
 if states > 0 then redis.call('HSET', alerts_key, unpack(ARGV, a + 1, a + 2 * states)) end
 a = a + 2 * states + 1
 if ARGV[a] == '1' then redis.call('HSET', alerts_key, '~detector', ARGV[a + 1]) end
-if ARGV[a + 2] == '1' then redis.call('HSET', alerts_key, '~cursor', ARGV[a + 3]) end
-a = a + 4
+a = a + 2
 local detectors = tonumber(ARGV[a])
 for i = 1, detectors do
   redis.call('HSET', alerts_key, '~detector|' .. ARGV[a + 2 * i - 1], ARGV[a + 2 * i])

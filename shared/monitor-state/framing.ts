@@ -142,13 +142,12 @@ function templateFrames(outcome: OutcomeTemplate): Frame[] {
   return out;
 }
 
-/** The `pp:<id>` value: bucket, families, outcome template, then the example bytes. */
+/**
+ * The `pp:<id>` value: bucket, families, outcome template, then an empty field. Releases
+ * before the retrainer read the log kept the prediction's bytes there for the joined-examples
+ * stream; the join no longer reads it (so it still reads their keys), and the empty field
+ * keeps keys written now readable by such a release after a rollback (one label horizon).
+ */
 export function encodePendingPrediction(prediction: PendingPrediction): Buffer {
-  return frame([
-    String(prediction.bucketStart),
-    prediction.family,
-    prediction.coverageFamily,
-    ...templateFrames(prediction.outcome),
-    prediction.example,
-  ]);
+  return frame([String(prediction.bucketStart), prediction.family, prediction.coverageFamily, ...templateFrames(prediction.outcome), '']);
 }

@@ -15,13 +15,11 @@ import { MemoryObjects } from './memory-objects.js';
 import type { StreamEntry } from './memory-objects.js';
 import { assertStreamId } from './redis-monitor-state.js';
 import {
-  CURSOR_FIELD,
   DETECTOR_FIELD,
   VERSION_DETECTOR_PREFIX,
   versionDetectorField,
   EARLY_KEY,
   eventsOutboxKey,
-  EXAMPLES_KEY,
   EXPIRED_LABELS_KEY,
   alertsKey,
   assertBucketStart,
@@ -46,7 +44,6 @@ import type {
   DriftBatch,
   EvaluationCommit,
   EvaluationInput,
-  JoinedExample,
   MonitorState,
   OutboxEntry,
   PendingPrediction,
@@ -146,7 +143,6 @@ export class MemoryMonitorState implements MonitorState {
         this.addAtBucket(batch.model, windows, end, pending.family, pending.bucketStart, field, by);
       }
       this.addAtBucket(batch.model, windows, end, pending.coverageFamily, pending.bucketStart, 'l', 1);
-      this.appendExample(batch.model, batch.examplesCap, pending.example, trueClass, trueValue, outcome.error, pending.bucketStart);
       this.objects.set(pendingKeyName, JOINED, 'keep');
       return true;
     };
@@ -160,7 +156,7 @@ export class MemoryMonitorState implements MonitorState {
       }
       families.add(prediction.family);
       families.add(prediction.coverageFamily);
-      const stored = structuredPending(prediction);
+      const stored = { ...prediction };
       this.objects.set(ppKey, stored, batch.labelHorizonMs);
       this.addAtBucket(batch.model, windows, end, prediction.coverageFamily, prediction.bucketStart, 'n', 1);
       const label = this.objects.get<EarlyLabel>(plKey);
@@ -250,39 +246,13 @@ export class MemoryMonitorState implements MonitorState {
       detectorStates: Object.fromEntries(
         [...alerts].filter(([field]) => field.startsWith(VERSION_DETECTOR_PREFIX)).map(([field, value]) => [field.slice(VERSION_DETECTOR_PREFIX.length), value]),
       ),
-      exampleCursor: alerts.get(CURSOR_FIELD) ?? '0-0',
     };
-  }
-
-  async readExamples(model: string, cursor: string, max: number): Promise<JoinedExample[]> {
-    this.assertOpen();
-    assertModelName(model);
-    assertStreamId(cursor);
-    if (!Number.isSafeInteger(max) || max <= 0) return [];
-    const stream = this.objects.get<MemoryStream>(modelKey(model, EXAMPLES_KEY));
-    if (stream === undefined) return [];
-    return stream.entries
-      .filter((entry) => compareStreamIds(entry.id, cursor) > 0)
-      .slice(0, max)
-      .map((entry) => {
-        const c = entry.fields.get('c');
-        const v = entry.fields.get('v');
-        return {
-          id: entry.id,
-          prediction: Buffer.from(entry.fields.get('p') ?? Buffer.alloc(0)),
-          trueClass: c === undefined ? null : c.toString('utf8'),
-          trueValue: v === undefined ? null : Number(v.toString('latin1')),
-          error: Number((entry.fields.get('e') ?? Buffer.from('NaN')).toString('latin1')),
-          bucketStart: Number((entry.fields.get('b') ?? Buffer.from('0')).toString('latin1')),
-        };
-      });
   }
 
   async commitEvaluation(commit: EvaluationCommit): Promise<{ committed: boolean }> {
     this.assertOpen();
     assertModelName(commit.model);
     if (!Number.isSafeInteger(commit.end) || commit.end <= 0) throw new InvalidBatchError(`commit end must be a positive integer, got ${commit.end}`);
-    if (commit.exampleCursor !== undefined) assertStreamId(commit.exampleCursor);
     for (const field of Object.keys(commit.alertStates)) {
       if (field.startsWith('~')) throw new InvalidBatchError(`alert key ${field} may not start with "~" (reserved)`);
     }
@@ -292,7 +262,6 @@ export class MemoryMonitorState implements MonitorState {
     const alerts = this.objects.getOrCreate<Map<string, string>>(key(alertsKey(commit.scope)), () => new Map());
     for (const [field, state] of Object.entries(commit.alertStates)) alerts.set(field, state);
     if (commit.detectorState !== undefined) alerts.set(DETECTOR_FIELD, commit.detectorState);
-    if (commit.exampleCursor !== undefined) alerts.set(CURSOR_FIELD, commit.exampleCursor);
     for (const [version, state] of Object.entries(commit.detectorStates ?? {})) alerts.set(versionDetectorField(version), state);
     for (const entry of commit.outbox) this.appendToStream(key(eventsOutboxKey(commit.scope)), new Map([['m', encodeOutboxEntry(entry)]]));
     clock.set('evaluated', commit.end);
@@ -464,16 +433,6 @@ export class MemoryMonitorState implements MonitorState {
     }
   }
 
-  private appendExample(model: string, cap: number, example: Buffer, trueClass: string | null, trueValue: number | null, error: number, bucketStart: number): void {
-    const fields = new Map<string, Buffer>([['p', Buffer.from(example)]]);
-    if (trueClass !== null) fields.set('c', Buffer.from(trueClass, 'utf8'));
-    if (trueValue !== null) fields.set('v', Buffer.from(formatDouble(trueValue), 'latin1'));
-    fields.set('e', Buffer.from(formatDouble(error), 'latin1'));
-    fields.set('b', Buffer.from(String(bucketStart), 'latin1'));
-    const stream = this.appendToStream(modelKey(model, EXAMPLES_KEY), fields);
-    if (stream.entries.length > cap) stream.entries.splice(0, stream.entries.length - cap);
-  }
-
   /** XADD with an auto id: <ms>-<seq>, never going back even if the clock does. */
   private appendToStream(key: string, fields: Map<string, Buffer>): MemoryStream {
     const stream = this.objects.getOrCreate<MemoryStream>(key, () => ({ entries: [], lastMs: 0, lastSeq: 0 }));
@@ -544,23 +503,6 @@ export function pickOutcome(
   };
 }
 
-/** The pending prediction as stored: a copy, so the caller's buffers may be reused. */
-function structuredPending(prediction: PendingPrediction): PendingPrediction {
-  return { ...prediction, example: Buffer.from(prediction.example) };
-}
-
-/** Lua's string.format('%.17g') for the values the examples stream stores. */
-function formatDouble(value: number): string {
-  // %.17g and JavaScript's shortest form parse back to the same double; readers use Number().
-  return String(value);
-}
-
 function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-function compareStreamIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number) as [number, number];
-  const [bm, bs] = b.split('-').map(Number) as [number, number];
-  return am - bm || as - bs;
 }

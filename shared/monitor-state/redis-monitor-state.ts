@@ -9,12 +9,10 @@ import type { ConnectionLogger, RedisClient, RedisConnectionConfig } from '../st
 import { defineLuaScript, type LuaCommand } from '../store/lua-scripts.js';
 import { decodeOutboxEntry, decodeRawMessage, encodeEarlyLabel, encodeOutboxEntry, encodePendingPrediction } from './framing.js';
 import {
-  CURSOR_FIELD,
   DETECTOR_FIELD,
   VERSION_DETECTOR_PREFIX,
   EARLY_KEY,
   eventsOutboxKey,
-  EXAMPLES_KEY,
   EXPIRED_LABELS_KEY,
   alertsKey,
   assertBucketStart,
@@ -36,7 +34,6 @@ import type {
   DriftBatch,
   EvaluationCommit,
   EvaluationInput,
-  JoinedExample,
   MonitorState,
   OutboxEntry,
   PerfApplyReply,
@@ -144,7 +141,6 @@ export class RedisMonitorState implements MonitorState {
       key(clockKey('perf')),
       key(familiesKey('perf')),
       key(EARLY_KEY),
-      key(EXAMPLES_KEY),
       key(EXPIRED_LABELS_KEY),
     ];
     const args: (string | number | Buffer)[] = [
@@ -155,7 +151,6 @@ export class RedisMonitorState implements MonitorState {
       batch.maxEventTime,
       windows.retentionMs,
       batch.labelHorizonMs,
-      batch.examplesCap,
       windows.sourcePartitions,
       batch.caughtUp ? '1' : '0',
       windows.horizonsMs.length,
@@ -207,43 +202,19 @@ export class RedisMonitorState implements MonitorState {
     const alertStates: Record<string, string> = {};
     let detectorState: string | null = null;
     const detectorStates: Record<string, string> = {};
-    let exampleCursor = '0-0';
     for (let i = 0; i < alerts.length; i += 2) {
       const field = text(alerts[i]);
       const value = text(alerts[i + 1]);
       if (field === DETECTOR_FIELD) detectorState = value;
       else if (field.startsWith(VERSION_DETECTOR_PREFIX)) detectorStates[field.slice(VERSION_DETECTOR_PREFIX.length)] = value;
-      else if (field === CURSOR_FIELD) exampleCursor = value;
       else if (!field.startsWith('~')) alertStates[field] = value;
     }
-    return { advanced: num(reply[0]) === 1, from: num(reply[1]), end: num(reply[2]), windows: result, alertStates, detectorState, detectorStates, exampleCursor };
-  }
-
-  async readExamples(model: string, cursor: string, max: number): Promise<JoinedExample[]> {
-    assertModelName(model);
-    assertStreamId(cursor);
-    if (!Number.isSafeInteger(max) || max <= 0) return [];
-    const entries = await this.client.xrangeBuffer(modelKey(model, EXAMPLES_KEY), `(${cursor}`, '+', 'COUNT', max);
-    return entries.map(([id, flat]) => {
-      const fields = new Map<string, Buffer>();
-      for (let i = 0; i < flat.length; i += 2) fields.set((flat[i] as Buffer).toString('utf8'), flat[i + 1] as Buffer);
-      const trueClass = fields.get('c');
-      const trueValue = fields.get('v');
-      return {
-        id: id.toString('utf8'),
-        prediction: fields.get('p') ?? Buffer.alloc(0),
-        trueClass: trueClass === undefined ? null : trueClass.toString('utf8'),
-        trueValue: trueValue === undefined ? null : Number(trueValue.toString('latin1')),
-        error: Number((fields.get('e') ?? Buffer.from('NaN')).toString('latin1')),
-        bucketStart: Number((fields.get('b') ?? Buffer.from('0')).toString('latin1')),
-      };
-    });
+    return { advanced: num(reply[0]) === 1, from: num(reply[1]), end: num(reply[2]), windows: result, alertStates, detectorState, detectorStates };
   }
 
   async commitEvaluation(commit: EvaluationCommit): Promise<{ committed: boolean }> {
     assertModelName(commit.model);
     if (!Number.isSafeInteger(commit.end) || commit.end <= 0) throw new InvalidBatchError(`commit end must be a positive integer, got ${commit.end}`);
-    if (commit.exampleCursor !== undefined) assertStreamId(commit.exampleCursor);
     const key = (k: string): string => modelKey(commit.model, k);
     const states = Object.entries(commit.alertStates);
     for (const [field] of states) {
@@ -251,7 +222,6 @@ export class RedisMonitorState implements MonitorState {
     }
     const args: (string | number | Buffer)[] = [commit.end, states.length, ...states.flat()];
     args.push(commit.detectorState === undefined ? '0' : '1', commit.detectorState ?? '');
-    args.push(commit.exampleCursor === undefined ? '0' : '1', commit.exampleCursor ?? '');
     const detectors = Object.entries(commit.detectorStates ?? {});
     args.push(detectors.length, ...detectors.flat());
     args.push(commit.outbox.length, ...commit.outbox.map(encodeOutboxEntry));
@@ -339,5 +309,5 @@ export class RedisMonitorState implements MonitorState {
 }
 
 export function assertStreamId(id: string): void {
-  if (!/^\d+-\d+$/.test(id)) throw new InvalidBatchError(`stream cursor must look like <ms>-<seq>, got ${JSON.stringify(id)}`);
+  if (!/^\d+-\d+$/.test(id)) throw new InvalidBatchError(`stream entry id must look like <ms>-<seq>, got ${JSON.stringify(id)}`);
 }

@@ -6,7 +6,6 @@ import type { BatchSource } from '../store/types.js';
 import type { AdvanceRequest, DriftBatch, PerfBatch, Scope, WindowSettings } from './types.js';
 
 export const DEFAULT_REBUILD_EVERY = 360;
-export const EXAMPLES_KEY = 'examples';
 export const EARLY_KEY = 'early';
 /** One events outbox per scope: the two services drain their own, never each other's. */
 export const eventsOutboxKey = (scope: Scope): string => `outbox:events:${scope}`;
@@ -24,7 +23,6 @@ export const referenceSampleKey = (version: string): string => `refsample:${vers
 
 /** Alert-hash fields that are not alert states. */
 export const DETECTOR_FIELD = '~detector';
-export const CURSOR_FIELD = '~cursor';
 /** Prefix of a version's detector field, `~detector|<version>` (commit-evaluation.lua builds the same). */
 export const VERSION_DETECTOR_PREFIX = '~detector|';
 export const versionDetectorField = (version: string): string => `${VERSION_DETECTOR_PREFIX}${version}`;
@@ -116,7 +114,6 @@ export function validatePerfBatch(batch: PerfBatch): { windows: NormalisedWindow
   const windows = normaliseWindows(batch.windows);
   const source = normaliseSource(batch.source);
   if (!isPositiveInteger(batch.labelHorizonMs)) throw new InvalidBatchError(`labelHorizonMs must be a positive integer, got ${batch.labelHorizonMs}`);
-  if (!isPositiveInteger(batch.examplesCap)) throw new InvalidBatchError(`examplesCap must be a positive integer, got ${batch.examplesCap}`);
   if (!isTime(batch.maxEventTime)) throw new InvalidBatchError(`maxEventTime must be a non-negative integer, got ${batch.maxEventTime}`);
   for (const p of batch.predictions) {
     if (typeof p.id !== 'string' || p.id === '') throw new InvalidBatchError('prediction id must be a non-empty string');

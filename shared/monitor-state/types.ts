@@ -88,8 +88,6 @@ export interface PendingPrediction {
   /** `cov:<version>` — counts `n` (predictions) and `l` (labelled). */
   coverageFamily: string;
   outcome: OutcomeTemplate;
-  /** The prediction's Avro bytes, kept for the joined-examples stream (the retrainer's input). */
-  example: Buffer;
 }
 
 export interface IncomingLabel {
@@ -114,7 +112,6 @@ export interface PerfBatch extends SourceProgress {
   source: BatchSource;
   windows: WindowSettings;
   labelHorizonMs: number;
-  examplesCap: number;
   predictions: PendingPrediction[];
   labels: IncomingLabel[];
   maxEventTime: number;
@@ -159,20 +156,6 @@ export interface EvaluationInput {
   detectorState: string | null;
   /** Version → that version's concept-drift detector state (`~detector|<version>`). */
   detectorStates: Record<string, string>;
-  /** Examples stream id consumed so far ('0-0' initially). */
-  exampleCursor: string;
-}
-
-export interface JoinedExample {
-  id: string;
-  /** Prediction Avro bytes. */
-  prediction: Buffer;
-  trueClass: string | null;
-  trueValue: number | null;
-  /** 0/1 for classification, |error| for regression. */
-  error: number;
-  /** The prediction's event-time bucket: an evaluation feeds its detector only outcomes before its window end. */
-  bucketStart: number;
 }
 
 export interface EvaluationCommit {
@@ -185,7 +168,6 @@ export interface EvaluationCommit {
   detectorState?: string;
   /** Version → detector state to store (`~detector|<version>`); versions not listed keep theirs. */
   detectorStates?: Record<string, string>;
-  exampleCursor?: string;
   /** Encoded events (alerts, metrics snapshots) to publish at least once. */
   outbox: OutboxEntry[];
 }
@@ -205,8 +187,6 @@ export interface MonitorState {
   applyDriftBatch(batch: DriftBatch): Promise<DriftApplyReply>;
   applyPerfBatch(batch: PerfBatch): Promise<PerfApplyReply>;
   advance(request: AdvanceRequest): Promise<EvaluationInput>;
-  /** Joined examples after `cursor`, oldest first, at most `max`. */
-  readExamples(model: string, cursor: string, max: number): Promise<JoinedExample[]>;
   commitEvaluation(commit: EvaluationCommit): Promise<{ committed: boolean }>;
   /** Up to `max` entries of the scope's events outbox (alerts, snapshots), oldest first. */
   readOutbox(model: string, scope: Scope, max: number): Promise<Stored<OutboxEntry>[]>;

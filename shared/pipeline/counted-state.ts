@@ -9,7 +9,6 @@ const SCRIPT_OF: { [K in Exclude<keyof MonitorState, 'close'>]: string } = {
   applyDriftBatch: 'apply-drift-batch',
   applyPerfBatch: 'apply-perf-batch',
   advance: 'advance',
-  readExamples: 'read-examples',
   commitEvaluation: 'commit-evaluation',
   readOutbox: 'read-outbox',
   ackOutbox: 'ack-outbox',

@@ -69,7 +69,6 @@ export class PerformancePipeline {
           windows,
           caughtUp: caughtUp(batch),
           labelHorizonMs: settings.labelHorizonMs,
-          examplesCap: settings.examplesCap,
           predictions: isLabels ? [] : tail.map((item) => this.pending(model, settings, item as DecodedMessage<'prediction'>)),
           labels: isLabels ? tail.map((item) => incomingLabel(item as DecodedMessage<'label'>)) : [],
           maxEventTime: Math.max(...tail.map((item) => item.event.eventTime)),
@@ -95,7 +94,6 @@ export class PerformancePipeline {
       family: perfFamily(p.modelVersion),
       coverageFamily: covFamily(p.modelVersion),
       outcome: outcomeTemplate(p, { knownClasses: this.knownClasses(model) }),
-      example: this.options.service.codec.frame(item.message.value!, item.message.headers),
     };
   }
 
@@ -129,8 +127,8 @@ export class PerformancePipeline {
     const { state, service } = this.options;
     const task = this.task(model, settings);
     // The detector is fed the outcomes of the bucket this evaluation closes, bucket after
-    // bucket in event-time order. (The joined-examples stream is in join order, which a
-    // consumer catching up scrambles across partitions.) Labels arriving after the
+    // bucket in event-time order (join order, which a consumer catching up scrambles across
+    // partitions, would make it flag at odd times). Labels arriving after the
     // evaluation delay still count in the windows, but not in the detector.
     const closing = { start: input.end - settings.bucketMs, end: input.end };
     const errorsByVersion = new Map<string, number[]>();

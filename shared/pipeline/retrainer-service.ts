@@ -70,10 +70,13 @@ export async function startRetrainerService(options: RetrainerServiceOptions): P
     onStart: async (service) => {
       const retrainMetrics = createRetrainMetrics(service);
       const store = service.store;
-      const incidents = store.mode === 'distributed' ? new RedisIncidentStore(store.redis) : new MemoryIncidentStore(store.keyspace);
-      const queue = store.mode === 'distributed' ? new RedisRetrainQueue(store.redis) : new MemoryRetrainQueue(store.keyspace);
+      // Deployments sharing a Redis keep their retrain queues and incident lists apart.
+      const namespace = service.config.topics.prefix;
+      const incidents = store.mode === 'distributed' ? new RedisIncidentStore(store.redis, namespace) : new MemoryIncidentStore(store.keyspace, namespace);
+      const queue = store.mode === 'distributed' ? new RedisRetrainQueue(store.redis, namespace) : new MemoryRetrainQueue(store.keyspace, namespace);
       const locks = store.mode === 'distributed' ? new RedisRetrainLocks(store.redis) : new MemoryRetrainLocks(store.keyspace);
       const bus = service.bus as EventBus & LogReader;
+      let backendExported = false;
       const scheduler = new RetrainScheduler({
         queue,
         locks,
@@ -93,8 +96,15 @@ export async function startRetrainerService(options: RetrainerServiceOptions): P
               logger: service.logger,
               modelConfig,
               champion: (model) => readChampion({ reader: bus, codec: service.codec, topic: service.topics.models, store: options.models, model }),
-              // Loaded on the first retrain: a retrainer that never trains never loads tfjs.
-              train: async (request) => (await import('../retrain/train-challenger.js')).trainChallenger(request),
+              train: async (request) => {
+                // Loaded on the first retrain: a retrainer that never trains never loads tfjs.
+                const [{ trainChallenger }, tf] = await Promise.all([import('../retrain/train-challenger.js'), import('../learning/tf.js')]);
+                if (!backendExported) {
+                  tf.registerTfBackendGauge(service.metrics.registry, (await tf.loadTf({ logger: service.logger })).backend);
+                  backendExported = true;
+                }
+                return trainChallenger(request);
+              },
             },
             request,
           );

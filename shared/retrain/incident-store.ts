@@ -15,7 +15,8 @@ export interface IncidentStore {
   awaitingVerification(model: string, version: string): Promise<Incident | null>;
 }
 
-export const INCIDENT_MODELS_KEY = 'dw:incident-models';
+/** Models with incidents, per deployment (its topic prefix), like the pending retrains. */
+export const incidentModelsKey = (namespace: string): string => `dw:incident-models:${namespace}`;
 
 export function incidentKey(model: string, id: string): string {
   return modelKey(model, `incident:${id}`);

@@ -4,10 +4,10 @@ import type { Incident } from '../codec/events.generated.js';
 import { MemoryObjects } from '../monitor-state/memory-objects.js';
 import type { MemoryKeyspace } from '../store/memory-store.js';
 import {
-  INCIDENT_MODELS_KEY,
   incidentFromJSON,
   incidentIndexKey,
   incidentKey,
+  incidentModelsKey,
   incidentToJSON,
   verificationKey,
   verificationPointer,
@@ -16,15 +16,18 @@ import {
 
 export class MemoryIncidentStore implements IncidentStore {
   private readonly objects: MemoryObjects;
+  private readonly modelsKey: string;
 
-  constructor(keyspace: MemoryKeyspace) {
+  /** `namespace`: the deployment's topic prefix. */
+  constructor(keyspace: MemoryKeyspace, namespace: string) {
     this.objects = MemoryObjects.of(keyspace);
+    this.modelsKey = incidentModelsKey(namespace);
   }
 
   async save(incident: Incident): Promise<void> {
     this.objects.set(incidentKey(incident.model, incident.id), incidentToJSON(incident), undefined);
     this.objects.getOrCreate(incidentIndexKey(incident.model), () => new Map<string, number>()).set(incident.id, incident.openedAt);
-    this.objects.getOrCreate(INCIDENT_MODELS_KEY, () => new Set<string>()).add(incident.model);
+    this.objects.getOrCreate(this.modelsKey, () => new Set<string>()).add(incident.model);
     const pointer = verificationPointer(incident);
     if (pointer !== null) {
       const key = verificationKey(incident.model, pointer.version);
@@ -57,6 +60,6 @@ export class MemoryIncidentStore implements IncidentStore {
   }
 
   async models(): Promise<string[]> {
-    return [...(this.objects.get<Set<string>>(INCIDENT_MODELS_KEY) ?? [])].sort();
+    return [...(this.objects.get<Set<string>>(this.modelsKey) ?? [])].sort();
   }
 }

@@ -5,7 +5,7 @@ import type { IncidentTrigger } from '../codec/events.generated.js';
 import { MemoryObjects } from '../monitor-state/memory-objects.js';
 import type { MemoryKeyspace } from '../store/memory-store.js';
 import { pendingFromFields } from './pending-fields.js';
-import { PENDING_MODELS_KEY, lastKey, pendingKey } from './retrain-keys.js';
+import { lastKey, pendingKey, pendingModelsKey } from './retrain-keys.js';
 import {
   TRIGGER_CAP,
   assertRecordOptions,
@@ -20,9 +20,12 @@ type Hash = Map<string, string>;
 
 export class MemoryRetrainQueue implements RetrainQueue {
   private readonly objects: MemoryObjects;
+  private readonly pendingModels: string;
 
-  constructor(keyspace: MemoryKeyspace) {
+  /** `namespace`: the deployment's topic prefix (see pendingModelsKey). */
+  constructor(keyspace: MemoryKeyspace, namespace: string) {
     this.objects = MemoryObjects.of(keyspace);
+    this.pendingModels = pendingModelsKey(namespace);
   }
 
   async record(model: string, trigger: IncidentTrigger, options: RecordOptions): Promise<RecordResult> {
@@ -67,13 +70,13 @@ export class MemoryRetrainQueue implements RetrainQueue {
       reason = 'appended';
     }
     if (dedupe !== '') target.set(`a:${dedupe}`, '1');
-    this.objects.getOrCreate(PENDING_MODELS_KEY, () => new Set<string>()).add(model);
+    this.objects.getOrCreate(this.pendingModels, () => new Set<string>()).add(model);
     return { recorded: true, reason, dueAt: due };
   }
 
   async due(now: number): Promise<string[]> {
     assertTime('now', now);
-    const models = this.objects.get<Set<string>>(PENDING_MODELS_KEY) ?? new Set<string>();
+    const models = this.objects.get<Set<string>>(this.pendingModels) ?? new Set<string>();
     const due: { model: string; at: number }[] = [];
     for (const model of [...models]) {
       const hash = this.objects.get<Hash>(pendingKey(model));
@@ -98,7 +101,7 @@ export class MemoryRetrainQueue implements RetrainQueue {
     const seen = count ?? -1;
     if (seen < 0 || seen >= seq) {
       this.objects.delete(key);
-      this.objects.get<Set<string>>(PENDING_MODELS_KEY)?.delete(model);
+      this.objects.get<Set<string>>(this.pendingModels)?.delete(model);
       return 'cleared';
     }
     let stored = Number(hash.get('stored'));

@@ -3,10 +3,10 @@
 import type { Incident } from '../codec/events.generated.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import {
-  INCIDENT_MODELS_KEY,
   incidentFromJSON,
   incidentIndexKey,
   incidentKey,
+  incidentModelsKey,
   incidentToJSON,
   verificationKey,
   verificationPointer,
@@ -14,7 +14,15 @@ import {
 } from './incident-store.js';
 
 export class RedisIncidentStore implements IncidentStore {
-  constructor(private readonly redis: RedisClient) {}
+  private readonly modelsKey: string;
+
+  /** `namespace`: the deployment's topic prefix. */
+  constructor(
+    private readonly redis: RedisClient,
+    namespace: string,
+  ) {
+    this.modelsKey = incidentModelsKey(namespace);
+  }
 
   async save(incident: Incident): Promise<void> {
     const multi = this.redis
@@ -29,7 +37,7 @@ export class RedisIncidentStore implements IncidentStore {
     }
     await multi.exec();
     // Its own slot on a cluster, so outside the MULTI; a model listed twice is harmless.
-    await this.redis.sadd(INCIDENT_MODELS_KEY, incident.model);
+    await this.redis.sadd(this.modelsKey, incident.model);
   }
 
   async get(model: string, id: string): Promise<Incident | null> {
@@ -50,6 +58,6 @@ export class RedisIncidentStore implements IncidentStore {
   }
 
   async models(): Promise<string[]> {
-    return (await this.redis.smembers(INCIDENT_MODELS_KEY)).sort();
+    return (await this.redis.smembers(this.modelsKey)).sort();
   }
 }

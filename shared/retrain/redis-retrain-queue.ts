@@ -4,7 +4,7 @@
 import type { IncidentTrigger } from '../codec/events.generated.js';
 import { defineLuaScript, type LuaCommand } from '../store/lua-scripts.js';
 import type { RedisClient } from '../store/redis-connection.js';
-import { PENDING_MODELS_KEY, lastKey, pendingKey } from './retrain-keys.js';
+import { lastKey, pendingKey, pendingModelsKey } from './retrain-keys.js';
 import {
   TRIGGER_CAP,
   assertRecordOptions,
@@ -22,7 +22,14 @@ export class RedisRetrainQueue implements RetrainQueue {
   private readonly recordScript: LuaCommand;
   private readonly clearScript: LuaCommand;
 
-  constructor(readonly client: RedisClient) {
+  private readonly pendingModels: string;
+
+  /** `namespace`: the deployment's topic prefix (see pendingModelsKey). */
+  constructor(
+    readonly client: RedisClient,
+    namespace: string,
+  ) {
+    this.pendingModels = pendingModelsKey(namespace);
     const base = import.meta.url;
     this.recordScript = defineLuaScript(client, base, { name: 'driftwatchRecordRetrainTrigger', file: './record-trigger.lua', numberOfKeys: 2 });
     this.clearScript = defineLuaScript(client, base, { name: 'driftwatchClearRetrainTrigger', file: './clear-trigger.lua', numberOfKeys: 1 });
@@ -38,13 +45,13 @@ export class RedisRetrainQueue implements RetrainQueue {
     if (Number(reply[0]) !== 1) return { recorded: false, reason: reply[1] as 'cooldown' | 'duplicate', dueAt };
     // After the hash (see record-trigger.lua for why this order is safe); also after a duplicate,
     // which is how a redelivered alert repairs a crash between the two.
-    await this.client.sadd(PENDING_MODELS_KEY, model);
+    await this.client.sadd(this.pendingModels, model);
     return { recorded: true, reason: reply[1] as 'created' | 'appended', dueAt: dueAt! };
   }
 
   async due(now: number): Promise<string[]> {
     assertTime('now', now);
-    const models = await this.client.smembers(PENDING_MODELS_KEY);
+    const models = await this.client.smembers(this.pendingModels);
     const dueAts = await Promise.all(models.map((model) => this.client.hget(pendingKey(model), 'dueAt')));
     const due: { model: string; at: number }[] = [];
     for (const [i, model] of models.entries()) {
@@ -77,7 +84,7 @@ export class RedisRetrainQueue implements RetrainQueue {
    * recorder's SADD may have run before our SREM, and the hash it wrote is what we check.
    */
   private async forget(model: string): Promise<void> {
-    await this.client.srem(PENDING_MODELS_KEY, model);
-    if ((await this.client.exists(pendingKey(model))) === 1) await this.client.sadd(PENDING_MODELS_KEY, model);
+    await this.client.srem(this.pendingModels, model);
+    if ((await this.client.exists(pendingKey(model))) === 1) await this.client.sadd(this.pendingModels, model);
   }
 }

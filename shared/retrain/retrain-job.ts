@@ -66,11 +66,15 @@ export async function runRetrain(deps: RetrainDeps, request: RetrainRequest): Pr
   };
 
   try {
+    await closeAbandoned(deps, model, incident.id, now());
     await save({ status: 'TRAINING' });
     const config = deps.modelConfig(model);
     const policy = config.retrain;
     const champion = await deps.champion(model);
     incident.championVersion = champion?.version ?? null;
+    if (config.task === 'regression') {
+      return await reject(deps, incident, save, request, `model "${model}" is a regression model; the retrainer trains classifiers only`);
+    }
 
     const driftStart = driftStartOf(request.triggers);
     const anchor = Math.max(now(), ...request.triggers.map((t) => t.windowEnd ?? 0));
@@ -162,6 +166,19 @@ export async function runRetrain(deps: RetrainDeps, request: RetrainRequest): Pr
     }
     await save({ status: 'FAILED', reason }).catch((e: unknown) => log.error({ err: e }, 'could not record the failure'));
     return incident;
+  }
+}
+
+/**
+ * Incidents of the model still OPEN or TRAINING belong to a run that died (the lock this job
+ * holds excludes a live one): they are closed as FAILED, pointing at the retry.
+ */
+async function closeAbandoned(deps: RetrainDeps, model: string, retryId: string, at: number): Promise<void> {
+  for (const old of await deps.incidents.list(model, 20)) {
+    if (old.status !== 'OPEN' && old.status !== 'TRAINING') continue;
+    const closed: Incident = { ...old, status: 'FAILED', reason: `the retrainer running it stopped before a decision; retried as ${retryId}`, updatedAt: at };
+    await deps.incidents.save(closed);
+    await deps.bus.publish(deps.topics.incidents, [encodeIncident(deps.codec, closed)]);
   }
 }
 

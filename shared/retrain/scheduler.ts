@@ -64,6 +64,12 @@ export class RetrainScheduler {
         const lock: JobLock = { token, holds: () => locks.holds(model, owner, token) };
         logger.info({ model, token, triggers: pending.triggers.length, manual: pending.manual }, 'retrain starting');
         await this.options.run({ model, triggers: pending.triggers, manual: pending.manual, lock });
+        // A job that lost its lock published nothing (fencing); its trigger stays for the
+        // instance that holds the lock now, or for the next tick here.
+        if (!(await lock.holds())) {
+          logger.warn({ model, token }, 'the retrain lock expired during the run; the trigger stays pending');
+          continue;
+        }
         await queue.clear(model, pending.firstAt, pending.count, now());
         await queue.finished(model, now());
       } finally {

@@ -8,34 +8,20 @@
 // the retries run out the run rejects with a LivePublishError that counts what was not sent.
 // Retrying a publish the broker may have half-accepted can duplicate records (at-least-once,
 // as everywhere else in driftwatch); the performance service keeps the first label it sees.
-//
-// The scorer's version: Simulation reads `version()` before each batch, but a model can be
-// swapped between that read and the scoring. A scorer whose rows carry `modelVersion` (the
-// ModelWatcher adapter below) is believed row by row instead, so every prediction is logged
-// with the version that actually made it.
 import type { Logger } from 'pino';
 import { silentLogger } from '../log/logger.js';
 import type { DriftwatchClient } from '../sdk/client.js';
 import type { LabelRecord, PredictionRecord } from '../sdk/records.js';
 import type { LabelledRow } from './concepts/types.js';
 import {
+  iteratorOf,
   Simulation,
   type FeatureRow,
   type LabelDelay,
-  type ScoredRow,
   type Scorer,
   type SimulationChunk,
   type SimulationOptions,
 } from './simulation.js';
-
-function iteratorOf<T>(source: Iterable<T> | Iterator<T>): Iterator<T> {
-  return Symbol.iterator in source ? (source as Iterable<T>)[Symbol.iterator]() : (source as Iterator<T>);
-}
-
-/** A scored row that names the version that scored it (believed over `Scorer.version()`). */
-export interface VersionedScoredRow extends ScoredRow {
-  modelVersion?: string;
-}
 
 /** The wall clock, injectable for tests. `sleep` resolves early (never rejects) on abort. */
 export interface LiveClock {
@@ -152,38 +138,6 @@ function permanent(error: unknown): boolean {
   return error instanceof Error && (error.name === 'RecordError' || error.name === 'BusClosedError');
 }
 
-/**
- * Sits between Simulation and the real scorer: records, row by row, the version that scored
- * each row (the row's own `modelVersion`, else `version()` read just before the batch), so
- * the chunk's records can be stamped with it.
- */
-class VersionRecorder implements Scorer {
-  versions: string[] = [];
-  last: string | undefined;
-  constructor(private readonly inner: Scorer) {}
-
-  version(): string {
-    // Stamped over after the chunk; Simulation's own read is not trusted.
-    return '';
-  }
-
-  predictBatch(rows: FeatureRow[]): ScoredRow[] {
-    const declared = this.inner.version();
-    const scored = this.inner.predictBatch(rows) as VersionedScoredRow[];
-    for (const row of scored) {
-      const version = row.modelVersion ?? declared;
-      this.versions.push(version);
-      this.last = version;
-    }
-    return scored;
-  }
-
-  take(): string[] {
-    const versions = this.versions;
-    this.versions = [];
-    return versions;
-  }
-}
 
 interface Outstanding {
   predictedClass: string | undefined;
@@ -199,9 +153,9 @@ export class LiveSimulation {
   private readonly labelDelay: LabelDelay;
   private readonly accuracyWindow: number;
   private readonly retry: Required<PublishRetry>;
-  private readonly recorder: VersionRecorder;
   private simulation: Simulation | undefined;
   private started = false;
+  private lastVersion: string | undefined;
   /** The prediction count after `count` and `durationMs`. */
   private count = Infinity;
   /** Set once the stream said it has no more rows. */
@@ -246,7 +200,6 @@ export class LiveSimulation {
     this.labelDelay = options.labelDelay ?? { minMs: 5_000, maxMs: 60_000 };
     this.accuracyWindow = accuracyWindow;
     this.retry = retry;
-    this.recorder = new VersionRecorder(options.scorer);
     this.ring = new Uint8Array(accuracyWindow);
   }
 
@@ -273,7 +226,7 @@ export class LiveSimulation {
     };
     this.simulation = new Simulation({
       stream,
-      scorer: this.recorder,
+      scorer: options.scorer,
       model: options.model,
       startTime: this.startTime,
       rate: options.rate,
@@ -294,7 +247,7 @@ export class LiveSimulation {
     for (;;) {
       if (signal?.aborted) return this.finish('aborted');
       const chunk = simulation.advanceTo(clock.now());
-      this.stamp(chunk);
+      this.lastVersion = chunk.predictions.at(-1)?.modelVersion ?? this.lastVersion;
       await this.publish(chunk);
       options.onChunk?.(chunk, this.progress());
       if (simulation.done) return this.finish('completed');
@@ -316,7 +269,7 @@ export class LiveSimulation {
       predictions: this.predictions,
       labels: this.labels,
       pendingLabels: this.simulation?.pendingLabels ?? 0,
-      version: this.recorder.last,
+      version: this.lastVersion,
       perVersion,
       rollingAccuracy: this.ringSize === 0 ? null : this.ringCorrect / this.ringSize,
       rollingLabels: this.ringSize,
@@ -338,15 +291,6 @@ export class LiveSimulation {
       'live simulation stopped',
     );
     return result;
-  }
-
-  /** Every prediction gets the version that scored its row. */
-  private stamp(chunk: SimulationChunk): void {
-    const versions = this.recorder.take();
-    if (versions.length !== chunk.predictions.length) {
-      throw new Error(`live simulation: ${versions.length} scored rows for ${chunk.predictions.length} predictions`);
-    }
-    chunk.predictions.forEach((prediction, i) => (prediction.modelVersion = versions[i]!));
   }
 
   /** Predictions, then labels; each counted in the progress as soon as its publish succeeded. */
@@ -445,10 +389,10 @@ export interface WatcherLike {
 
 /**
  * A ModelWatcher as a Scorer. Each row carries the `modelVersion` the watcher returned with it
- * (one model reference per batch), which LiveSimulation believes over `version()`; `version()`
+ * (one model reference per batch), which Simulation believes over `version()`; `version()`
  * is the version that scored the latest batch (before any, the watcher's current one).
  */
-export function watcherScorer(watcher: WatcherLike): Scorer & { predictBatch(rows: FeatureRow[]): VersionedScoredRow[] } {
+export function watcherScorer(watcher: WatcherLike): Scorer {
   let last: string | undefined;
   return {
     version: () => last ?? watcher.version() ?? 'unknown',

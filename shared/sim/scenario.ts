@@ -9,6 +9,7 @@
 // stream is normal again, so every alert should resolve.
 import type { LabelRecord, PredictionRecord } from '../sdk/records.js';
 import { createPrng, type Prng } from './prng.js';
+import { PendingLabels } from './pending-labels.js';
 
 export interface ScenarioOptions {
   seed?: number;
@@ -176,58 +177,6 @@ function draw(p: ScenarioParameters, random: Prng, index: number): Drawn {
   return { prediction, label };
 }
 
-/** Pending labels ordered by (time, prediction index): a binary min-heap. */
-class LabelQueue {
-  private readonly items: { time: number; index: number; label: LabelRecord }[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  peekTime(): number {
-    return this.items[0]?.time ?? Infinity;
-  }
-
-  push(time: number, index: number, label: LabelRecord): void {
-    const items = this.items;
-    items.push({ time, index, label });
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(i, parent)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): LabelRecord {
-    const items = this.items;
-    const top = items[0]!;
-    const last = items.pop()!;
-    if (items.length > 0) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        const right = left + 1;
-        let smallest = i;
-        if (left < items.length && this.less(left, smallest)) smallest = left;
-        if (right < items.length && this.less(right, smallest)) smallest = right;
-        if (smallest === i) break;
-        [items[i], items[smallest]] = [items[smallest]!, items[i]!];
-        i = smallest;
-      }
-    }
-    return top.label;
-  }
-
-  private less(a: number, b: number): boolean {
-    const x = this.items[a]!;
-    const y = this.items[b]!;
-    return x.time < y.time || (x.time === y.time && x.index < y.index);
-  }
-}
-
 /**
  * The delivery sequence, lazily: memory stays bounded by the labels in flight, so a
  * benchmark can stream millions of events. Ties in event time put the prediction first.
@@ -235,7 +184,7 @@ class LabelQueue {
 export function* scenarioDeliveries(options: ScenarioOptions = {}): Generator<Delivery> {
   const p = resolveScenarioOptions(options);
   const random = createPrng(p.seed);
-  const pending = new LabelQueue();
+  const pending = new PendingLabels();
   for (let index = 0; index < p.count; index++) {
     const { prediction, label } = draw(p, random, index);
     const time = prediction.time as number;

@@ -10,12 +10,15 @@ import type { LabelRecord, PredictionRecord } from '../sdk/records.js';
 import type { FeatureRow, LabelledRow } from './concepts/types.js';
 import { deriveSeed } from './concepts/seed.js';
 import { createPrng, type Prng } from './prng.js';
+import { PendingLabels } from './pending-labels.js';
 
 export type { FeatureRow, FeatureValue, LabelledRow } from './concepts/types.js';
 
 export interface ScoredRow {
   predictedClass: string;
   probabilities: Record<string, number>;
+  /** The version that scored this row, when the scorer knows (a hot swap can fall between two reads of version()). */
+  modelVersion?: string;
 }
 
 /** A model as the simulation sees it. `version()` is read for each scored batch. */
@@ -62,63 +65,7 @@ export interface SimulationChunk {
   labels: LabelRecord[];
 }
 
-interface PendingLabel {
-  time: number;
-  index: number;
-  label: LabelRecord;
-}
-
-/** Pending labels by (time, prediction index): a binary min-heap. */
-class LabelHeap {
-  private readonly items: PendingLabel[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  peekTime(): number {
-    return this.items[0]?.time ?? Infinity;
-  }
-
-  push(item: PendingLabel): void {
-    const items = this.items;
-    items.push(item);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): PendingLabel {
-    const items = this.items;
-    const top = items[0]!;
-    const last = items.pop()!;
-    if (items.length > 0) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        const right = left + 1;
-        let smallest = i;
-        if (left < items.length && this.less(items[left]!, items[smallest]!)) smallest = left;
-        if (right < items.length && this.less(items[right]!, items[smallest]!)) smallest = right;
-        if (smallest === i) break;
-        [items[i], items[smallest]] = [items[smallest]!, items[i]!];
-        i = smallest;
-      }
-    }
-    return top;
-  }
-
-  private less(a: PendingLabel, b: PendingLabel): boolean {
-    return a.time < b.time || (a.time === b.time && a.index < b.index);
-  }
-}
-
-function iteratorOf<T>(source: Iterable<T> | Iterator<T>): Iterator<T> {
+export function iteratorOf<T>(source: Iterable<T> | Iterator<T>): Iterator<T> {
   return Symbol.iterator in source ? (source as Iterable<T>)[Symbol.iterator]() : (source as Iterator<T>);
 }
 
@@ -134,7 +81,7 @@ export class Simulation {
   private readonly count: number;
   private readonly maxBatch: number;
   private readonly random: Prng;
-  private readonly pending = new LabelHeap();
+  private readonly pending = new PendingLabels();
   /** A sample drawn from the stream whose time has not come yet (so exhaustion is known early). */
   private lookahead: LabelledRow | null = null;
   private exhausted = false;
@@ -242,7 +189,7 @@ export class Simulation {
       }
       this.score(batch, predictions);
     }
-    while (this.pending.size > 0 && this.pending.peekTime() <= time) labels.push(this.pending.pop().label);
+    while (this.pending.size > 0 && this.pending.peekTime() <= time) labels.push(this.pending.pop());
     this.delivered = Number.isFinite(time) ? time : Math.max(start, this.lastTime(predictions, labels));
     return { start, end: this.delivered, predictions, labels };
   }
@@ -261,16 +208,16 @@ export class Simulation {
       throw new Error(`simulation: the scorer returned ${scored.length} results for ${rows.length} rows`);
     }
     batch.forEach(({ index, sample }, i) => {
-      const { predictedClass, probabilities } = scored[i]!;
+      const { predictedClass, probabilities, modelVersion } = scored[i]!;
       const id = `${this.runId}-${index}`;
       const time = this.timeOf(index);
-      out.push({ id, model: this.model, modelVersion: version, time, features: sample.features, predictedClass, probabilities });
+      out.push({ id, model: this.model, modelVersion: modelVersion ?? version, time, features: sample.features, predictedClass, probabilities });
       // Both draws happen for every prediction, so labelShare never changes the delays.
       const delay = this.random.int(this.delay.minMs, this.delay.maxMs);
       const labelled = this.random.next() < this.labelShare;
       if (labelled) {
         const labelTime = time + delay;
-        this.pending.push({ time: labelTime, index, label: { predictionId: id, model: this.model, time: labelTime, trueClass: sample.label } });
+        this.pending.push(labelTime, index, { predictionId: id, model: this.model, time: labelTime, trueClass: sample.label });
       }
     });
   }

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { encodePendingPrediction, frame } from '../../shared/monitor-state/framing.js';
 import { outcomeTemplate } from '../../shared/monitor-state/outcome-template.js';
 import { RedisMonitorState } from '../../shared/monitor-state/redis-monitor-state.js';
+import { pendingKey } from '../../shared/monitor-state/requests.js';
+import { modelKey } from '../../shared/store/types.js';
 import type { PendingPrediction } from '../../shared/monitor-state/types.js';
 import { redisUrl, uniqueName } from '../setup/env.js';
 import { scanKeys } from '../support/redis-keys.js';
@@ -69,7 +72,6 @@ describe('RedisMonitorState on a real Redis', () => {
         classProbabilities: { a: 0.6, b: 0.4 },
         segments: {},
       }),
-      example: Buffer.from([i & 0xff, 0]),
     }));
     const labels = predictions.map((p, i) => ({
       predictionId: i % 2 === 0 ? p.id : `unknown${i}`,
@@ -79,14 +81,13 @@ describe('RedisMonitorState on a real Redis', () => {
       raw: { sourceTopic: 'dw.labels', partition: 0, offset: i, value: Buffer.from([1]), headers: {} },
     }));
     // Warm the script cache so the measured call is one EVALSHA, not EVALSHA + EVAL.
-    await state.applyPerfBatch({ model, source: { group: 'g', topic: 'warm', partition: 0, offset: 0 }, windows, labelHorizonMs: 60_000, examplesCap: 100, predictions: [], labels: [], maxEventTime: t0 });
+    await state.applyPerfBatch({ model, source: { group: 'g', topic: 'warm', partition: 0, offset: 0 }, windows, labelHorizonMs: 60_000, predictions: [], labels: [], maxEventTime: t0 });
     const before = await scriptCalls(admin);
     const reply = await state.applyPerfBatch({
       model,
       source: { group: 'g', topic: 'mixed', partition: 0, offset: 999, firstOffset: 0 },
       windows,
       labelHorizonMs: 60_000,
-      examplesCap: 100,
       predictions,
       labels,
       maxEventTime: t0 + 10_000,
@@ -97,5 +98,60 @@ describe('RedisMonitorState on a real Redis', () => {
     expect(after - before).toBeGreaterThanOrEqual(1);
     expect(after - before).toBeLessThan(4);
     expect(await state.readBuckets(model, 'cov:1', t0, t0 + 10_000, 1_000)).toEqual({ n: 500, l: 250 });
+  });
+
+  it('keeps no joined-examples stream, and joins pending predictions an earlier release stored with their bytes', async () => {
+    const m = uniqueName('ms-redis-no-examples');
+    const t0 = 1_700_000_000_000;
+    const windows = { bucketMs: 1_000, horizonsMs: [5_000], retentionMs: 600_000 };
+    const pendingOf = (id: string): PendingPrediction => ({
+      id,
+      bucketStart: t0,
+      family: 'perf:1',
+      coverageFamily: 'cov:1',
+      outcome: outcomeTemplate({
+        id,
+        model: m,
+        modelVersion: '1',
+        eventTime: t0,
+        numericFeatures: {},
+        categoricalFeatures: {},
+        booleanFeatures: {},
+        missingFeatures: [],
+        predictedClass: 'a',
+        predictedValue: null,
+        classProbabilities: {},
+        segments: {},
+      }),
+    });
+    const label = (id: string, offset: number) => ({
+      predictionId: id,
+      eventTime: t0 + 500,
+      trueClass: 'a',
+      trueValue: null,
+      raw: { sourceTopic: 'dw.labels', partition: 0, offset, value: Buffer.from([1]), headers: {} },
+    });
+    try {
+      // Earlier releases framed the prediction's Avro bytes where an empty field is now.
+      const current = encodePendingPrediction(pendingOf('old'));
+      expect(current.subarray(-2).toString('latin1')).toBe('0:');
+      const stored = Buffer.concat([current.subarray(0, -2), frame([Buffer.from([0, 0xff, 0x3a, 0xc3])])]);
+      await admin.set(modelKey(m, pendingKey('old')), stored, 'PX', 60_000);
+      await state.applyPerfBatch({ model: m, source: { group: 'g', topic: 'dw.predictions', partition: 0, offset: 1 }, windows, labelHorizonMs: 60_000, predictions: [pendingOf('new')], labels: [], maxEventTime: t0 });
+      const reply = await state.applyPerfBatch({
+        model: m,
+        source: { group: 'g', topic: 'dw.labels', partition: 0, offset: 2, firstOffset: 1 },
+        windows,
+        labelHorizonMs: 60_000,
+        predictions: [],
+        labels: [label('old', 1), label('new', 2)],
+        maxEventTime: t0 + 500,
+      });
+      expect(reply).toMatchObject({ applied: true, joined: 2, unusableLabels: 0 });
+      expect(await state.readBuckets(m, 'perf:1', t0, t0 + 1_000, 1_000)).toEqual({ 'c|a|a': 2 });
+      expect(await admin.exists(modelKey(m, 'examples'))).toBe(0);
+    } finally {
+      await dropModel(admin, m);
+    }
   });
 });

@@ -58,8 +58,6 @@ function pending(p: Prediction, knownClasses: string[] = []): PendingPrediction 
     family: `perf:${p.modelVersion}`,
     coverageFamily: `cov:${p.modelVersion}`,
     outcome: outcomeTemplate(p, { knownClasses }),
-    // Bytes that would break any text encoding: NUL, invalid UTF-8, the framing separator.
-    example: Buffer.concat([Buffer.from([0, 0xff, 0x3a, 0xc3]), Buffer.from(p.id)]),
   };
 }
 
@@ -124,7 +122,6 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         source,
         windows: WINDOWS,
         labelHorizonMs: 60_000,
-        examplesCap: 1_000,
         predictions: [],
         labels: [],
         maxEventTime: Math.max(T0, ...times),
@@ -162,7 +159,6 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         expect(straddle).toMatchObject({ applied: false, recordedOffset: 7 });
         expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual({ 'c|x|x': 1 });
         expect(await state.readBuckets(m, 'cov:1', T0, T0 + BUCKET, BUCKET)).toEqual({ n: 1, l: 1 });
-        expect(await state.readExamples(m, '0-0', 10)).toHaveLength(1);
       });
     });
 
@@ -262,11 +258,6 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual({ 'c|a|a': 1 });
         expect(await state.readBuckets(m, 'perf:1', T0 + 2 * BUCKET, T0 + 3 * BUCKET, BUCKET)).toEqual({ 'c|a|b': 1 });
         expect(await state.readBuckets(m, 'cov:1', T0, T0 + 3 * BUCKET, BUCKET)).toEqual({ n: 2, l: 2 });
-        const examples = await state.readExamples(m, '0-0', 10);
-        expect(examples.map((e) => [e.prediction, e.trueClass, e.error, e.bucketStart])).toEqual([
-          [p1.example, 'a', 0, p1.bucketStart],
-          [p2.example, 'a', 1, p2.bucketStart],
-        ]);
       });
 
       it('adds the ConfusionMatrix counters of the true class, seen or unseen, escaped as counters.ts does', async () => {
@@ -290,14 +281,13 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         await state.applyPerfBatch(perfBatch(m, src(2, 2, 'dw.labels'), { labels: [label('np', T0, { trueClass: 'y|z' })] }));
         const plain = new ConfusionMatrix();
         plain.update('y|z', 'x');
-        expect(await state.readExamples(m, '0-0', 100)).toHaveLength(truths.length + 1);
         const bucket = await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET);
         const first = new ConfusionMatrix();
         first.update('cat', 'cat', probs);
         expect(bucket).toEqual(first.merge(plain).toCounters());
       });
 
-      it('adds the RegressionSums sums, including the |y| < eps MAPE case, and |error| to the examples', async () => {
+      it('adds the RegressionSums sums, including the |y| < eps MAPE case', async () => {
         const state = await open();
         const m = model('regression');
         const pairs: [number, number][] = [
@@ -315,8 +305,6 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         for (const [y, yHat] of pairs) expected.update(y, yHat);
         expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual(expected.toCounters());
         expect(expected.sumAbsErrorNearZero).toBeGreaterThan(0);
-        const examples = await state.readExamples(m, '0-0', 10);
-        expect(examples.map((e) => [e.trueValue, e.error])).toEqual(pairs.map(([y, yHat]) => [y, Math.abs(y - yHat)]));
       });
 
       it('counts a label whose truth does not fit the task as unusable and keeps waiting for one that does', async () => {
@@ -395,28 +383,6 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         const r = await state.applyPerfBatch(perfBatch(m, src(1, 1, 'dw.labels'), { labels: [label('old', T0, { trueClass: 'a' })], labelHorizonMs: horizon }));
         expect(r).toMatchObject({ joined: 0, earlyLabels: 1 });
       });
-
-      it('caps the examples stream and reads it back in join order from a cursor', async () => {
-        const state = await open();
-        const m = model('examples');
-        const cap = 50;
-        const count = 400;
-        const predictions = Array.from({ length: count }, (_, i) => pending(prediction(`e${i}`, T0 + i, { predictedClass: 'a' })));
-        await state.applyPerfBatch(perfBatch(m, src(1), { predictions, examplesCap: cap }));
-        const labels = predictions.map((p, i) => label(p.id, T0 + count, { trueClass: i % 3 === 0 ? 'b' : 'a' }));
-        // Joined in a shuffled order: the stream follows the join, not the predictions.
-        const order = labels.map((_, i) => (i * 7919) % count);
-        await state.applyPerfBatch(perfBatch(m, src(1, 1, 'dw.labels'), { labels: order.map((i) => labels[i] as IncomingLabel), examplesCap: cap }));
-        const all = await state.readExamples(m, '0-0', 10 * count);
-        // MAXLEN ~ trims whole stream nodes (100 entries by default), so allow one node of slack.
-        expect(all.length).toBeGreaterThanOrEqual(cap);
-        expect(all.length).toBeLessThanOrEqual(cap + 100);
-        const expectedTail = order.slice(count - all.length).map((i) => (predictions[i] as PendingPrediction).example);
-        expect(all.map((e) => e.prediction)).toEqual(expectedTail);
-        const cursor = all[9]?.id as string;
-        const page = await state.readExamples(m, cursor, 5);
-        expect(page.map((e) => e.id)).toEqual(all.slice(10, 15).map((e) => e.id));
-      });
     });
 
     describe('evaluation commit and outbox', () => {
@@ -438,7 +404,6 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
           end: E,
           alertStates: { 'drift|x': '{"status":"firing"}' },
           detectorState: '{"adwin":1}',
-          exampleCursor: '5-1',
           outbox: [entry('one'), entry('two')],
         });
         expect(first.committed).toBe(true);
@@ -448,7 +413,7 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         expect(older.committed).toBe(false);
 
         const input = await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: E });
-        expect(input).toMatchObject({ alertStates: { 'drift|x': '{"status":"firing"}' }, detectorState: '{"adwin":1}', exampleCursor: '5-1' });
+        expect(input).toMatchObject({ alertStates: { 'drift|x': '{"status":"firing"}' }, detectorState: '{"adwin":1}' });
         const other = await open();
         const outbox = await other.readOutbox(m, 'drift', 10);
         expect(outbox.map(({ id: _id, ...e }) => e)).toEqual([entry('one'), entry('two')]);

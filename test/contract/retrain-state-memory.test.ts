@@ -8,7 +8,7 @@ describeRetrainStateContract('memory twin', async () => {
   const keyspace = new MemoryKeyspace({ now: () => clock });
   return {
     locks: new MemoryRetrainLocks(keyspace),
-    queue: new MemoryRetrainQueue(keyspace),
+    queue: new MemoryRetrainQueue(keyspace, 'contract.'),
     elapse: async (ms) => {
       clock += ms;
     },

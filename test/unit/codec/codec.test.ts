@@ -139,17 +139,6 @@ describe('Codec', () => {
   });
 });
 
-describe('framed events', () => {
-  it('keep the writer fingerprint with the payload', () => {
-    const { value, headers } = codec.encode('prediction', SAMPLE_EVENTS.prediction);
-    const framed = codec.frame(value, headers);
-    expect(framed.length).toBe(value.length + 16);
-    expect({ ...codec.decodeFramed('prediction', framed) }).toEqual(SAMPLE_EVENTS.prediction);
-    expect(() => codec.decodeFramed('label', framed)).toThrow(/WRONG_SCHEMA/);
-    expect(() => codec.frame(value, {})).toThrow(/MISSING_SCHEMA_HEADER/);
-  });
-});
-
 describe('length guard', () => {
   it('refuses a block count larger than the bytes left instead of looping over it', () => {
     const good = codec.encode('prediction', SAMPLE_EVENTS.prediction);

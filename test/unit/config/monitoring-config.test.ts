@@ -93,6 +93,18 @@ describe('monitoring config', () => {
     expect(errorOf(() => parseMonitoringConfig(input))).toMatch(message);
   });
 
+  it('refuses the removed examplesCap with why it went, in defaults and in a model, next to other problems', () => {
+    expect(errorOf(() => parseMonitoringConfig({ defaults: { examplesCap: 10_000 } }))).toMatch(
+      /defaults\.examplesCap: removed: it capped the Redis stream of joined examples.*Kafka log.*Delete the field/,
+    );
+    const both = errorOf(() => parseMonitoringConfig({ models: { churn: { examplesCap: 500, horizon: ['5m'] } } }));
+    expect(both).toMatch(/models\.churn: unknown field horizon;/);
+    expect(both).toMatch(/models\.churn\.examplesCap: removed/);
+    expect(both).not.toMatch(/unknown fields?[^;]*examplesCap/);
+    // Only where model settings sit: elsewhere it is just an unknown field.
+    expect(errorOf(() => parseMonitoringConfig({ defaults: { retrain: { examplesCap: 5 } } }))).toMatch(/defaults\.retrain: unknown field examplesCap/);
+  });
+
   it('reads YAML and JSON files, from an explicit path or DW_MONITORING_CONFIG', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dw-config-'));
     const yamlPath = join(dir, 'm.yaml');

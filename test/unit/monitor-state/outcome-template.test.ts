@@ -25,7 +25,7 @@ function prediction(fields: Partial<Prediction>): Prediction {
 }
 
 function pendingOf(p: Prediction, knownClasses: string[] = []): PendingPrediction {
-  return { id: p.id, bucketStart: 0, family: 'perf:1', coverageFamily: 'cov:1', outcome: outcomeTemplate(p, { knownClasses }), example: Buffer.alloc(0) };
+  return { id: p.id, bucketStart: 0, family: 'perf:1', coverageFamily: 'cov:1', outcome: outcomeTemplate(p, { knownClasses }) };
 }
 
 describe('outcomeTemplate + pickOutcome', () => {
