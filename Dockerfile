@@ -19,5 +19,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The retrainer's model store volume mounts here; a named volume takes this owner, so the
+# non-root user can write versions into it.
+RUN mkdir -p /var/lib/driftwatch/models && chown node:node /var/lib/driftwatch/models
 USER node
 CMD ["node", "dist/services/embedded/main.js"]

@@ -262,7 +262,7 @@ async function retrainRun(size: number, bus: KafkaBus, admin: Admin, codec: Code
       'the retrain decision',
       () => events.find((e) => e.event.version !== '1' && (e.event.status === 'PROMOTED' || e.event.status === 'REJECTED')),
       (e) => e !== undefined,
-      15 * 60_000,
+      5 * 60_000,
     );
     const decision = decided!;
     const logAt = (msg: string) => captured.lines.find((l) => l.msg === msg)?.time ?? Number.NaN;

@@ -131,7 +131,7 @@ export async function runDemo(
         `driftwatch demo (${event.mode}): model "${event.model}" predicting ${event.rate}/s in real time, labels ` +
           `${options.labelDelay.minMs / 1000}–${options.labelDelay.maxMs / 1000} s late;`,
       );
-      write(`  concept ${event.before} → ${event.after} after ${event.driftAfterS} s; models stored in ${storeDir}`);
+      write(`  concept ${event.before} → ${event.after} after ${event.driftAfterS} s; models stored in ${storeDir}${temporary ? ' (removed at exit)' : ''}`);
       return;
     }
     const line = eventLine(event);

@@ -296,13 +296,13 @@ export class KafkaBus implements EventBus, LogReader {
       armStall();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await consumer.run({
+        // Never commits (the group is thrown away), but resolves each batch's offsets so the
+        // next fetch moves on: an unresolved batch is fetched again and again.
         autoCommit: false,
-        eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
         eachBatch: async ({ batch, heartbeat, isStale }) => {
           const range = pending.get(batch.partition);
           if (!range || isStale() || signal.aborted) return;
-          armStall();
           const messages: BusMessage[] = [];
           for (const message of batch.messages) {
             const offset = BigInt(message.offset);
@@ -312,6 +312,8 @@ export class KafkaBus implements EventBus, LogReader {
             await onMessages(messages);
             count += messages.length;
             range.next = BigInt(messages.at(-1)!.offset) + 1n;
+            // Only progress defers the stall deadline: a batch that brings nothing new must not.
+            armStall();
           }
           // lastOffset() covers trailing control records and compacted gaps that never reach us.
           if (range.next >= range.end || BigInt(batch.lastOffset()) + 1n >= range.end) pauseDone(batch.partition);

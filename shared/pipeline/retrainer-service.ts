@@ -7,8 +7,7 @@ import type { EventBus, LogReader } from '../bus/types.js';
 import type { Alert, IncidentTrigger } from '../codec/events.generated.js';
 import { resolveModelConfig, type ModelConfig, type MonitoringConfig } from '../config/monitoring-config.js';
 import type { ModelStore } from '../models/model-store.js';
-import type { DecodedMessage } from '../runtime/decode.js';
-import type { OpsRoute } from '../runtime/ops-server.js';
+import { HttpError } from '../runtime/ops-server.js';
 import { runService, type RunServiceOptions, type ServiceContext, type ServiceHandle } from '../runtime/run-service.js';
 import { readChampion } from '../retrain/read-champion.js';
 import type { IncidentStore } from '../retrain/incident-store.js';
@@ -19,7 +18,8 @@ import { runRetrain } from '../retrain/retrain-job.js';
 import { MemoryRetrainLocks, RedisRetrainLocks, type RetrainLocks } from '../retrain/retrain-lock.js';
 import { MemoryRetrainQueue, RedisRetrainQueue, type RetrainQueue } from '../retrain/retrain-queue.js';
 import { RetrainScheduler } from '../retrain/scheduler.js';
-import { verify } from '../retrain/verification.js';
+import { verifySnapshots } from '../retrain/verify-snapshots.js';
+import { retrainerRoutes } from './retrainer-routes.js';
 import { defaultGroupId } from './services.js';
 
 export const RETRAINER_GROUP = 'retrainer';
@@ -53,7 +53,7 @@ export async function startRetrainerService(options: RetrainerServiceOptions): P
   const modelConfig = (model: string) => resolveModelConfig(options.monitoring, model);
   let state: RetrainerState | undefined;
   const ready = (): RetrainerState => {
-    if (state === undefined) throw new Error('the retrainer is not started');
+    if (state === undefined) throw new HttpError(503, 'the retrainer is starting');
     return state;
   };
 
@@ -119,14 +119,25 @@ export async function startRetrainerService(options: RetrainerServiceOptions): P
     onStop: async () => {
       await state?.scheduler.stop();
     },
-    routes: () => incidentRoutes(() => ready().incidents, manual),
+    routes: () => retrainerRoutes(() => ready().incidents, manual),
     subscriptions: (service) => [
       { groupId, topics: [service.topics.alerts], handler: async (batch) => {
         for (const { event } of await service.decodeOrDeadLetter(batch, 'alert')) await onAlert(service, ready().queue, modelConfig, event);
       } },
       // Verification follows the promoted versions' metrics snapshots; every instance may verify.
       { groupId: `${groupId}-verify`, topics: [service.topics.metrics], fromBeginning: false, handler: async (batch) => {
-        await verifySnapshots(service, ready().incidents, modelConfig, await service.decodeOrDeadLetter(batch, 'metricsSnapshot'));
+        const snapshots = await service.decodeOrDeadLetter(batch, 'metricsSnapshot');
+        await verifySnapshots(
+          {
+            incidents: ready().incidents,
+            bus: service.bus,
+            codec: service.codec,
+            incidentsTopic: service.topics.incidents,
+            verifyAfter: (model) => modelConfig(model).retrain.verifyAfter,
+            logger: service.logger,
+          },
+          snapshots.map((s) => s.event),
+        );
       } },
     ],
   });
@@ -157,79 +168,6 @@ function triggerOf(alert: Alert): IncidentTrigger {
     windowStart: alert.window.start,
     windowEnd: alert.window.end,
   };
-}
-
-async function verifySnapshots(
-  service: ServiceContext,
-  incidents: IncidentStore,
-  modelConfig: (model: string) => ModelConfig,
-  snapshots: DecodedMessage<'metricsSnapshot'>[],
-): Promise<void> {
-  const seen = new Set<string>();
-  for (const { event: snapshot } of snapshots) {
-    const key = `${snapshot.model}|${snapshot.modelVersion}`;
-    if (seen.has(key)) continue;
-    const incident = await incidents.awaitingVerification(snapshot.model, snapshot.modelVersion);
-    if (incident === null || incident.verification === null || incident.metric === null) {
-      seen.add(key);
-      continue;
-    }
-    const verification = verify(
-      {
-        model: incident.model,
-        version: snapshot.modelVersion,
-        metric: incident.metric,
-        baseline: incident.verification.baseline,
-        tolerance: incident.verification.tolerance,
-        verifyAfter: modelConfig(incident.model).retrain.verifyAfter,
-      },
-      snapshot,
-    );
-    if (verification === null) continue;
-    seen.add(key);
-    const done = { ...incident, status: verification.status, verification, updatedAt: Date.now() };
-    await incidents.save(done);
-    const encoded = service.codec.encode('incident', done);
-    await service.bus.publish(service.topics.incidents, [{ key: done.id, value: encoded.value, headers: encoded.headers }]);
-    service.logger.info({ model: done.model, version: snapshot.modelVersion, ...verification }, 'retrain verified');
-  }
-}
-
-function incidentRoutes(incidents: () => IncidentStore, retrain: (model: string) => Promise<void>): OpsRoute[] {
-  return [
-    {
-      method: 'GET',
-      path: /^\/incidents\/?$/,
-      handle: async (_match, query) => {
-        const store = incidents();
-        const limit = Number(query.get('limit') ?? 20);
-        const all = await Promise.all((await store.models()).map((m) => store.list(m, limit)));
-        return { status: 200, body: all.flat().sort((a, b) => b.openedAt - a.openedAt).slice(0, limit) };
-      },
-    },
-    {
-      method: 'GET',
-      path: /^\/incidents\/([^/]+)\/?$/,
-      handle: async (match, query) => ({ status: 200, body: await incidents().list(decodeURIComponent(match[1]!), Number(query.get('limit') ?? 20)) }),
-    },
-    {
-      method: 'GET',
-      path: /^\/incidents\/([^/]+)\/([^/]+)$/,
-      handle: async (match) => {
-        const incident = await incidents().get(decodeURIComponent(match[1]!), decodeURIComponent(match[2]!));
-        return incident === null ? { status: 404, body: { error: 'no such incident' } } : { status: 200, body: incident };
-      },
-    },
-    {
-      method: 'POST',
-      path: /^\/retrain\/([^/]+)$/,
-      handle: async (match) => {
-        const model = decodeURIComponent(match[1]!);
-        await retrain(model);
-        return { status: 202, body: { model, status: 'pending' } };
-      },
-    },
-  ];
 }
 
 function createRetrainMetrics(service: ServiceContext) {

@@ -13,6 +13,7 @@ import { publishModelEvent } from '../models/publish-model-event.js';
 import type { ModelStore } from '../models/model-store.js';
 import type { TopicNames } from '../topics.js';
 import { diagnose } from './diagnosis.js';
+import { estimateDriftStart } from './drift-start.js';
 import type { IncidentStore } from './incident-store.js';
 import type { JoinedExample } from './join-examples.js';
 import { readTrainingExamples } from './log-examples.js';
@@ -76,7 +77,7 @@ export async function runRetrain(deps: RetrainDeps, request: RetrainRequest): Pr
       return await reject(deps, incident, save, request, `model "${model}" is a regression model; the retrainer trains classifiers only`);
     }
 
-    const driftStart = driftStartOf(request.triggers);
+    const alertStart = driftStartOf(request.triggers);
     const anchor = Math.max(now(), ...request.triggers.map((t) => t.windowEnd ?? 0));
     const from = anchor - policy.windowMs;
     const read = await readTrainingExamples({
@@ -100,6 +101,8 @@ export async function runRetrain(deps: RetrainDeps, request: RetrainRequest): Pr
       return await reject(deps, incident, save, request, reason);
     }
     const examples = read.examples;
+    const driftStart = alertStart === null ? null : (estimateDriftStart(examples, alertStart - alertSpan(request.triggers)) ?? alertStart);
+    log.info({ alertStart, driftStart }, 'drift start');
     const dataSummary = {
       from,
       to: anchor,
@@ -205,7 +208,12 @@ function openIncident(model: string, triggers: IncidentTrigger[], at: number): I
   };
 }
 
-/** Where the drift started: the earliest trigger window; null for a manual retrain. */
+/** The longest trigger window: the drift may have begun up to one window before the earliest start. */
+function alertSpan(triggers: readonly IncidentTrigger[]): number {
+  return Math.max(0, ...triggers.map((t) => (t.windowStart !== null && t.windowEnd !== null ? t.windowEnd - t.windowStart : 0)));
+}
+
+/** Where the alerts place the drift: the earliest trigger window's start; null for a manual retrain. */
 export function driftStartOf(triggers: readonly IncidentTrigger[]): number | null {
   const starts = triggers.map((t) => t.windowStart).filter((s): s is number => s !== null);
   return starts.length === 0 ? null : Math.min(...starts);

@@ -19,6 +19,17 @@ export interface RouteReply {
   body: unknown;
 }
 
+/** Thrown by a route to answer with this status and `{ error: message }` (400 for bad input, 404, 503). */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A service's own endpoint; `path` is matched against the URL's path, its groups passed on. */
 export interface OpsRoute {
   method: 'GET' | 'POST';
@@ -100,7 +111,13 @@ async function route(
       send(response, 405, 'text/plain', 'method not allowed\n');
       return;
     }
-    const reply = await route.handle(match, url.searchParams);
+    let reply: RouteReply;
+    try {
+      reply = await route.handle(match, url.searchParams);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      reply = { status: error.status, body: { error: error.message } };
+    }
     send(response, reply.status, 'application/json', `${JSON.stringify(reply.body)}\n`);
     return;
   }

@@ -361,6 +361,20 @@ export function busContract(options: BusContractOptions): void {
         expect((await readAll(name, 0)).result.messages).toBe(2 * keys.length);
       });
 
+      it('reads a partition larger than one fetch to its end', async () => {
+        // Several fetches' worth (kafkajs fetches 1 MiB per partition): a reader that does not
+        // move its position after a batch would read the first one again forever.
+        const name = await topic(1);
+        const payload = 'x'.repeat(2_000);
+        const total = 1_500;
+        for (let start = 0; start < total; start += 500) {
+          await bus.publish(name, Array.from({ length: 500 }, (_, i) => text(null, `${start + i}:${payload}`)));
+        }
+        const { result, messages } = await readAll(name, 0);
+        expect(result.messages).toBe(total);
+        expect(messages.map((m) => Number(m.value!.toString().split(':')[0]))).toEqual(Array.from({ length: total }, (_, i) => i));
+      });
+
       it('resolves at once on an empty topic and on a topic with nothing after the time', async () => {
         const empty = await topic(3);
         const started = Date.now();
