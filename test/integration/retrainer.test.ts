@@ -34,7 +34,6 @@ const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const codec = new Codec();
 const fastConsumer = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
 /** Training needs shared/retrain/train-challenger.ts and shared/learning (tfjs). */
-const canTrain = existsSync(join(repoRoot, 'shared/retrain/train-challenger.ts')) && existsSync(join(repoRoot, 'shared/learning/grid-search.ts'));
 
 let bus: KafkaBus;
 let redis: RedisClient;
@@ -359,7 +358,7 @@ describe('retrainer: triggers that cannot train', () => {
 
 // ---- cases that train (tfjs) ---------------------------------------------------------------
 
-describe.skipIf(!canTrain)('retrainer: training', () => {
+describe('retrainer: training', () => {
   const grid = { learningRate: [0.01], epochs: [3, 6], l2: [0] };
 
   it('(f) enough labelled data and no champion → version 1 PROMOTED, stored with its manifest, incident with the search table', { timeout: 240_000 }, async () => {
