@@ -41,3 +41,20 @@ export class BusClosedError extends Error {
     super('the bus is closed');
   }
 }
+
+/**
+ * A batch handler failed. kafkajs treats a TypeError, RangeError, ReferenceError or SyntaxError
+ * (and any error with `retriable: false`) as unrecoverable: the consumer crashes and never
+ * restarts, so one bug on one message would stop every partition for good. KafkaBus wraps
+ * every handler error that is not kafkajs's own in this one, retriable by name and flag: the
+ * batch is fetched and handled again with kafkajs's backoff, and after its retries the
+ * consumer restarts. The original error is the cause.
+ */
+export class HandlerError extends Error {
+  override readonly name = 'HandlerError';
+  readonly retriable = true;
+  constructor(where: string, cause: unknown) {
+    const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`batch handler failed on ${where}: ${detail}`, { cause });
+  }
+}

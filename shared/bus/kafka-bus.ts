@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners } from 'kafkajs';
 import type { Admin, EachBatchPayload, IHeaders, KafkaConfig, KafkaMessage, Producer, RetryOptions, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
-import { BusClosedError, BusUnavailableError, TopicMismatchError, UnknownTopicError } from './errors.js';
+import { BusClosedError, BusUnavailableError, HandlerError, TopicMismatchError, UnknownTopicError } from './errors.js';
 import { kafkajsLevelFor, pinoLogCreator } from './kafka-log.js';
 import type {
   BusMessage,
@@ -346,16 +346,23 @@ export class KafkaBus implements EventBus, LogReader {
     // A seek made the batch stale: its offsets must not be committed over the new position.
     if (!last || isStale()) return;
     const messages = batch.messages.map((message) => toBusMessage(batch.topic, batch.partition, message));
-    await options.handler(
-      {
-        topic: batch.topic,
-        partition: batch.partition,
-        messages,
-        lastOffset: Number(last.offset),
-        highWatermark: Number(batch.highWatermark),
-      },
-      { heartbeat, isRunning: () => isRunning() && notStopped() },
-    );
+    try {
+      await options.handler(
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          messages,
+          lastOffset: Number(last.offset),
+          highWatermark: Number(batch.highWatermark),
+        },
+        { heartbeat, isRunning: () => isRunning() && notStopped() },
+      );
+    } catch (error) {
+      // kafkajs's own errors (a rebalance during heartbeat, …) drive its group protocol; any
+      // other must stay retriable, or a TypeError/RangeError would kill the consumer for good.
+      if (error instanceof Error && error.name.startsWith('KafkaJS')) throw error;
+      throw new HandlerError(`${batch.topic}/${batch.partition} from offset ${batch.messages[0]!.offset}`, error);
+    }
     resolveOffset(last.offset);
     // batch.lastOffset() also covers trailing control records that never reach the handler.
     // The payload's commit goes straight to the coordinator, unlike consumer.commitOffsets,

@@ -10,6 +10,7 @@ import { CodecError } from './errors.js';
 import { compileFiniteChecker, type FiniteChecker } from './finite-check.js';
 import { compileLengthGuard, type LengthGuard } from './length-guard.js';
 import { validateEvent } from './validate.js';
+import { validationPolicy, type ValidationPolicy } from './validation-policy.js';
 import type { EventInputMap, EventMap } from './events.generated.js';
 import {
   EVENT_SCHEMA_FILES,
@@ -46,16 +47,25 @@ interface EventCodec {
 
 export interface CodecOptions {
   maxEventBytes?: number;
+  /**
+   * The clock and the allowed event-time skew of the validation rules (validate.ts), on
+   * encode and decode alike. Default: Date.now and DEFAULT_MAX_EVENT_SKEW_MS (one day);
+   * services pass DW_MAX_EVENT_SKEW_MS.
+   */
+  validation?: Partial<ValidationPolicy>;
 }
 
 export class Codec {
   readonly maxEventBytes: number;
+  /** The validation rules' clock and skew; the pipelines bound the watermark with the same. */
+  readonly validation: ValidationPolicy;
   private readonly codecs = new Map<EventType, EventCodec>();
   /** Writer fingerprint (latin1 string of the 16 bytes) → how to read it. */
   private readonly readers = new Map<string, Reader>();
 
   constructor(options: CodecOptions = {}) {
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.validation = validationPolicy(options.validation);
     for (const event of EVENT_TYPES) {
       const type = avro.Type.forSchema(readSchema(EVENT_SCHEMA_FILES[event]) as avro.Schema);
       const fingerprint = type.fingerprint('md5');
@@ -144,7 +154,7 @@ export class Codec {
   private check<K extends EventType>(event: K, codec: EventCodec, value: EventMap[K]): void {
     const nonFinite = codec.finite(value);
     if (nonFinite !== null) throw new CodecError('NON_FINITE', `${event}.${nonFinite} is not a finite number`);
-    const invalid = validateEvent(event, value);
+    const invalid = validateEvent(event, value, this.validation);
     if (invalid !== null) throw new CodecError('INVALID', `${event}: ${invalid}`);
   }
 

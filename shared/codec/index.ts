@@ -5,3 +5,11 @@ export type { CodecErrorReason } from './errors.js';
 export { EVENT_TYPES } from './schema-files.js';
 export type { EventType } from './schema-files.js';
 export type * from './events.generated.js';
+export {
+  DEFAULT_MAX_EVENT_SKEW_MS,
+  DEFAULT_VALIDATION_POLICY,
+  MAX_ABS_NUMBER,
+  latestEventTime,
+  validationPolicy,
+} from './validation-policy.js';
+export type { ValidationPolicy } from './validation-policy.js';

@@ -1,6 +1,7 @@
 // Connection and topic settings every service reads from its environment. Validated with
 // zod at start so a bad value fails fast with the variable's name, not later in a client.
 import { z } from 'zod';
+import { DEFAULT_MAX_EVENT_SKEW_MS } from '../codec/validation-policy.js';
 import { DEFAULT_PARTITIONS, DEFAULT_TOPIC_PREFIX, DEFAULT_TOPIC_RETENTION_MS } from '../topics.js';
 
 const booleanFlag = z
@@ -32,6 +33,9 @@ const EnvSchema = z.object({
     .int()
     .refine((v) => v === -1 || v >= 60_000, 'expected -1 (forever) or at least 60000')
     .default(DEFAULT_TOPIC_RETENTION_MS),
+  // How far ahead of the wall clock an event time may lie before the event is refused as
+  // INVALID (dead-lettered); also the bound past which an event time never moves a watermark.
+  DW_MAX_EVENT_SKEW_MS: z.coerce.number().int().min(0).max(365 * 24 * 60 * 60 * 1000).default(DEFAULT_MAX_EVENT_SKEW_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -49,6 +53,8 @@ export interface RuntimeConfig {
   topics: { prefix: string; partitions: number };
   /** retention.ms of predictions and labels (DW_TOPIC_RETENTION_MS): pass it to topicSpecs. */
   topicRetentionMs: number;
+  /** DW_MAX_EVENT_SKEW_MS: how far past the wall clock an event time may lie (default one day). */
+  maxEventSkewMs: number;
   logLevel: string;
 }
 
@@ -82,6 +88,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     redis: { url: e.REDIS_URL, ...(e.REDIS_CLUSTER_NODES ? { clusterNodes: e.REDIS_CLUSTER_NODES } : {}) },
     topics: { prefix: e.DW_TOPIC_PREFIX, partitions: e.DW_TOPIC_PARTITIONS },
     topicRetentionMs: e.DW_TOPIC_RETENTION_MS,
+    maxEventSkewMs: e.DW_MAX_EVENT_SKEW_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -2,6 +2,7 @@
 // once stored, and every file read is checked against the manifest's sha256, so a reader
 // gets exactly the bytes the retrain wrote or an error, never a half-written model.
 import type { ModelManifest } from './manifest.js';
+import { modelNameProblem } from '../model-name.js';
 
 export interface ModelStore {
   /** Stores a new version atomically; computes `files` from the bytes. VersionExistsError if taken. */
@@ -53,13 +54,13 @@ export class IntegrityError extends Error {
   }
 }
 
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const VERSION = /^[1-9]\d{0,15}$/;
 const PATH_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** A model name safe as one directory name: no separators, no dot-dot, no leading dot. */
 export function checkModelName(model: string): void {
-  if (!MODEL_NAME.test(model)) throw new RangeError(`invalid model name ${JSON.stringify(model)}: use letters, digits, '.', '_' and '-', starting with a letter or digit (at most 128)`);
+  const problem = modelNameProblem(model);
+  if (problem !== null) throw new RangeError(problem);
 }
 
 export function checkVersion(version: string): void {

@@ -31,3 +31,16 @@ export function evaluationEnds(current: number, target: number, bucketMs: number
   for (let end = first; end <= target; end += bucketMs) ends.push(end);
   return ends;
 }
+
+/**
+ * The event time a batch part raises its source's watermark with: the largest event time no
+ * later than `latest` (the validation policy's now + skew). The codec refuses later events
+ * already; this keeps a watermark from jumping years ahead (and freezing the model's
+ * evaluation) even if one slipped through another producer's codec or a clock change.
+ * 0 when none qualifies: it raises nothing.
+ */
+export function watermarkTime(eventTimes: readonly number[], latest: number): number {
+  let max = 0;
+  for (const t of eventTimes) if (t <= latest && t > max) max = t;
+  return max;
+}

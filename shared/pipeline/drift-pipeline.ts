@@ -7,7 +7,7 @@
 // `reference.size` predictions of that version, collected in Redis; predictions used for
 // the reference are not also counted in windows.
 import type { Batch } from '../bus/types.js';
-import type { ModelEvent, Prediction } from '../codec/index.js';
+import { latestEventTime, type ModelEvent, type Prediction } from '../codec/index.js';
 import type { ModelConfig, MonitoringConfig } from '../config/monitoring-config.js';
 import { driftReport } from '../monitor/drift-report.js';
 import { evaluateRules } from '../monitor/evaluate-rules.js';
@@ -25,7 +25,8 @@ import type { BucketDeltas, DriftApplyReply, EvaluationInput, MonitorState, Outb
 import type { DecodedMessage } from '../runtime/decode.js';
 import { groupByModel } from '../runtime/decode.js';
 import type { ServiceContext } from '../runtime/run-service.js';
-import { reachableEnd } from './clock.js';
+import { reachableEnd, watermarkTime } from './clock.js';
+import { applyFailure, applyIsolating, storeProbe } from './isolate.js';
 import { EvaluationLoop, type EvaluationOutcome } from './evaluation-loop.js';
 import { applyFenced, caughtUp } from './fenced-apply.js';
 import { ModelSettingsCache, windowSettings } from './model-settings.js';
@@ -102,39 +103,55 @@ export class DriftPipeline {
     // the predictions that fill the sample, then (reference built) the rest into windows.
     // Each part records its own last offset, so a redelivery resumes after the first.
     let reply: DriftApplyReply | null = null;
+    const latest = latestEventTime(service.codec.validation);
     let rest = items;
     while (rest.length > 0) {
       const part = this.partUntilSampleFull(model, settings, rest);
       const final = part.length === rest.length;
-      const last = final ? batch.lastOffset : part.at(-1)!.message.offset;
-      const outcome = await applyFenced(
+      // A part that fails is applied in smaller parts (isolate.ts); each records its own last
+      // offset, and only the one ending the batch's items records the batch's last offset.
+      const sampleSizes: Record<string, number> = {};
+      const poisoned = await applyIsolating(
         part,
-        (item) => item.message.offset,
-        (tail, firstOffset) => {
-          const { deltas, samples } = this.aggregate(model, settings, tail.map((i) => i.event));
-          return state.applyDriftBatch({
-            model,
-            source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: last },
-            windows,
-            // Only the part that ends the batch can have reached the partition's end.
-            caughtUp: final && caughtUp(batch),
-            deltas,
-            maxEventTime: Math.max(...tail.map((i) => i.event.eventTime)),
-            ...(samples.length > 0 ? { referenceSamples: samples } : {}),
-          });
+        async (piece, endsPart) => {
+          const ends = final && endsPart;
+          const last = ends ? batch.lastOffset : piece.at(-1)!.message.offset;
+          const outcome = await applyFenced(
+            piece,
+            (item) => item.message.offset,
+            (tail, firstOffset) => {
+              const { deltas, samples } = this.aggregate(model, settings, tail.map((i) => i.event));
+              return state.applyDriftBatch({
+                model,
+                source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: last },
+                windows,
+                // Only the part that ends the batch can have reached the partition's end.
+                caughtUp: ends && caughtUp(batch),
+                deltas,
+                maxEventTime: watermarkTime(tail.map((i) => i.event.eventTime), latest),
+                ...(samples.length > 0 ? { referenceSamples: samples } : {}),
+              });
+            },
+          );
+          if (outcome.reply !== null) {
+            reply = outcome.reply;
+            Object.assign(sampleSizes, outcome.reply.sampleSizes);
+          }
         },
+        { probe: storeProbe(service.store) },
       );
-      reply = outcome.reply ?? reply;
-      for (const [version, size] of Object.entries(outcome.reply?.sampleSizes ?? {})) {
+      if (poisoned.length > 0) await service.deadLetters.publish(poisoned.map(({ item, error }) => ({ message: item.message, error: applyFailure(error) })));
+      for (const [version, size] of Object.entries(sampleSizes)) {
         this.sampleSizes.set(`${model}|${version}`, size);
         if (size >= settings.reference.size) await this.completeReference(model, version, settings);
       }
       rest = rest.slice(part.length);
     }
-    if (reply === null) return;
-    const target = reachableEnd(reply.watermark, reply.end, settings);
-    if (target > reply.evaluated) {
-      const from = reply.evaluated > 0 ? reply.evaluated : this.loop.firstEnd(model, settings.bucketMs);
+    const applied = reply as DriftApplyReply | null;
+    if (applied === null) return;
+    const target = reachableEnd(applied.watermark, applied.end, settings);
+    if (target > applied.evaluated) {
+      const from = applied.evaluated > 0 ? applied.evaluated : this.loop.firstEnd(model, settings.bucketMs);
       await this.loop.evaluateUpTo(model, from, target, windows, (m, input) => this.evaluate(m, settings, input));
     }
   }

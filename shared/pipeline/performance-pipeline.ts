@@ -2,7 +2,7 @@
 // outcomes into event-time windows, and evaluate performance and concept drift at each
 // window end. One script call per batch per model; evaluation only at bucket boundaries.
 import type { Batch } from '../bus/types.js';
-import type { Label } from '../codec/index.js';
+import { latestEventTime, type Label } from '../codec/index.js';
 import type { ModelConfig, MonitoringConfig, Task } from '../config/monitoring-config.js';
 import { detectorName, runVersionDetectors } from '../monitor/concept-drift.js';
 import { bucketErrors } from '../monitor/bucket-errors.js';
@@ -10,11 +10,12 @@ import { evaluateRules } from '../monitor/evaluate-rules.js';
 import { metricsSnapshot } from '../monitor/metrics-snapshot.js';
 import { covFamily, perfFamily, performanceMetrics } from '../monitor/performance.js';
 import { outcomeTemplate } from '../monitor-state/outcome-template.js';
-import type { EvaluationInput, IncomingLabel, MonitorState, OutboxEntry, PendingPrediction } from '../monitor-state/types.js';
+import type { EvaluationInput, IncomingLabel, MonitorState, OutboxEntry, PendingPrediction, PerfApplyReply } from '../monitor-state/types.js';
 import type { DecodedMessage } from '../runtime/decode.js';
 import { groupByModel } from '../runtime/decode.js';
 import type { ServiceContext } from '../runtime/run-service.js';
-import { bucketStart, reachableEnd } from './clock.js';
+import { bucketStart, reachableEnd, watermarkTime } from './clock.js';
+import { applyFailure, applyIsolating, storeProbe } from './isolate.js';
 import { EvaluationLoop, type EvaluationOutcome } from './evaluation-loop.js';
 import { applyFenced, caughtUp } from './fenced-apply.js';
 import { ModelSettingsCache, windowSettings } from './model-settings.js';
@@ -59,28 +60,46 @@ export class PerformancePipeline {
     const settings = this.settings.get(model);
     const windows = windowSettings(settings, service.config.topics.partitions);
     this.loop.saw(model, Math.min(...items.map((i) => i.event.eventTime)));
-    const outcome = await applyFenced(
+    const latest = latestEventTime(service.codec.validation);
+    // Applied in parts when a part fails (see isolate.ts): each part records its own last
+    // offset, the one ending the model's items the batch's; the last reply is the newest clock.
+    let reply: PerfApplyReply | null = null;
+    let expiredLabels = false;
+    const poisoned = await applyIsolating(
       items,
-      (item) => item.message.offset,
-      (tail, firstOffset) => {
-        return state.applyPerfBatch({
-          model,
-          source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: batch.lastOffset },
-          windows,
-          caughtUp: caughtUp(batch),
-          labelHorizonMs: settings.labelHorizonMs,
-          predictions: isLabels ? [] : tail.map((item) => this.pending(model, settings, item as DecodedMessage<'prediction'>)),
-          labels: isLabels ? tail.map((item) => incomingLabel(item as DecodedMessage<'label'>)) : [],
-          maxEventTime: Math.max(...tail.map((item) => item.event.eventTime)),
-        });
+      async (part, endsItems) => {
+        const last = endsItems ? batch.lastOffset : part.at(-1)!.message.offset;
+        const outcome = await applyFenced(
+          part,
+          (item) => item.message.offset,
+          (tail, firstOffset) => {
+            return state.applyPerfBatch({
+              model,
+              source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: last },
+              windows,
+              // Only the part that ends the batch can have reached the partition's end.
+              caughtUp: endsItems && caughtUp(batch),
+              labelHorizonMs: settings.labelHorizonMs,
+              predictions: isLabels ? [] : tail.map((item) => this.pending(model, settings, item as DecodedMessage<'prediction'>)),
+              labels: isLabels ? tail.map((item) => incomingLabel(item as DecodedMessage<'label'>)) : [],
+              maxEventTime: watermarkTime(tail.map((item) => item.event.eventTime), latest),
+            });
+          },
+        );
+        if (outcome.reply !== null) {
+          reply = outcome.reply;
+          if (outcome.reply.expiredLabels > 0) expiredLabels = true;
+        }
       },
+      { probe: storeProbe(service.store) },
     );
-    const reply = outcome.reply;
-    if (reply === null) return;
-    if (reply.expiredLabels > 0) await this.deadLetterExpiredLabels(model);
-    const target = reachableEnd(reply.watermark, reply.end, settings);
-    if (target > reply.evaluated) {
-      const from = reply.evaluated > 0 ? reply.evaluated : this.loop.firstEnd(model, settings.bucketMs);
+    if (poisoned.length > 0) await service.deadLetters.publish(poisoned.map(({ item, error }) => ({ message: item.message, error: applyFailure(error) })));
+    const applied = reply as PerfApplyReply | null;
+    if (applied === null) return;
+    if (expiredLabels) await this.deadLetterExpiredLabels(model);
+    const target = reachableEnd(applied.watermark, applied.end, settings);
+    if (target > applied.evaluated) {
+      const from = applied.evaluated > 0 ? applied.evaluated : this.loop.firstEnd(model, settings.bucketMs);
       await this.loop.evaluateUpTo(model, from, target, windows, (m, input) => this.evaluate(m, settings, input));
     }
   }

@@ -79,6 +79,7 @@ export interface RunServiceOptions {
   keyspace?: MemoryKeyspace;
   /** A Redis client to use instead of connecting one (distributed). */
   redis?: RedisClient;
+  /** Default: a Codec with the config's event-time skew (DW_MAX_EVENT_SKEW_MS). */
   codec?: Codec;
   logger?: Logger;
   /** Consumer tuning of the KafkaBus runService creates (tests shorten session timeouts). */
@@ -118,7 +119,7 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
 
   try {
     const metrics = createServiceMetrics(name);
-    const codec = options.codec ?? new Codec();
+    const codec = options.codec ?? new Codec({ validation: { maxEventSkewMs: config.maxEventSkewMs } });
     const topics = topicNames(config.topics.prefix);
     const probes: Record<string, Probe> = {};
 

@@ -1,5 +1,6 @@
 // Checks and normalisation shared by RedisStore and MemoryStore, so both refuse the same
 // requests (before touching any state) and name the same keys.
+import { modelNameProblem } from '../model-name.js';
 import { InvalidBatchError } from './errors.js';
 import type { ApplyBatchRequest, BatchSource, CounterDelta } from './types.js';
 
@@ -7,10 +8,10 @@ import type { ApplyBatchRequest, BatchSource, CounterDelta } from './types.js';
 export const OFFSETS_KEY = 'offsets';
 
 export function assertModelName(model: string): void {
-  // A brace inside the name would move the hash tag and split the model across slots.
-  if (typeof model !== 'string' || model === '' || /[{}]/.test(model)) {
-    throw new InvalidBatchError(`model name must be non-empty and free of braces, got ${JSON.stringify(model)}`);
-  }
+  // The one model-name rule (shared/model-name.ts); among others it keeps braces out, which
+  // would move the hash tag and split the model across slots.
+  const problem = modelNameProblem(model);
+  if (problem !== null) throw new InvalidBatchError(problem);
 }
 
 /**
