@@ -103,7 +103,9 @@ async function startKafka(): Promise<StartedService> {
 async function startRedis(): Promise<StartedService> {
   const [port] = await freePorts(1);
   const stateDir = await mkdtemp(join(tmpdir(), 'dw-redis-'));
-  return startWithScript('redis.sh', { REDIS_PORT: String(port), REDIS_STATE_DIR: stateDir }, stateDir);
+  // A throw-away server: the tests that need durability start their own with AOF `always`,
+  // and fsyncing every write of the whole suite would only slow it down.
+  return startWithScript('redis.sh', { REDIS_PORT: String(port), REDIS_STATE_DIR: stateDir, REDIS_PERSISTENCE: process.env.REDIS_PERSISTENCE ?? 'none' }, stateDir);
 }
 
 async function startWithScript(

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Redis (Debian's redis-server) on loopback, without Docker and without persistence.
+# Redis (Debian's redis-server) on loopback, without Docker, durable by default: AOF with
+# `appendfsync always`, so a write the monitors were told succeeded survives kill -9 or an
+# OS crash (Redis is the source of truth for their progress; see docs/design/monitoring.md).
 #
 #   scripts/redis.sh start    start as a daemon; returns once it answers PING
 #   scripts/redis.sh stop     graceful stop (SIGTERM, then SIGKILL after REDIS_STOP_TIMEOUT s)
@@ -11,6 +13,11 @@
 #   REDIS_STATE_DIR=$DW_CACHE/run/redis-$REDIS_PORT   pid and log of this instance
 #   REDIS_START_TIMEOUT=20, REDIS_STOP_TIMEOUT=10 (seconds)
 #   DW_OWNER_PID   when set, the server is stopped as soon as that process is gone
+#   REDIS_PERSISTENCE=always         AOF fsynced before every reply (default);
+#                    everysec        AOF fsynced once a second (a crash loses up to a second);
+#                    none            no persistence (a restart loses everything; the monitors
+#                                    then refuse to go on until their keys are cleared)
+#   The AOF lives in REDIS_STATE_DIR, so a restart of the same port reloads it.
 # `start` prints the URL (redis://127.0.0.1:PORT) on stdout; everything else goes to stderr.
 set -euo pipefail
 
@@ -45,8 +52,13 @@ start() {
     port_in_use "$port" && die "port $port is already in use by another process"
     mkdir -p "$state"
     rm -f "$pidfile"
-    # Windows are rebuilt from Kafka, so the dev/test Redis never needs to survive a restart.
-    redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+    local persistence
+    case "${REDIS_PERSISTENCE:-always}" in
+      always | everysec) persistence=(--appendonly yes --appendfsync "${REDIS_PERSISTENCE:-always}") ;;
+      none) persistence=(--appendonly no) ;;
+      *) die "REDIS_PERSISTENCE must be always, everysec or none, got '${REDIS_PERSISTENCE}'" ;;
+    esac
+    redis-server --bind 127.0.0.1 --port "$port" --save '' "${persistence[@]}" \
       --daemonize yes --pidfile "$pidfile" --logfile "$state/redis.log" --dir "$state" \
       >/dev/null
   fi

@@ -58,9 +58,16 @@ kafka_require_jars() {
   command -v java >/dev/null || die "java not found (apt-get install -y default-jre-headless)"
 }
 
-# Kafka cluster ids are 16 random bytes in unpadded URL-safe base64.
+# Kafka cluster ids are 16 random bytes in unpadded URL-safe base64. One starting with '-'
+# (about 1 in 64) would be read as an option by StorageTool's `-t`, so such ids are redrawn,
+# as Kafka's own Uuid.randomUuid() does.
 kafka_new_cluster_id() {
-  head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    [[ "$id" == -* ]] || break
+  done
+  echo "$id"
 }
 
 # kafka_write_config DIR NODE_ID BROKER_PORT CONTROLLER_PORT VOTERS REPLICATION MIN_ISR

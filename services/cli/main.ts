@@ -2,6 +2,7 @@
 // Entry point of the `driftwatch` command (package.json bin). Exit codes: 0 success,
 // 1 a failure (bad input, replay error), 2 a usage error, 130 interrupted.
 import { CommanderError } from 'commander';
+import { registerSecretsFromEnv, scrubSecrets } from '../../shared/log/logger.js';
 import type { RunReplay } from '../../shared/report/replay.js';
 import { createProgram, CliError } from './program.js';
 import { InputError } from './input-error.js';
@@ -44,12 +45,14 @@ async function main(): Promise<number> {
       return 130;
     }
     if (error instanceof CliError || error instanceof InputError) {
-      process.stderr.write(`driftwatch: ${error.message}\n`);
+      process.stderr.write(`driftwatch: ${scrubSecrets(error.message)}\n`);
       return 1;
     }
-    process.stderr.write(`driftwatch: ${(error as Error).stack ?? String(error)}\n`);
+    // The stack only (message and frames), never the error's fields; known secrets scrubbed.
+    process.stderr.write(`driftwatch: ${scrubSecrets((error as Error).stack ?? String(error))}\n`);
     return 1;
   }
 }
 
+registerSecretsFromEnv(process.env);
 process.exitCode = await main();

@@ -3,12 +3,8 @@
 // from the environment like the services' (KAFKA_*, DW_TOPIC_PREFIX; DW_MODEL_STORE for the
 // version directories).
 import type { Command } from 'commander';
-import type { Logger } from 'pino';
-import { BusUnavailableError, UnknownTopicError } from '../../shared/bus/errors.js';
-import { KafkaBus } from '../../shared/bus/kafka-bus.js';
+import { UnknownTopicError } from '../../shared/bus/errors.js';
 import type { EventBus, LogReader } from '../../shared/bus/types.js';
-import { ConfigError, loadRuntimeConfig } from '../../shared/config/runtime-config.js';
-import { createLogger } from '../../shared/log/logger.js';
 import { IntegrityError, ModelNotFoundError, type ModelStore } from '../../shared/models/model-store.js';
 import { modelStoreFromEnv } from '../../shared/models/local-model-store.js';
 import {
@@ -18,7 +14,9 @@ import {
   type ModelVersionView,
   type ModelView,
 } from '../../shared/sdk/models/model-registry.js';
+import { table } from '../../shared/report/text-table.js';
 import { topicNames, type TopicNames } from '../../shared/topics.js';
+import { connectBus } from './connect-bus.js';
 import { CliError, type CliStreams } from './program.js';
 
 export interface ModelsConnection {
@@ -32,33 +30,9 @@ export interface ModelsCommandDeps extends CliStreams {
   env?: NodeJS.ProcessEnv;
 }
 
-const CONNECT_TIMEOUT_MS = 10_000;
-
 async function connect(env: NodeJS.ProcessEnv): Promise<ModelsConnection> {
-  let config;
-  try {
-    config = loadRuntimeConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
-    throw error;
-  }
-  // Logs go to stderr and only when asked for: stdout is the command's output.
-  const logger: Logger = createLogger('driftwatch-cli', { level: env.LOG_LEVEL ?? 'error', destination: process.stderr });
-  let bus: KafkaBus;
-  try {
-    bus = await KafkaBus.connect({
-      brokers: config.kafka.brokers,
-      clientId: config.kafka.clientId,
-      security: { ssl: config.kafka.ssl, ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}) },
-      logger,
-      connectTimeoutMs: CONNECT_TIMEOUT_MS,
-      retry: { retries: 2 },
-    });
-  } catch (error) {
-    if (error instanceof BusUnavailableError) throw new CliError(error.message);
-    throw error;
-  }
-  return { bus, topics: topicNames(config.topics.prefix), close: () => bus.close() };
+  const { bus, runtime } = await connectBus(env, 'error');
+  return { bus, topics: topicNames(runtime.topics.prefix), close: () => bus.close() };
 }
 
 function openStore(env: NodeJS.ProcessEnv): ModelStore {
@@ -110,17 +84,6 @@ function time(ms: number | null): string {
 
 function number(value: number | undefined): string {
   return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(4);
-}
-
-/** Columns padded to their widest cell; the last column is not padded. */
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
 function metricOf(version: ModelVersionView): string {

@@ -69,8 +69,16 @@ async function* readRecords(
   else yield* readCsv(path, kind, options.onBytes);
 }
 
-async function* readJsonl(path: string, kind: 'prediction' | 'label', onBytes?: (bytes: number) => void) {
-  const convert = kind === 'prediction' ? toPredictionRecord : toLabelRecord;
+function readJsonl(path: string, kind: 'prediction' | 'label', onBytes?: (bytes: number) => void) {
+  const convert: (value: unknown) => PredictionRecord | LabelRecord = kind === 'prediction' ? toPredictionRecord : toLabelRecord;
+  return jsonLines(path, convert, onBytes);
+}
+
+/**
+ * The values of a JSON Lines file, one a line, lazily; blank lines are skipped. `convert` turns
+ * a parsed line into the value (its error's message becomes the InputError's, with the line).
+ */
+export async function* jsonLines<T>(path: string, convert: (value: unknown, line: number) => T, onBytes?: (bytes: number) => void): AsyncGenerator<T> {
   const lines = createInterface({ input: openStream(path, onBytes), crlfDelay: Infinity });
   let line = 0;
   try {
@@ -84,7 +92,7 @@ async function* readJsonl(path: string, kind: 'prediction' | 'label', onBytes?: 
         throw new InputError(path, line, `not valid JSON (${(error as Error).message})`);
       }
       try {
-        yield convert(value);
+        yield convert(value, line);
       } catch (error) {
         throw new InputError(path, line, (error as Error).message);
       }

@@ -7,17 +7,16 @@
 // DW_MONITORING_CONFIG / DW_MONITORING_CONFIG_JSON, else the defaults.
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Logger } from 'pino';
-import { BusUnavailableError, TopicMismatchError } from '../../shared/bus/errors.js';
-import { KafkaBus } from '../../shared/bus/kafka-bus.js';
+import { TopicMismatchError } from '../../shared/bus/errors.js';
 import { Codec } from '../../shared/codec/codec.js';
 import { ConfigError as MonitoringConfigError, loadMonitoringConfig, MONITORING_CONFIG_ENV, MONITORING_CONFIG_JSON_ENV, resolveModelConfig, type MonitoringConfig } from '../../shared/config/monitoring-config.js';
-import { ConfigError, loadRuntimeConfig } from '../../shared/config/runtime-config.js';
 import { createLogger } from '../../shared/log/logger.js';
 import { modelStoreFromEnv } from '../../shared/models/local-model-store.js';
 import { checkModelName, VersionExistsError, type ModelStore } from '../../shared/models/model-store.js';
 import { BootstrapPublishError, BootstrapRefusedError, bootstrapModel, prepareBootstrapExamples, type BootstrapResult } from '../../shared/retrain/bootstrap.js';
+import { table } from '../../shared/report/text-table.js';
 import { topicNames, topicSpecs } from '../../shared/topics.js';
-import { table } from './models-command.js';
+import { connectBus } from './connect-bus.js';
 import { CliError, type CliStreams } from './program.js';
 import { detectFormat, RECORD_FORMATS, type RecordFormat } from './read-records.js';
 import { readTrainingRows } from './training-rows.js';
@@ -36,8 +35,6 @@ interface TrainOptions {
   format?: RecordFormat;
   json?: boolean;
 }
-
-const CONNECT_TIMEOUT_MS = 10_000;
 
 async function train(deps: TrainCommandDeps, options: TrainOptions, command: Command): Promise<void> {
   const env = deps.env ?? process.env;
@@ -70,32 +67,10 @@ async function train(deps: TrainCommandDeps, options: TrainOptions, command: Com
   }
 
   const store = openStore(env);
-  const runtime = (() => {
-    try {
-      return loadRuntimeConfig(env);
-    } catch (error) {
-      if (error instanceof ConfigError) throw new CliError(error.message);
-      throw error;
-    }
-  })();
-  // Logs go to stderr and only when asked for: stdout is the command's output. kafkajs' own
-  // connection errors stay quiet unless LOG_LEVEL asks: the one-line error says it all.
+  // kafkajs' own connection errors stay quiet unless LOG_LEVEL asks: the one-line error says it all.
+  const { bus, runtime } = await connectBus(env, 'silent');
+  // Logs go to stderr and only when asked for: stdout is the command's output.
   const logger: Logger = createLogger('driftwatch-cli', { level: env.LOG_LEVEL ?? 'error', destination: process.stderr });
-  const busLogger: Logger = createLogger('driftwatch-cli', { level: env.LOG_LEVEL ?? 'silent', destination: process.stderr });
-  let bus: KafkaBus;
-  try {
-    bus = await KafkaBus.connect({
-      brokers: runtime.kafka.brokers,
-      clientId: runtime.kafka.clientId,
-      security: { ssl: runtime.kafka.ssl, ...(runtime.kafka.sasl ? { sasl: runtime.kafka.sasl } : {}) },
-      logger: busLogger,
-      connectTimeoutMs: CONNECT_TIMEOUT_MS,
-      retry: { retries: 2 },
-    });
-  } catch (error) {
-    if (error instanceof BusUnavailableError) throw new CliError(error.message);
-    throw error;
-  }
 
   const topics = topicNames(runtime.topics.prefix);
   let result: BootstrapResult;

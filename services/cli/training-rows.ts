@@ -15,11 +15,10 @@
 //
 // Every row has a time or none does: without times the file's order is the time order.
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import type { FeatureRow, FeatureValue } from '../../shared/learning/feature-spec.js';
 import { InputError } from './input-error.js';
-import { inputSize, type RecordFormat } from './read-records.js';
+import { inputSize, jsonLines, type RecordFormat } from './read-records.js';
 import { featureValue, type FeatureType } from './records-csv.js';
 import { eventTime, RecordError } from './records-json.js';
 
@@ -181,31 +180,9 @@ function jsonFeature(name: string, item: unknown): FeatureValue {
 }
 
 async function readJsonl(path: string, columns: Columns): Promise<TrainingRow[]> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
   const rows: TrainingRow[] = [];
-  let line = 0;
-  try {
-    for await (const text of lines) {
-      line++;
-      if (text.trim() === '') continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (error) {
-        throw new InputError(path, line, `not valid JSON (${(error as Error).message})`);
-      }
-      try {
-        rows.push(trainingJsonRow(value, columns, line));
-      } catch (error) {
-        throw new InputError(path, line, withTimeColumn((error as Error).message, columns));
-      }
-    }
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError(path, line || null, `cannot read: ${(error as Error).message}`);
-  } finally {
-    lines.close();
-  }
+  // trainingJsonRow's time errors already name the time field (eventTime is given it).
+  for await (const row of jsonLines(path, (value, line) => trainingJsonRow(value, columns, line))) rows.push(row);
   if (columns.timeRequired && rows.length > 0 && rows.every((r) => r.time === undefined)) {
     throw new InputError(path, null, `no row has the time field "${columns.time}"`);
   }

@@ -1,12 +1,12 @@
 // What the demo prints: one short line per event, a progress line every few seconds, and the
 // incident record in a readable form at the end. Pure formatting, no I/O.
 import type { Alert, Incident, ModelEvent } from '../../shared/codec/index.js';
+import { incidentDetailLines, incidentSummaryLines } from '../../shared/report/incident-text.js';
 import type { DemoEvent, ProgressReport } from './loop-demo.js';
 
 const clock = (ms: number | null | undefined): string => (ms === null || ms === undefined ? '–' : new Date(ms).toISOString().slice(11, 19));
 const pct = (value: number | null | undefined): string => (value === null || value === undefined || !Number.isFinite(value) ? '  –  ' : `${(value * 100).toFixed(1)}%`);
 const num = (value: number | null | undefined, digits = 3): string => (value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
-const kb = (bytes: number): string => (bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${bytes} B`);
 
 export function alertLine(alert: Alert): string {
   const subject = alert.feature === null ? alert.metric : `${alert.metric}(${alert.feature})`;
@@ -96,108 +96,11 @@ export function eventLine(event: DemoEvent): string | null {
   }
 }
 
-function table(rows: string[][], indent = '    '): string[] {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => indent + r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd());
-}
-
-/** The incident record, section by section. */
+/**
+ * The incident record: a heading, then the summary and the tables `driftwatch incidents <model>
+ * <id>` prints (shared/report/incident-text.ts).
+ */
 export function incidentLines(incident: Incident): string[] {
-  const out: string[] = [];
-  const metric = incident.metric ?? 'accuracy';
-  out.push(`Incident ${incident.id}  (${incident.model}: v${incident.championVersion ?? '–'} → v${incident.challengerVersion ?? '–'}, status ${incident.status})`);
-  out.push(`  opened ${clock(incident.openedAt)}, last update ${clock(incident.updatedAt)}`);
-
-  out.push('  Triggers');
-  for (const t of incident.triggers) {
-    out.push(
-      `    ${t.kind} ${t.severity ?? ''} ${t.metric ?? ''}${t.feature ? `(${t.feature})` : ''} = ${num(t.value)} (threshold ${num(t.threshold)}), ` +
-        `window ${clock(t.windowStart)}–${clock(t.windowEnd)}`,
-    );
-  }
-
-  const d = incident.diagnosis;
-  if (d) {
-    out.push(`  Diagnosis (before vs during the drift, which started ${clock(d.driftStart)})`);
-    out.push(`    ${metric}: ${num(d.metricBefore)} → ${num(d.metricDuring)}; label coverage ${pct(d.labelCoverage)}`);
-    const drifted = d.driftedFeatures.slice(0, 5);
-    if (drifted.length > 0) {
-      out.push(
-        `    top features by drift: ${drifted.map((f) => `${f.feature} ${f.stat} ${num(f.value)}${f.drifted ? ' (drifted)' : ''}`).join(', ')}` +
-          (drifted.every((f) => !f.drifted) ? ' — none drifted: the inputs look the same, the concept changed' : ''),
-      );
-    }
-    if (d.predictionDrift) out.push(`    prediction drift: ${d.predictionDrift.stat} ${num(d.predictionDrift.value)}${d.predictionDrift.drifted ? ' (drifted)' : ''}`);
-    if (d.perClass.length > 0) {
-      out.push(
-        ...table([
-          ['class', 'recall before', 'recall during', 'support before', 'support during'],
-          ...d.perClass.map((c) => [c.label, num(c.recallBefore), num(c.recallDuring), String(c.supportBefore), String(c.supportDuring)]),
-        ]),
-      );
-    }
-  }
-
-  const data = incident.data;
-  if (data) {
-    out.push(`  Data read from the log (${clock(data.from)}–${clock(data.to)})`);
-    out.push(`    ${data.predictions} predictions, ${data.labels} labels, ${data.joined} joined examples`);
-    const split = (name: string, s: { size: number; from: number | null; to: number | null }): string => `${name} ${s.size} (${clock(s.from)}–${clock(s.to)})`;
-    out.push(`    split by time: ${split('train', data.train)}, ${split('validation', data.validation)}, ${split('test', data.test)}`);
-  }
-
-  if (incident.search.length > 0) {
-    const best = [...incident.search].sort((a, b) => b.validationMetric - a.validationMetric || a.validationLoss - b.validationLoss)[0];
-    out.push(`  Search (fine-tuned from v${incident.championVersion ?? '–'}; * = best by validation ${metric})`);
-    out.push(
-      ...table([
-        ['', 'learning rate', 'epochs', 'L2', `val ${metric}`, 'val loss', 'stopped at', 'seconds'],
-        ...incident.search.map((r) => [
-          r === best ? '*' : ' ',
-          String(r.learningRate),
-          String(r.epochs),
-          String(r.l2),
-          num(r.validationMetric),
-          num(r.validationLoss),
-          String(r.stoppedEpoch),
-          r.seconds.toFixed(1),
-        ]),
-      ]),
-    );
-  }
-
-  const names = Object.keys(incident.challengerMetrics).filter((k) => k !== 'count');
-  if (names.length > 0) {
-    out.push(`  Champion vs challenger on the same test split (${incident.challengerMetrics.count ?? '?'} examples)`);
-    out.push(
-      ...table([
-        ['metric', `champion v${incident.championVersion ?? '–'}`, `challenger v${incident.challengerVersion ?? '–'}`],
-        ...names.map((k) => [k, num(incident.championMetrics[k]), num(incident.challengerMetrics[k])]),
-      ]),
-    );
-  }
-
-  if (incident.decision) out.push(`  Decision: ${incident.decision}${incident.reason ? ` — ${incident.reason}` : ''}`);
-
-  if (incident.variants.length > 0) {
-    out.push('  Variants (parity with the full-precision model on the test split)');
-    out.push(
-      ...table([
-        ['precision', 'size', 'class agreement', `${metric} delta`, 'kept'],
-        ...incident.variants.map((v) => [v.precision, kb(v.bytes), pct(v.classAgreement), num(v.metricDelta, 4), v.kept ? 'yes' : `no: ${v.reason ?? ''}`]),
-      ]),
-    );
-  }
-
-  const v = incident.verification;
-  if (v) {
-    out.push(
-      `  Verification: ${v.status}` +
-        (v.status === 'PENDING'
-          ? ` (${v.labelled} labelled so far)`
-          : ` — live ${metric} of v${incident.challengerVersion} ${num(v.observed)} on ${v.labelled} labelled predictions ` +
-            `${v.status === 'RECOVERED' ? '≥' : '<'} baseline ${num(v.baseline)} − ${num(v.tolerance, 2)} (window ending ${clock(v.at)})`),
-    );
-  }
-  return out;
+  const heading = `Incident ${incident.id}  (${incident.model}: v${incident.championVersion ?? '–'} → v${incident.challengerVersion ?? '–'}, status ${incident.status})`;
+  return [heading, ...incidentSummaryLines(incident), ...incidentDetailLines(incident)];
 }

@@ -33,6 +33,7 @@
 // verifyAfter) is in ./demo-config.ts, with why its numbers differ from production defaults.
 // `driftwatch replay` (./replay.ts) runs the monitors over files instead; `driftwatch
 // generate` writes a seeded churn scenario to try it with.
+import { registerSecretsFromEnv, scrubSecrets } from '../../shared/log/logger.js';
 import { readDemoOptions, runDemo, DemoOptionError, type DemoCliOptions } from './demo.js';
 
 async function main(): Promise<number> {
@@ -52,9 +53,11 @@ async function main(): Promise<number> {
   return result.completed ? 0 : 1;
 }
 
+registerSecretsFromEnv(process.env);
 try {
   process.exitCode = await main();
 } catch (error) {
-  process.stderr.write(`driftwatch demo: ${(error as Error).stack ?? String(error)}\n`);
+  // The stack only (message and frames), never the error's fields; known secrets scrubbed.
+  process.stderr.write(`driftwatch demo: ${scrubSecrets((error as Error).stack ?? String(error))}\n`);
   process.exitCode = 1;
 }

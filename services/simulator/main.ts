@@ -11,9 +11,9 @@
 //   npx tsx services/simulator/main.ts --model sim --drift-after 120
 import type { Logger } from 'pino';
 import { KafkaBus } from '../../shared/bus/kafka-bus.js';
-import { ConfigError, loadRuntimeConfig } from '../../shared/config/runtime-config.js';
-import { createLogger } from '../../shared/log/logger.js';
+import { loadRuntimeConfig } from '../../shared/config/runtime-config.js';
 import { modelStoreFromEnv } from '../../shared/models/local-model-store.js';
+import { runMain } from '../../shared/runtime/run-main.js';
 import { DriftwatchClient } from '../../shared/sdk/client.js';
 import type { ModelWatcher } from '../../shared/sdk/models/model-watcher.js';
 import { LiveSimulation, watcherScorer, type LiveProgress } from '../../shared/sim/live-simulation.js';
@@ -160,7 +160,7 @@ async function run(options: RunOptions, logger: Logger): Promise<number> {
   }
 }
 
-async function main(): Promise<number> {
+async function main(logger: Logger): Promise<number> {
   let options;
   try {
     options = parseSimulatorOptions(process.argv.slice(2), process.env);
@@ -171,7 +171,6 @@ async function main(): Promise<number> {
     }
     throw error;
   }
-  const logger = createLogger('simulator');
   if (options.mode === 'write-training-data') {
     const { rows, format } = await writeTrainingData(options);
     logger.info(
@@ -180,16 +179,8 @@ async function main(): Promise<number> {
     );
     return 0;
   }
-  try {
-    return await run(options, logger);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`simulator: ${error.message}\n`);
-      return 2;
-    }
-    logger.error({ err: error }, (error as Error).message);
-    return 1;
-  }
+  // A failure (ConfigError: status 2) is logged by runMain, redacted, as one line.
+  return run(options, logger);
 }
 
-process.exitCode = await main();
+await runMain('simulator', main);

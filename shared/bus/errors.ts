@@ -1,15 +1,27 @@
 // Typed failures of the bus, so callers (service startup, CLI) can tell "Kafka is not there"
 // from a bug and print something an operator can act on.
 
+/**
+ * Connecting failed. At the deadline the message says so and adds the last failure kafkajs
+ * reported (a TLS or socket error) as its cause; a refused login (`beforeDeadline`: SASL
+ * authentication failed, which kafkajs does not retry) is named as such, not as a timeout.
+ */
 export class BusUnavailableError extends Error {
   override readonly name = 'BusUnavailableError';
   constructor(
     readonly brokers: readonly string[],
     readonly deadlineMs: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; beforeDeadline?: boolean },
   ) {
-    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super(`Kafka brokers ${brokers.join(', ')} unreachable within ${deadlineMs} ms${cause}`, options);
+    const cause = options?.cause;
+    const reason = cause instanceof Error ? cause.message : cause === undefined ? '' : String(cause);
+    const where = `Kafka brokers ${brokers.join(', ')}`;
+    super(
+      options?.beforeDeadline
+        ? `${where}: connection failed: ${reason || 'unknown error'}`
+        : `${where} unreachable within ${deadlineMs} ms${reason ? `: ${reason}` : ''}`,
+      cause === undefined ? undefined : { cause },
+    );
   }
 }
 

@@ -7,10 +7,11 @@
 // - connecting has a deadline: kafkajs would otherwise retry for minutes, and an operator wants
 //   "brokers X unreachable" at startup instead.
 import { randomUUID } from 'node:crypto';
-import { Kafka, Partitioners } from 'kafkajs';
-import type { Admin, EachBatchPayload, IHeaders, KafkaConfig, KafkaMessage, Producer, RetryOptions, SASLOptions } from 'kafkajs';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaConfig, KafkaMessage, Producer, RetryOptions, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { BusClosedError, BusUnavailableError, HandlerError, TopicMismatchError, UnknownTopicError } from './errors.js';
+import { ConnectFailures, KafkaConnectionError, recordingLogCreator } from './connect-failure.js';
 import { kafkajsLevelFor, pinoLogCreator } from './kafka-log.js';
 import type {
   BusMessage,
@@ -23,9 +24,10 @@ import type {
   TopicSpec,
 } from './types.js';
 
-/** TLS and SASL as kafkajs takes them; from KAFKA_SSL / KAFKA_SASL_* in services. */
+/** TLS and SASL as kafkajs takes them; from KAFKA_SSL(_*) / KAFKA_SASL_* in services. */
 export interface KafkaSecurity {
-  ssl?: boolean;
+  /** true: TLS with the system CAs; an object: a private CA, a client certificate, rejectUnauthorized. */
+  ssl?: boolean | KafkaTlsOptions;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
 }
 
@@ -40,6 +42,18 @@ export interface KafkaBusOptions {
   retry?: RetryOptions;
   /** Replication of topics this bus creates; defaults to min(3, brokers in the cluster). */
   replicationFactor?: number;
+  /**
+   * min.insync.replicas of topics this bus creates; default 2 when their replication is 3 or
+   * more (one broker may fail without an acks=all write being refused or held by one copy),
+   * else the broker's default (1).
+   */
+  minInsyncReplicas?: number;
+  /**
+   * How long ensureTopics waits for every broker's metadata to show each topic with all its
+   * partitions led (default 30 s). A topic just created is not yet known everywhere: a client
+   * asking another broker gets UNKNOWN_TOPIC_OR_PARTITION for a moment.
+   */
+  topicsReadyTimeoutMs?: number;
   consumer?: {
     /** Time without heartbeat after which the broker declares a member dead and rebalances. */
     sessionTimeoutMs?: number;
@@ -79,18 +93,22 @@ export class KafkaBus implements EventBus, LogReader {
     private readonly producer: Producer,
     private readonly options: KafkaBusOptions,
     private readonly logger: Logger,
+    private readonly connectFailures: ConnectFailures,
   ) {}
 
   /** Connects admin and producer, or fails with BusUnavailableError within `connectTimeoutMs`. */
   static async connect(options: KafkaBusOptions): Promise<KafkaBus> {
     const logger = options.logger.child({ component: 'kafka-bus' });
+    const connectFailures = new ConnectFailures();
+    const printedLevel = kafkajsLevelFor(options.logger);
     const kafka = new Kafka({
       clientId: options.clientId ?? 'driftwatch',
       brokers: options.brokers,
       ...securityOptions(options.security),
       retry: { ...DEFAULT_RETRY, ...options.retry },
-      logLevel: kafkajsLevelFor(options.logger),
-      logCreator: pinoLogCreator(options.logger),
+      // ERROR at least, so connection failures reach connectFailures even when not printed.
+      logLevel: Math.max(printedLevel, logLevel.ERROR),
+      logCreator: recordingLogCreator(pinoLogCreator(options.logger), connectFailures, printedLevel),
     });
     const admin = kafka.admin();
     const producer = kafka.producer({
@@ -99,7 +117,7 @@ export class KafkaBus implements EventBus, LogReader {
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
-    const bus = new KafkaBus(kafka, admin, producer, options, logger);
+    const bus = new KafkaBus(kafka, admin, producer, options, logger, connectFailures);
     await bus.withConnectDeadline(Promise.all([admin.connect(), producer.connect()]), async () => {
       await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
     });
@@ -113,23 +131,25 @@ export class KafkaBus implements EventBus, LogReader {
     const missing = specs.filter((spec) => !existing.has(spec.topic));
     if (missing.length > 0) {
       const replicationFactor = this.options.replicationFactor ?? (await this.defaultReplication());
+      const minInsync = this.options.minInsyncReplicas ?? (replicationFactor >= 3 ? 2 : undefined);
+      // kafkajs's waitForLeaders asks one broker once; waitForTopics below asks every broker.
+      // A topic another instance created meanwhile is not an error (kafkajs skips it).
       await this.admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((spec) => ({
           topic: spec.topic,
           numPartitions: spec.partitions,
           replicationFactor,
-          configEntries: topicConfig(spec),
+          configEntries: topicConfig(spec, minInsync),
         })),
       });
+      this.logger.info(
+        { topics: missing.map((spec) => spec.topic), replicationFactor, minInsyncReplicas: minInsync ?? 'broker default' },
+        'created topics',
+      );
     }
-    // Also catches a concurrent creator (another instance starting) that chose a different count.
-    const { topics } = await this.admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
-    for (const spec of specs) {
-      const actual = topics.find((t) => t.name === spec.topic)?.partitions.length ?? 0;
-      if (actual !== spec.partitions) throw new TopicMismatchError(spec.topic, spec.partitions, actual);
-      this.knownTopics.add(spec.topic);
-    }
+    await this.waitForTopics(specs);
+    for (const spec of specs) this.knownTopics.add(spec.topic);
   }
 
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
@@ -162,6 +182,10 @@ export class KafkaBus implements EventBus, LogReader {
       maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 1_000,
       maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1_048_576,
     });
+    watchConsumer(consumer, options, this.logger);
+    // Every assignment (a rebalance or a restart after a crash) asks startOffset again.
+    const gate = options.startOffset ? new StartGate() : null;
+    if (gate) consumer.on(consumer.events.GROUP_JOIN, () => gate.reset());
     await this.withConnectDeadline(consumer.connect(), async () => {
       await consumer.disconnect().catch(() => {});
     });
@@ -172,7 +196,7 @@ export class KafkaBus implements EventBus, LogReader {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
-        eachBatch: (payload) => this.handleBatch(payload, options, () => !stopRequested),
+        eachBatch: (payload) => this.handleBatch(payload, options, () => !stopRequested, gate && { gate, consumer }),
       });
     } catch (error) {
       await consumer.disconnect().catch(() => {});
@@ -340,6 +364,7 @@ export class KafkaBus implements EventBus, LogReader {
     payload: EachBatchPayload,
     options: SubscribeOptions,
     notStopped: () => boolean,
+    starts: { gate: StartGate; consumer: Consumer } | null,
   ): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const last = batch.messages.at(-1);
@@ -347,6 +372,8 @@ export class KafkaBus implements EventBus, LogReader {
     if (!last || isStale()) return;
     const messages = batch.messages.map((message) => toBusMessage(batch.topic, batch.partition, message));
     try {
+      // Rewound to where the subscriber's own progress says: nothing of this batch is handled.
+      if (starts && !(await this.passesStartGate(batch.topic, batch.partition, messages[0]!.offset, options, starts))) return;
       await options.handler(
         {
           topic: batch.topic,
@@ -358,6 +385,8 @@ export class KafkaBus implements EventBus, LogReader {
         { heartbeat, isRunning: () => isRunning() && notStopped() },
       );
     } catch (error) {
+      // After a failure the subscriber's progress may have moved back (its store restarted): ask again.
+      starts?.gate.forget(batch.topic, batch.partition);
       // kafkajs's own errors (a rebalance during heartbeat, …) drive its group protocol; any
       // other must stay retriable, or a TypeError/RangeError would kill the consumer for good.
       if (error instanceof Error && error.name.startsWith('KafkaJS')) throw error;
@@ -373,12 +402,129 @@ export class KafkaBus implements EventBus, LogReader {
     });
   }
 
+  /**
+   * SubscribeOptions.startOffset on Kafka: before the first batch of a partition since the last
+   * assignment (or failure), ask where the subscriber needs it from; below this batch's first
+   * offset, seek there and drop the batch (kafkajs fetches again from the seek). The batch after
+   * a seek passes whatever its first offset: one starting later means the log no longer holds
+   * what was asked for (retention), which is logged rather than sought again forever.
+   */
+  private async passesStartGate(
+    topic: string,
+    partition: number,
+    first: number,
+    options: SubscribeOptions,
+    { gate, consumer }: { gate: StartGate; consumer: Consumer },
+  ): Promise<boolean> {
+    const sought = gate.takeSought(topic, partition);
+    if (sought !== undefined) {
+      if (first > sought) {
+        this.logger.error(
+          { group: options.groupId, topic, partition, from: sought, logStart: first },
+          `rewound ${topic}/${partition} to offset ${sought} as the subscriber's progress asked, but the log starts at ${first}: offsets ${sought}..${first - 1} are gone (retention) and are not counted`,
+        );
+      }
+      gate.pass(topic, partition);
+      return true;
+    }
+    if (gate.passed(topic, partition)) return true;
+    const start = await options.startOffset!({ topic, partition, committed: await this.committedOffset(options.groupId, topic, partition) });
+    if (start !== null && start < first) {
+      this.logger.warn(
+        { group: options.groupId, topic, partition, from: start, position: first },
+        `rewinding ${topic}/${partition} from ${first} to ${start}: the subscriber's progress is behind the group's committed offset`,
+      );
+      gate.seek(topic, partition, start);
+      consumer.seek({ topic, partition, offset: String(start) });
+      return false;
+    }
+    gate.pass(topic, partition);
+    return true;
+  }
+
+  /** The group's committed offset of a partition (the next to read), or null when it has none. */
+  private async committedOffset(groupId: string, topic: string, partition: number): Promise<number | null> {
+    const [entry] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+    const offset = entry?.partitions.find((p) => p.partition === partition)?.offset;
+    return offset === undefined || Number(offset) < 0 ? null : Number(offset);
+  }
+
   private async assertTopicsExist(topics: string[]): Promise<void> {
     if (topics.every((topic) => this.knownTopics.has(topic))) return;
     const existing = await this.admin.listTopics();
     for (const topic of existing) this.knownTopics.add(topic);
     const missing = topics.find((topic) => !this.knownTopics.has(topic));
     if (missing !== undefined) throw new UnknownTopicError(missing);
+  }
+
+  /**
+   * Polls metadata until the topics have their partitions, each with a leader, as seen by the
+   * bus's admin and then by every broker directly (clients ask whichever broker they like, and
+   * a fresh KRaft cluster propagates a new topic to the brokers one by one). Fails with the
+   * last thing seen after `topicsReadyTimeoutMs`; a topic whose partition count differs from
+   * its spec (a concurrent creator chose another) fails at once with TopicMismatchError.
+   */
+  private async waitForTopics(specs: TopicSpec[]): Promise<void> {
+    const timeoutMs = this.options.topicsReadyTimeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    const names = specs.map((spec) => spec.topic);
+    let last = 'no metadata yet';
+    const check = (topics: { name: string; partitions: { partitionId: number; leader: number }[] }[], from: string): boolean => {
+      for (const spec of specs) {
+        const partitions = topics.find((t) => t.name === spec.topic)?.partitions ?? [];
+        if (partitions.length === 0) {
+          last = `${from}: ${spec.topic} not in metadata`;
+          return false;
+        }
+        if (partitions.length !== spec.partitions) throw new TopicMismatchError(spec.topic, spec.partitions, partitions.length);
+        const leaderless = partitions.find((p) => p.leader < 0);
+        if (leaderless) {
+          last = `${from}: ${spec.topic}/${leaderless.partitionId} has no leader`;
+          return false;
+        }
+      }
+      return true;
+    };
+    const poll = async (ask: () => Promise<boolean>): Promise<void> => {
+      for (;;) {
+        try {
+          if (await ask()) return;
+        } catch (error) {
+          if (error instanceof TopicMismatchError) throw error;
+          last = error instanceof Error ? error.message : String(error);
+        }
+        if (Date.now() >= deadline) {
+          throw new Error(`topics ${names.join(', ')} not ready on every broker within ${timeoutMs} ms (last: ${last})`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    await poll(async () => check((await this.admin.fetchTopicMetadata({ topics: names })).topics, 'admin'));
+    const { brokers } = await this.admin.describeCluster();
+    if (brokers.length <= 1) return;
+    await Promise.all(
+      brokers.map(async ({ host, port, nodeId }) => {
+        // One broker as the only seed, no retries: each poll is one metadata request to it.
+        const kafka = new Kafka({
+          clientId: `${this.options.clientId ?? 'driftwatch'}-topics-check`,
+          brokers: [`${host}:${port}`],
+          ...securityOptions(this.options.security),
+          connectionTimeout: 2_000,
+          requestTimeout: 5_000,
+          retry: { retries: 0 },
+          logLevel: logLevel.NOTHING,
+        });
+        const admin = kafka.admin();
+        try {
+          await poll(async () => {
+            await admin.connect();
+            return check((await admin.fetchTopicMetadata({ topics: names })).topics, `broker ${nodeId}`);
+          });
+        } finally {
+          await admin.disconnect().catch(() => {});
+        }
+      }),
+    );
   }
 
   private async defaultReplication(): Promise<number> {
@@ -388,9 +534,14 @@ export class KafkaBus implements EventBus, LogReader {
 
   private async withConnectDeadline<T>(work: Promise<T>, abandon: () => Promise<void>): Promise<T> {
     const deadlineMs = this.options.connectTimeoutMs ?? 15_000;
+    const mark = this.connectFailures.mark();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BusUnavailableError(this.options.brokers, deadlineMs)), deadlineMs);
+      timer = setTimeout(() => {
+        // kafkajs is still retrying: the last failure it reported says why (TLS, refused, …).
+        const last = this.connectFailures.since(mark);
+        reject(new BusUnavailableError(this.options.brokers, deadlineMs, last === undefined ? {} : { cause: new KafkaConnectionError(last) }));
+      }, deadlineMs);
     });
     try {
       return await Promise.race([work, deadline]);
@@ -399,7 +550,8 @@ export class KafkaBus implements EventBus, LogReader {
       work.catch(() => {});
       await abandon();
       if (error instanceof BusUnavailableError) throw error;
-      throw new BusUnavailableError(this.options.brokers, deadlineMs, { cause: error });
+      // A refused login is not "unreachable": say what it is. (Exhausted retries keep the old wording.)
+      throw new BusUnavailableError(this.options.brokers, deadlineMs, { cause: error, beforeDeadline: isAuthenticationFailure(error) });
     } finally {
       clearTimeout(timer);
     }
@@ -410,10 +562,57 @@ export class KafkaBus implements EventBus, LogReader {
   }
 }
 
-function topicConfig(spec: TopicSpec): { name: string; value: string }[] {
+function topicConfig(spec: TopicSpec, minInsyncReplicas: number | undefined): { name: string; value: string }[] {
   const entries: { name: string; value: string }[] = [{ name: 'cleanup.policy', value: spec.cleanupPolicy ?? 'delete' }];
   if (spec.retentionMs !== undefined) entries.push({ name: 'retention.ms', value: String(spec.retentionMs) });
+  if (minInsyncReplicas !== undefined) entries.push({ name: 'min.insync.replicas', value: String(minInsyncReplicas) });
   return entries;
+}
+
+/**
+ * Reports the consumer's life to `options.onStatus` (readiness): kafkajs's CRASH event says
+ * whether it will restart the consumer (a retriable error, after a backoff) or never (then the
+ * consumer is disconnected for good and only a new process or subscription consumes again);
+ * GROUP_JOIN says it is a member again.
+ */
+/** Which partitions passed SubscribeOptions.startOffset since the last assignment, and which were sought. */
+class StartGate {
+  private readonly passedKeys = new Set<string>();
+  private readonly soughtKeys = new Map<string, number>();
+
+  reset(): void {
+    this.passedKeys.clear();
+    this.soughtKeys.clear();
+  }
+  passed(topic: string, partition: number): boolean {
+    return this.passedKeys.has(`${topic}\u0000${partition}`);
+  }
+  pass(topic: string, partition: number): void {
+    this.passedKeys.add(`${topic}\u0000${partition}`);
+  }
+  forget(topic: string, partition: number): void {
+    this.passedKeys.delete(`${topic}\u0000${partition}`);
+    this.soughtKeys.delete(`${topic}\u0000${partition}`);
+  }
+  seek(topic: string, partition: number, offset: number): void {
+    this.soughtKeys.set(`${topic}\u0000${partition}`, offset);
+  }
+  takeSought(topic: string, partition: number): number | undefined {
+    const key = `${topic}\u0000${partition}`;
+    const offset = this.soughtKeys.get(key);
+    this.soughtKeys.delete(key);
+    return offset;
+  }
+}
+
+function watchConsumer(consumer: Consumer, options: SubscribeOptions, logger: Logger): void {
+  const onStatus = options.onStatus;
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    const error = payload.error instanceof Error ? payload.error : new Error(String(payload.error));
+    logger.error({ err: error, group: options.groupId, restart: payload.restart }, payload.restart ? 'consumer crashed; kafkajs restarts it' : 'consumer crashed and will not restart');
+    onStatus?.({ state: payload.restart ? 'restarting' : 'failed', error });
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => onStatus?.({ state: 'running' }));
 }
 
 function toBusMessage(topic: string, partition: number, message: KafkaMessage): BusMessage {
@@ -439,11 +638,36 @@ function toBufferHeaders(headers: IHeaders | undefined): Record<string, Buffer |
   return result;
 }
 
+/** TLS material for the brokers' connections (PEM contents, as node:tls takes them). */
+export interface KafkaTlsOptions {
+  ca?: string | Buffer | Array<string | Buffer>;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Default true; false accepts any certificate (development only). */
+  rejectUnauthorized?: boolean;
+  servername?: string;
+}
+
+/** kafkajs's SASL failure, possibly wrapped (KafkaJSNonRetriableError keeps it as `cause`). */
+function isAuthenticationFailure(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+    if (e.name === 'KafkaJSSASLAuthenticationError') return true;
+  }
+  return false;
+}
+
 /** kafkajs' ssl/sasl fields, present only when asked for (kafkajs treats `ssl: false` and absent alike). */
 export function securityOptions(security: KafkaSecurity | undefined): Partial<Pick<KafkaConfig, 'ssl' | 'sasl'>> {
   if (!security) return {};
+  const { ssl, sasl } = security;
+  let tls: KafkaConfig['ssl'];
+  if (ssl === true) tls = true;
+  else if (typeof ssl === 'object') {
+    // Only the fields given: an absent rejectUnauthorized keeps node's default (true).
+    tls = Object.fromEntries(Object.entries(ssl).filter(([, value]) => value !== undefined));
+  }
   return {
-    ...(security.ssl ? { ssl: true } : {}),
-    ...(security.sasl ? { sasl: security.sasl as SASLOptions } : {}),
+    ...(tls !== undefined ? { ssl: tls } : {}),
+    ...(sasl ? { sasl: sasl as SASLOptions } : {}),
   };
 }

@@ -15,6 +15,7 @@ import type {
   BatchHandler,
   BusMessage,
   EventBus,
+  PartitionStart,
   LogReader,
   OutgoingMessage,
   ReadFromOptions,
@@ -134,6 +135,9 @@ class Member {
   current: Promise<void> | null = null;
   retryTimer: NodeJS.Timeout | null = null;
   failures = 0;
+  /** Partitions that passed `startOffset` since the last rebalance (or failure), and where one was rewound to. */
+  readonly started = new Set<string>();
+  readonly sought = new Map<string, number>();
   private cursor = 0;
 
   constructor(
@@ -141,6 +145,7 @@ class Member {
     readonly topics: readonly string[],
     readonly handler: BatchHandler,
     readonly fromBeginning: boolean,
+    readonly startOffset?: (partition: PartitionStart) => Promise<number | null>,
   ) {}
 
   /** Assigned partitions starting after the last one served, so one busy partition cannot starve the others. */
@@ -270,7 +275,7 @@ export class MemoryBus implements EventBus, LogReader {
       group = new Group(options.groupId);
       this.groups.set(options.groupId, group);
     }
-    const member = new Member(this.nextMemberId++, [...options.topics], options.handler, options.fromBeginning ?? true);
+    const member = new Member(this.nextMemberId++, [...options.topics], options.handler, options.fromBeginning ?? true, options.startOffset);
     group.members.push(member);
     this.rebalance(group);
     const joined = group;
@@ -310,7 +315,12 @@ export class MemoryBus implements EventBus, LogReader {
 
   /** Round-robin over the sorted topic-partitions, like kafkajs's default assigner. */
   private rebalance(group: Group): void {
-    for (const member of group.members) member.assigned = [];
+    for (const member of group.members) {
+      member.assigned = [];
+      // A new assignment asks startOffset again, as a Kafka rebalance does.
+      member.started.clear();
+      member.sought.clear();
+    }
     const members = [...group.members].sort((a, b) => a.id - b.id);
     const topicNames = [...new Set(members.flatMap((member) => member.topics))].sort();
     let turn = 0;
@@ -364,6 +374,40 @@ export class MemoryBus implements EventBus, LogReader {
     }
   }
 
+  /**
+   * SubscribeOptions.startOffset, as KafkaBus does it: before the first batch of a partition since
+   * the last rebalance (or failure), ask; below the batch's first offset, move the group's position
+   * there and drop the batch. The batch after a rewind passes; one starting later than asked means
+   * retention dropped the rest, which is logged.
+   */
+  private async passesStartGate(group: Group, member: Member, batch: Batch): Promise<boolean> {
+    if (!member.startOffset) return true;
+    const key = tpKey(batch.topic, batch.partition);
+    const first = batch.messages[0]!.offset;
+    const sought = member.sought.get(key);
+    if (sought !== undefined) {
+      member.sought.delete(key);
+      member.started.add(key);
+      if (first > sought) {
+        this.logger?.error(
+          { group: group.id, topic: batch.topic, partition: batch.partition, from: sought, logStart: first },
+          `rewound ${batch.topic}/${batch.partition} to offset ${sought}, but the log starts at ${first}: offsets ${sought}..${first - 1} are gone (retention)`,
+        );
+      }
+      return true;
+    }
+    if (member.started.has(key)) return true;
+    const start = await member.startOffset({ topic: batch.topic, partition: batch.partition, committed: group.committed.get(key) ?? null });
+    if (start !== null && start < first) {
+      this.logger?.warn({ group: group.id, topic: batch.topic, partition: batch.partition, from: start, position: first }, 'rewinding to the subscriber\'s progress');
+      member.sought.set(key, start);
+      group.committed.set(key, Math.max(0, start));
+      return false;
+    }
+    member.started.add(key);
+    return true;
+  }
+
   private deliver(group: Group, member: Member, batch: Batch): void {
     const key = tpKey(batch.topic, batch.partition);
     group.inflight.add(key);
@@ -373,11 +417,13 @@ export class MemoryBus implements EventBus, LogReader {
     };
     member.current = (async () => {
       try {
+        if (!(await this.passesStartGate(group, member, batch))) return;
         await member.handler(batch, ctx);
         const next = batch.lastOffset + 1;
         if ((group.committed.get(key) ?? -1) < next) group.committed.set(key, next);
         member.failures = 0;
       } catch (error) {
+        member.started.delete(key);
         member.failures++;
         const delay = Math.min(this.options.retryMaxMs, this.options.retryInitialMs * 2 ** (member.failures - 1));
         this.logger?.error(

@@ -74,7 +74,35 @@ export interface SubscribeOptions {
    * published right as subscribe() resolves may be skipped; use true when every event matters.
    */
   fromBeginning?: boolean;
+  /**
+   * The consumer's state as it changes, for readiness: `restarting` after a crash the client
+   * recovers from by itself (back to `running` when it rejoins its group), `failed` after one
+   * it never recovers from (nothing consumes until the subscription or process is recreated).
+   * The in-memory bus never crashes and never calls it.
+   */
+  onStatus?: (status: ConsumerStatus) => void;
+  /**
+   * Where the subscriber's own record of progress says a partition must resume (the next offset
+   * it still needs), for consumers whose state store, not the group's committed offset, is the
+   * source of truth (the monitors: Redis). Asked before the first batch of a partition after
+   * every assignment and again after any failed batch of it; `committed` is the group's
+   * committed offset then (the next one to read), null when it has none. When the answer is
+   * below where the member would resume, the bus rewinds the partition there (clamped to the
+   * log's start, which is logged as a gap) and hands over nothing before it; otherwise, or with
+   * null, consumption goes on from the committed position: the hook never makes a member skip.
+   * Throwing counts as a failed batch (delivered again after a backoff, asking again), so a
+   * store that is down, or that refuses because it lost its data, holds the partition.
+   */
+  startOffset?: (partition: PartitionStart) => Promise<number | null>;
 }
+
+export interface PartitionStart {
+  topic: string;
+  partition: number;
+  committed: number | null;
+}
+
+export type ConsumerStatus = { state: 'running' } | { state: 'restarting' | 'failed'; error: Error };
 
 export interface Subscription {
   /** Graceful: lets the in-flight batch finish and commit, then leaves the group. */

@@ -328,6 +328,12 @@ export type ModelSettingsInput = z.input<typeof ModelSettingsSchema>;
 const MonitoringConfigSchema = z.strictObject({
   defaults: ModelSettingsSchema.optional(),
   models: z.record(z.string().min(1), ModelSettingsSchema).optional(),
+  /** Most models monitored at once per deployment; events of others are UNKNOWN_MODEL dead letters. */
+  maxModels: z.number().int().min(1).optional(),
+  /** Only models with a `models.<name>` section are monitored (an allow-list). */
+  onlyConfiguredModels: z.boolean().optional(),
+  /** A model unseen this long loses all its state (Redis keys, in-memory caches) and its slot. */
+  idleExpiry: positiveDuration.optional(),
 });
 
 export type MonitoringConfigInput = z.input<typeof MonitoringConfigSchema>;
@@ -336,6 +342,31 @@ export type ModelSettings = z.output<typeof ModelSettingsSchema>;
 export interface MonitoringConfig {
   defaults: ModelSettings;
   models: Record<string, ModelSettings>;
+  /** Which models are monitored and how long idle ones are kept; BUILT_IN_LIMITS when absent. */
+  limits?: ModelLimits;
+}
+
+/** Bounds on the number of models (issue 9): see docs/config.md, "Which models are monitored". */
+export interface ModelLimits {
+  /** Most models admitted at once, shared by every instance of both services (a Redis set). */
+  maxModels: number;
+  /** Only models with a `models.<name>` section are admitted. */
+  onlyConfiguredModels: boolean;
+  /** Idle time after which a model's keys expire and its slot and in-memory state are freed. */
+  idleExpiryMs: number;
+}
+
+export const MAX_MODELS_ENV = 'DW_MAX_MODELS';
+export const MODEL_IDLE_EXPIRY_ENV = 'DW_MODEL_IDLE_EXPIRY';
+
+export const BUILT_IN_LIMITS: Readonly<ModelLimits> = {
+  maxModels: 1_000,
+  onlyConfiguredModels: false,
+  idleExpiryMs: 7 * 86_400_000,
+};
+
+export function modelLimits(config: MonitoringConfig): ModelLimits {
+  return config.limits ?? { ...BUILT_IN_LIMITS };
 }
 
 export interface Horizon {
@@ -360,6 +391,8 @@ export interface ModelConfig {
   labelHorizonMs: number;
   /** Largest horizon + lateness + 2 buckets: a bucket outlives every window it is part of. */
   retentionMs: number;
+  /** Every key of the model expires this long after its last use (ModelLimits.idleExpiryMs). */
+  idleExpiryMs: number;
   reference: { size: number };
   bins: number;
   maxCategories: number;
@@ -489,10 +522,38 @@ function validate<S extends z.ZodType>(schema: S, input: unknown, what: string, 
   return parsed.data;
 }
 
-/** Validates a parsed config object (the file's content). */
-export function parseMonitoringConfig(input: unknown, source = 'monitoring config'): MonitoringConfig {
+/** Environment settings that override the file's top-level limits (DW_MAX_MODELS, DW_MODEL_IDLE_EXPIRY). */
+export function limitOverrides(env: NodeJS.ProcessEnv): Partial<ModelLimits> {
+  const out: Partial<ModelLimits> = {};
+  const max = env[MAX_MODELS_ENV];
+  if (max !== undefined && max !== '') {
+    const n = Number(max);
+    if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(`${MAX_MODELS_ENV} must be a positive integer, got ${JSON.stringify(max)}`);
+    out.maxModels = n;
+  }
+  const idle = env[MODEL_IDLE_EXPIRY_ENV];
+  if (idle !== undefined && idle !== '') {
+    let ms: number;
+    try {
+      ms = /^\d+$/.test(idle) ? Number(idle) : parseDuration(idle);
+    } catch {
+      ms = NaN;
+    }
+    if (!(ms > 0)) throw new ConfigError(`${MODEL_IDLE_EXPIRY_ENV} must be a positive duration (ms, or 10s, 5m, 7d), got ${JSON.stringify(idle)}`);
+    out.idleExpiryMs = ms;
+  }
+  return out;
+}
+
+/** Validates a parsed config object (the file's content); `overrides` (from the environment) win over its limits. */
+export function parseMonitoringConfig(input: unknown, source = 'monitoring config', overrides: Partial<ModelLimits> = {}): MonitoringConfig {
   const parsed = validate(MonitoringConfigSchema, input ?? {}, source);
-  const config: MonitoringConfig = { defaults: parsed.defaults ?? {}, models: parsed.models ?? {} };
+  const limits: ModelLimits = {
+    maxModels: overrides.maxModels ?? parsed.maxModels ?? BUILT_IN_LIMITS.maxModels,
+    onlyConfiguredModels: overrides.onlyConfiguredModels ?? parsed.onlyConfiguredModels ?? BUILT_IN_LIMITS.onlyConfiguredModels,
+    idleExpiryMs: overrides.idleExpiryMs ?? (parsed.idleExpiry !== undefined ? parseDuration(parsed.idleExpiry) : BUILT_IN_LIMITS.idleExpiryMs),
+  };
+  const config: MonitoringConfig = { defaults: parsed.defaults ?? {}, models: parsed.models ?? {}, limits };
   // Resolve every model now so cross-field mistakes (a horizon the evaluation horizon is
   // not part of, a test the feature's type does not allow) fail at start, not mid-stream.
   resolveModelConfig(config, '*');
@@ -501,7 +562,7 @@ export function parseMonitoringConfig(input: unknown, source = 'monitoring confi
 }
 
 /** Reads a JSON (.json) or YAML (anything else) file. */
-export function loadMonitoringConfigFile(path: string): MonitoringConfig {
+export function loadMonitoringConfigFile(path: string, overrides: Partial<ModelLimits> = {}): MonitoringConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -514,7 +575,7 @@ export function loadMonitoringConfigFile(path: string): MonitoringConfig {
   } catch (error) {
     throw new ConfigError(`monitoring config ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
   }
-  return parseMonitoringConfig(content, `monitoring config ${path}`);
+  return parseMonitoringConfig(content, `monitoring config ${path}`, overrides);
 }
 
 /**
@@ -524,7 +585,8 @@ export function loadMonitoringConfigFile(path: string): MonitoringConfig {
 export function loadMonitoringConfig(options: { path?: string; env?: NodeJS.ProcessEnv } = {}): MonitoringConfig {
   const env = options.env ?? process.env;
   const path = options.path ?? env[MONITORING_CONFIG_ENV];
-  if (path) return loadMonitoringConfigFile(path);
+  const overrides = limitOverrides(env);
+  if (path) return loadMonitoringConfigFile(path, overrides);
   const inline = env[MONITORING_CONFIG_JSON_ENV];
   if (inline) {
     let content: unknown;
@@ -533,9 +595,9 @@ export function loadMonitoringConfig(options: { path?: string; env?: NodeJS.Proc
     } catch (error) {
       throw new ConfigError(`${MONITORING_CONFIG_JSON_ENV} is not valid JSON: ${(error as Error).message}`);
     }
-    return parseMonitoringConfig(content, MONITORING_CONFIG_JSON_ENV);
+    return parseMonitoringConfig(content, MONITORING_CONFIG_JSON_ENV, overrides);
   }
-  return parseMonitoringConfig({});
+  return parseMonitoringConfig({}, 'monitoring config', overrides);
 }
 
 function toHorizon(value: string | number): Horizon {
@@ -611,6 +673,17 @@ export function resolveModelConfig(config: MonitoringConfig, model: string): Mod
   const defaults = useDefaults ? DEFAULT_ALERT_RULES.filter((r) => !taken.has(r.metric)).map(alertRule) : [];
 
   const retrain = resolveRetrainPolicy(d.retrain, m.retrain, (field, message) => fail(`retrain.${field}`, message));
+  const labelHorizonMs = parseDuration(m.labelHorizonMs ?? d.labelHorizonMs ?? BUILT_IN_DEFAULTS.labelHorizonMs);
+  const retentionMs = largest + allowedLatenessMs + 2 * bucketMs;
+  // Keys of a model live idleExpiry after its last use: a bucket (retention) and a waiting
+  // label (2 × label horizon) must end before the model's keys can, so nothing counted is lost.
+  const idleExpiryMs = modelLimits(config).idleExpiryMs;
+  const needed = retentionMs + 2 * labelHorizonMs;
+  if (idleExpiryMs < needed) {
+    throw new ConfigError(
+      `invalid monitoring config: idleExpiry ${formatDuration(idleExpiryMs)} is shorter than ${[...where].join('.')}'s retention + 2 × labelHorizonMs (${formatDuration(needed)})`,
+    );
+  }
 
   const resolved: ModelConfig & { inferred: boolean } = {
     model,
@@ -621,8 +694,9 @@ export function resolveModelConfig(config: MonitoringConfig, model: string): Mod
     evaluationHorizon,
     allowedLatenessMs,
     evaluationDelayMs: parseDuration(m.evaluationDelayMs ?? d.evaluationDelayMs ?? BUILT_IN_DEFAULTS.evaluationDelayMs),
-    labelHorizonMs: parseDuration(m.labelHorizonMs ?? d.labelHorizonMs ?? BUILT_IN_DEFAULTS.labelHorizonMs),
-    retentionMs: largest + allowedLatenessMs + 2 * bucketMs,
+    labelHorizonMs,
+    retentionMs,
+    idleExpiryMs,
     reference: { size: m.reference?.size ?? d.reference?.size ?? BUILT_IN_DEFAULTS.referenceSize },
     bins: m.bins ?? d.bins ?? BUILT_IN_DEFAULTS.bins,
     maxCategories: m.maxCategories ?? d.maxCategories ?? BUILT_IN_DEFAULTS.maxCategories,

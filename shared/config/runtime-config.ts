@@ -1,5 +1,6 @@
 // Connection and topic settings every service reads from its environment. Validated with
 // zod at start so a bad value fails fast with the variable's name, not later in a client.
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_MAX_EVENT_SKEW_MS } from '../codec/validation-policy.js';
 import { DEFAULT_PARTITIONS, DEFAULT_TOPIC_PREFIX, DEFAULT_TOPIC_RETENTION_MS } from '../topics.js';
@@ -17,13 +18,22 @@ const EnvSchema = z.object({
   DW_MODE: z.enum(['embedded', 'distributed']).default('embedded'),
   KAFKA_BROKERS: commaList.default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().min(1).default('driftwatch'),
-  KAFKA_SSL: booleanFlag.default(false),
+  // Unset means "TLS when any KAFKA_SSL_* file is named", so a CA alone is enough.
+  KAFKA_SSL: booleanFlag.optional(),
+  KAFKA_SSL_CA: z.string().min(1).optional(),
+  KAFKA_SSL_CERT: z.string().min(1).optional(),
+  KAFKA_SSL_KEY: z.string().min(1).optional(),
+  KAFKA_SSL_REJECT_UNAUTHORIZED: booleanFlag.optional(),
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: z.string().optional(),
   KAFKA_SASL_PASSWORD: z.string().optional(),
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis:// or rediss://').default('redis://127.0.0.1:6379'),
   REDIS_CLUSTER_NODES: commaList.optional(),
+  REDIS_TLS_CA: z.string().min(1).optional(),
+  REDIS_TLS_CERT: z.string().min(1).optional(),
+  REDIS_TLS_KEY: z.string().min(1).optional(),
+  REDIS_TLS_REJECT_UNAUTHORIZED: booleanFlag.optional(),
   DW_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only').default(DEFAULT_TOPIC_PREFIX),
   DW_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(DEFAULT_PARTITIONS),
   // Retention of predictions and labels; the retrainer reads its window back from them. At
@@ -36,25 +46,43 @@ const EnvSchema = z.object({
   // How far ahead of the wall clock an event time may lie before the event is refused as
   // INVALID (dead-lettered); also the bound past which an event time never moves a watermark.
   DW_MAX_EVENT_SKEW_MS: z.coerce.number().int().min(0).max(365 * 24 * 60 * 60 * 1000).default(DEFAULT_MAX_EVENT_SKEW_MS),
+  // A batch in a handler for longer than this makes /readyz 503 ("stuck"); see consumer-health.ts.
+  DW_STUCK_AFTER_MS: z.coerce.number().int().min(1_000).max(24 * 60 * 60 * 1000).default(120_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/**
+ * TLS settings read from the files the environment names (PEM contents, read once at start).
+ * Shaped as node:tls takes them, so kafkajs (`ssl`) and ioredis (`tls`) accept them as they are.
+ */
+export interface TlsFileOptions {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** Default true; false accepts any certificate (development only). */
+  rejectUnauthorized?: boolean;
+}
 
 export interface RuntimeConfig {
   mode: 'embedded' | 'distributed';
   kafka: {
     brokers: string[];
     clientId: string;
-    ssl: boolean;
+    /** false, true (system CAs), or TLS options from KAFKA_SSL_CA / _CERT / _KEY / _REJECT_UNAUTHORIZED. */
+    ssl: boolean | TlsFileOptions;
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
     /** How long a silent consumer stays in its group; a crashed instance's partitions move after it. */
     sessionTimeoutMs?: number;
   };
-  redis: { url: string; clusterNodes?: string[] };
+  /** `tls` only with a rediss:// URL and REDIS_TLS_* set; rediss:// alone uses the system CAs. */
+  redis: { url: string; clusterNodes?: string[]; tls?: TlsFileOptions };
   topics: { prefix: string; partitions: number };
   /** retention.ms of predictions and labels (DW_TOPIC_RETENTION_MS): pass it to topicSpecs. */
   topicRetentionMs: number;
   /** DW_MAX_EVENT_SKEW_MS: how far past the wall clock an event time may lie (default one day). */
   maxEventSkewMs: number;
+  /** DW_STUCK_AFTER_MS: a batch in a handler longer than this makes the service not ready (default 120 s). */
+  stuckAfterMs?: number;
   logLevel: string;
 }
 
@@ -76,19 +104,86 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     }
     sasl = { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_SASL_USERNAME, password: e.KAFKA_SASL_PASSWORD };
   }
+  const kafkaTls = tlsFromFiles('KAFKA_SSL', {
+    ca: e.KAFKA_SSL_CA,
+    cert: e.KAFKA_SSL_CERT,
+    key: e.KAFKA_SSL_KEY,
+    rejectUnauthorized: e.KAFKA_SSL_REJECT_UNAUTHORIZED,
+  });
+  if (kafkaTls && e.KAFKA_SSL === false) {
+    throw new ConfigError('invalid environment: KAFKA_SSL=false but KAFKA_SSL_CA/_CERT/_KEY/_REJECT_UNAUTHORIZED are set; remove them or enable TLS');
+  }
+  const redisTls = tlsFromFiles('REDIS_TLS', {
+    ca: e.REDIS_TLS_CA,
+    cert: e.REDIS_TLS_CERT,
+    key: e.REDIS_TLS_KEY,
+    rejectUnauthorized: e.REDIS_TLS_REJECT_UNAUTHORIZED,
+  });
+  if (redisTls && !e.REDIS_URL.startsWith('rediss://')) {
+    throw new ConfigError('invalid environment: REDIS_TLS_* is set but REDIS_URL is not rediss:// (TLS is chosen by the URL scheme)');
+  }
   return {
     mode: e.DW_MODE,
     kafka: {
       brokers: e.KAFKA_BROKERS,
       clientId: e.KAFKA_CLIENT_ID,
-      ssl: e.KAFKA_SSL,
+      ssl: kafkaTls ?? e.KAFKA_SSL ?? false,
       ...(sasl ? { sasl } : {}),
       ...(e.KAFKA_SESSION_TIMEOUT_MS !== undefined ? { sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS } : {}),
     },
-    redis: { url: e.REDIS_URL, ...(e.REDIS_CLUSTER_NODES ? { clusterNodes: e.REDIS_CLUSTER_NODES } : {}) },
+    redis: {
+      url: e.REDIS_URL,
+      ...(e.REDIS_CLUSTER_NODES ? { clusterNodes: e.REDIS_CLUSTER_NODES } : {}),
+      ...(redisTls ? { tls: redisTls } : {}),
+    },
     topics: { prefix: e.DW_TOPIC_PREFIX, partitions: e.DW_TOPIC_PARTITIONS },
     topicRetentionMs: e.DW_TOPIC_RETENTION_MS,
     maxEventSkewMs: e.DW_MAX_EVENT_SKEW_MS,
+    stuckAfterMs: e.DW_STUCK_AFTER_MS,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/**
+ * Reads the PEM files `<prefix>_CA`, `_CERT`, `_KEY` name; undefined when none of the four
+ * settings is given. A file that cannot be read fails here, at start, naming the variable and
+ * the path (never later inside a TLS handshake). A certificate without its key (or the other
+ * way round) is refused too: node:tls would ignore the lone half silently.
+ */
+function tlsFromFiles(
+  prefix: string,
+  settings: { ca: string | undefined; cert: string | undefined; key: string | undefined; rejectUnauthorized: boolean | undefined },
+): TlsFileOptions | undefined {
+  const { ca, cert, key, rejectUnauthorized } = settings;
+  if (ca === undefined && cert === undefined && key === undefined && rejectUnauthorized === undefined) return undefined;
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(`invalid environment: ${prefix}_CERT and ${prefix}_KEY go together (a client certificate needs its key)`);
+  }
+  const read = (name: string, path: string | undefined): Buffer | undefined => {
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new ConfigError(`invalid environment: ${prefix}_${name}: cannot read ${path} (${reason})`);
+    }
+  };
+  const options: TlsFileOptions = {};
+  const caPem = pem(prefix, 'CA', ca, read('CA', ca), 'CERTIFICATE');
+  const certPem = pem(prefix, 'CERT', cert, read('CERT', cert), 'CERTIFICATE');
+  const keyPem = pem(prefix, 'KEY', key, read('KEY', key), 'PRIVATE KEY');
+  if (caPem) options.ca = caPem;
+  if (certPem) options.cert = certPem;
+  if (keyPem) options.key = keyPem;
+  if (rejectUnauthorized !== undefined) options.rejectUnauthorized = rejectUnauthorized;
+  return options;
+}
+
+/** A file that holds no PEM block of the expected kind is named now, not as an opaque TLS error later. */
+function pem(prefix: string, name: string, path: string | undefined, contents: Buffer | undefined, kind: string): Buffer | undefined {
+  if (contents === undefined) return undefined;
+  if (!new RegExp(`-----BEGIN [A-Z ]*${kind}-----`).test(contents.toString('latin1'))) {
+    throw new ConfigError(`invalid environment: ${prefix}_${name}: ${path} holds no PEM ${kind.toLowerCase()}`);
+  }
+  return contents;
 }

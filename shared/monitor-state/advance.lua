@@ -5,7 +5,7 @@
 --
 -- KEYS[1] clock:<scope>  KEYS[2] families:<scope>  KEYS[3] alerts:<scope>
 -- ARGV: prefix `dw:{model}:`, target end, bucket ms, rebuild every N advances,
---       horizon count, horizons...
+--       idle ms (0: no expiry), horizon count, horizons...
 -- Bucket and window keys are derived here from the prefix (families are only known here).
 -- Reply: {advanced, from, end, {family, horizon, {field, value...}}..., {alert field, value...}}
 
@@ -16,10 +16,11 @@ local prefix = ARGV[1]
 local target = tonumber(ARGV[2])
 local bucket_ms = tonumber(ARGV[3])
 local rebuild_every = tonumber(ARGV[4])
+local idle_ms = tonumber(ARGV[5])
 local horizons = {}
 local largest = 0
-for i = 1, tonumber(ARGV[5]) do
-  horizons[i] = tonumber(ARGV[5 + i])
+for i = 1, tonumber(ARGV[6]) do
+  horizons[i] = tonumber(ARGV[6 + i])
   largest = math.max(largest, horizons[i])
 end
 
@@ -94,9 +95,15 @@ if target > window_end then
   for _, family in ipairs(families) do
     if full then rebuild(family) else slide(acc, family) end
   end
-  flush(acc, 0)
+  flush(acc, 0, 0)
   redis.call('HSET', clock_key, 'end', int_string(target))
   window_end = target
+  -- Idle expiry: every window sum of every family, and the scope's clock, families, alerts.
+  local live = {clock_key, families_key, alerts_key}
+  for _, family in ipairs(families) do
+    for _, h in ipairs(horizons) do live[#live + 1] = window_key(prefix, family, h) end
+  end
+  refresh_idle(idle_ms, live)
 end
 
 local windows = {}

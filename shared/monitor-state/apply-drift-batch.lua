@@ -4,7 +4,8 @@
 -- KEYS[1] offsets   KEYS[2] clock:drift   KEYS[3] families:drift
 -- KEYS[4..]         per reference sample: ref:<version>, refsample:<version>
 -- ARGV: prefix `dw:{model}:`, offsets field, offset, first offset (-1 unknown),
---       max event time, retention ms, source partitions, caught up (0/1), horizon count, horizons...,
+--       max event time, retention ms, source partitions, caught up (0/1), idle ms (0: no expiry),
+--       horizon count, horizons...,
 --       sample count, per sample: cap, row count, rows...,
 --       family count, families...,
 --       group count, per group: family, bucket start, delta count, (field, increment)...
@@ -20,7 +21,8 @@ local max_event_time = tonumber(ARGV[5])
 local retention_ms = tonumber(ARGV[6])
 local source_partitions = tonumber(ARGV[7])
 local caught_up = ARGV[8]
-local a = 9
+local idle_ms = tonumber(ARGV[9])
+local a = 10
 local horizons = {}
 for i = 1, tonumber(ARGV[a]) do horizons[i] = tonumber(ARGV[a + i]) end
 a = a + #horizons + 1
@@ -55,6 +57,7 @@ for s = 1, sample_count do
 end
 
 local family_count = tonumber(ARGV[a])
+local family_start = a + 1
 if family_count > 0 then redis.call('SADD', families_key, unpack(ARGV, a + 1, a + family_count)) end
 a = a + family_count + 1
 
@@ -70,8 +73,20 @@ for _ = 1, group_count do
   a = a + 2 * count
 end
 if a ~= #ARGV + 1 then error('apply-drift-batch: expected ' .. (a - 1) .. ' arguments, got ' .. #ARGV) end
-flush(acc, retention_ms)
+flush(acc, retention_ms, idle_ms)
 
 watermark = raise_source_watermark(clock_key, watermark, source_field, 'pp', max_event_time, source_partitions, false, caught_up)
 record_offset(offsets_key, source_field, batch_offset)
+-- Idle expiry of the model's long-lived keys (window sums are refreshed by flush and advance).
+local live = {offsets_key, clock_key, families_key, prefix .. 'alerts:drift', prefix .. 'outbox:events:drift'}
+for s = 1, sample_count do
+  live[#live + 1] = KEYS[2 + 2 * s]
+  live[#live + 1] = KEYS[3 + 2 * s]
+end
+-- The reference of every version counted here (its feat: family).
+for f = 1, family_count do
+  local version = string.match(ARGV[family_start + f - 1], '^feat:(.*)$')
+  if version then live[#live + 1] = prefix .. 'ref:' .. version end
+end
+refresh_idle(idle_ms, live)
 return {1, batch_offset, int_string(watermark), int_string(window_end), int_string(evaluated), sample_sizes()}

@@ -8,7 +8,7 @@
 -- KEYS[6..]  per prediction, then per label, in ARGV order: pp:<id>, pl:<id>
 -- ARGV: prefix `dw:{model}:`, offsets field, offset, first offset (-1 unknown),
 --       max event time, retention ms, label horizon ms, source partitions, caught up (0/1),
---       horizon count, horizons...,
+--       idle ms (0: no expiry), horizon count, horizons...,
 --       prediction count, per prediction: id, framed pending prediction (framing.ts),
 --       label count, per label: id, event time, framed early label (framing.ts)
 -- Keys of the perf/cov buckets and windows, and of expiring early labels, come from stored
@@ -29,7 +29,8 @@ local retention_ms = tonumber(ARGV[6])
 local label_horizon_ms = tonumber(ARGV[7])
 local source_partitions = tonumber(ARGV[8])
 local caught_up = ARGV[9]
-local a = 10
+local idle_ms = tonumber(ARGV[10])
+local a = 11
 local horizons = {}
 for i = 1, tonumber(ARGV[a]) do horizons[i] = tonumber(ARGV[a + i]) end
 a = a + #horizons + 1
@@ -198,7 +199,7 @@ end
 if a ~= #ARGV + 1 then error('apply-perf-batch: expected ' .. (a - 1) .. ' arguments, got ' .. #ARGV) end
 
 if #families > 0 then redis.call('SADD', families_key, unpack(families)) end
-flush(acc, retention_ms)
+flush(acc, retention_ms, idle_ms)
 local prediction_watermark
 watermark, prediction_watermark = raise_source_watermark(clock_key, watermark, source_field,
   label_count > 0 and 'pl' or 'pp', max_event_time, source_partitions, true, caught_up)
@@ -218,5 +219,8 @@ for _, id in ipairs(expired) do
 end
 
 record_offset(offsets_key, source_field, batch_offset)
+-- Idle expiry of the model's long-lived keys (window sums are refreshed by flush and advance;
+-- pp:/pl: keys and buckets have their own, shorter expiry).
+refresh_idle(idle_ms, {offsets_key, clock_key, families_key, early_key, expired_key, prefix .. 'alerts:perf', prefix .. 'outbox:events:perf'})
 return {1, batch_offset, int_string(watermark), int_string(window_end), int_string(evaluated),
   joined, duplicate_predictions, duplicate_labels, early_labels, expired_labels, unusable_labels}

@@ -3,7 +3,7 @@
 -- changes nothing (its outbox entries were, or will be, published by the winner).
 --
 -- KEYS[1] clock:<scope>  KEYS[2] alerts:<scope>  KEYS[3] outbox:events:<scope>
--- ARGV: end, state count, (alert key, state)..., detector present (0/1), detector,
+-- ARGV: end, idle ms (0: no expiry), state count, (alert key, state)..., detector present (0/1), detector,
 --       version detector count, (version, detector)...,
 --       outbox count, framed outbox entries (framing.ts)...
 --       (a version's detector is stored as `~detector|<version>`; `~detector` is the legacy
@@ -16,7 +16,8 @@ local target = tonumber(ARGV[1])
 local evaluated = tonumber(redis.call('HGET', clock_key, 'evaluated')) or 0
 if target <= evaluated then return 0 end
 
-local a = 2
+local idle_ms = tonumber(ARGV[2])
+local a = 3
 local states = tonumber(ARGV[a])
 if states > 0 then redis.call('HSET', alerts_key, unpack(ARGV, a + 1, a + 2 * states)) end
 a = a + 2 * states + 1
@@ -32,4 +33,7 @@ for i = 1, tonumber(ARGV[a]) do
   redis.call('XADD', outbox_key, '*', 'm', ARGV[a + i])
 end
 redis.call('HSET', clock_key, 'evaluated', ARGV[1])
+if idle_ms > 0 then
+  for _, key in ipairs({clock_key, alerts_key, outbox_key}) do redis.call('PEXPIRE', key, idle_ms) end
+end
 return 1

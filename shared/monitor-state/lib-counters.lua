@@ -76,7 +76,15 @@ local function add_at_bucket(acc, prefix, family, bucket_start, window_end, hori
   for i = 1, #list do add_to_entry(list[i], field, by) end
 end
 
-local function flush(acc, retention_ms)
+-- Idle expiry (issue 9): every key of a model that has no shorter expiry of its own lives
+-- idle_ms after its last use, so a model that stops sending disappears from Redis entirely.
+-- idle_ms 0 keeps the keys forever (callers that predate the setting).
+local function refresh_idle(idle_ms, keys)
+  if idle_ms <= 0 then return end
+  for _, key in ipairs(keys) do redis.call('PEXPIRE', key, idle_ms) end
+end
+
+local function flush(acc, retention_ms, idle_ms)
   for _, key in ipairs(acc.keys) do
     local entry = acc.by_key[key]
     local fields = entry.fields
@@ -100,6 +108,8 @@ local function flush(acc, retention_ms)
     end
     if entry.kind == 'bucket' and retention_ms > 0 and #fields > 0 then
       redis.call('PEXPIRE', key, retention_ms)
+    elseif entry.kind == 'window' and idle_ms > 0 and #set > 0 then
+      redis.call('PEXPIRE', key, idle_ms)
     end
   end
 end

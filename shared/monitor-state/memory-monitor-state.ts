@@ -13,7 +13,7 @@ import { MAPE_EPS } from '../stats/window/regression-sums.js';
 import { decodeOutboxEntry, decodeRawMessage, encodeOutboxEntry, encodeRawMessage } from './framing.js';
 import { MemoryObjects } from './memory-objects.js';
 import type { StreamEntry } from './memory-objects.js';
-import { assertStreamId } from './redis-monitor-state.js';
+import { assertStreamId, commitIdleMs, referenceIdleMs } from './redis-monitor-state.js';
 import {
   DETECTOR_FIELD,
   VERSION_DETECTOR_PREFIX,
@@ -120,7 +120,15 @@ export class MemoryMonitorState implements MonitorState {
       }
     }
     this.raiseSourceWatermark(batch.model, 'drift', source, windows, 'pp', batch.maxEventTime, batch.caughtUp ?? false);
-    return { ...this.finishApply(batch.model, 'drift', source), sampleSizes: sampleSizes() };
+    const reply = { ...this.finishApply(batch.model, 'drift', source), sampleSizes: sampleSizes() };
+    // The twin of apply-drift-batch.lua's idle refresh.
+    const live = [OFFSETS_KEY, clockKey('drift'), familiesKey('drift'), alertsKey('drift'), eventsOutboxKey('drift')];
+    for (const sample of samples) live.push(referenceKey(sample.version), referenceSampleKey(sample.version));
+    for (const family of new Set(batch.deltas.map((d) => d.family))) {
+      if (family.startsWith('feat:')) live.push(referenceKey(family.slice('feat:'.length)));
+    }
+    this.refreshIdle(batch.model, windows.idleMs, live);
+    return reply;
   }
 
   async applyPerfBatch(batch: PerfBatch): Promise<PerfApplyReply> {
@@ -203,7 +211,10 @@ export class MemoryMonitorState implements MonitorState {
       early.delete(id);
       counts.expiredLabels += 1;
     }
-    return { ...this.finishApply(batch.model, 'perf', source), ...counts };
+    const reply = { ...this.finishApply(batch.model, 'perf', source), ...counts };
+    // The twin of apply-perf-batch.lua's idle refresh.
+    this.refreshIdle(batch.model, windows.idleMs, [OFFSETS_KEY, clockKey('perf'), familiesKey('perf'), EARLY_KEY, EXPIRED_LABELS_KEY, alertsKey('perf'), eventsOutboxKey('perf')]);
+    return reply;
   }
 
   async advance(request: AdvanceRequest): Promise<EvaluationInput> {
@@ -226,6 +237,9 @@ export class MemoryMonitorState implements MonitorState {
         else this.slide(request.model, windows, family, from, target);
       }
       clock.set('end', target);
+      const live = [clockKey(request.scope), familiesKey(request.scope), alertsKey(request.scope)];
+      for (const family of families) for (const h of windows.horizonsMs) live.push(windowKey(family, h));
+      this.refreshIdle(request.model, windows.idleMs, live);
     }
     const result: EvaluationInput['windows'] = {};
     for (const family of families) {
@@ -256,6 +270,7 @@ export class MemoryMonitorState implements MonitorState {
     for (const field of Object.keys(commit.alertStates)) {
       if (field.startsWith('~')) throw new InvalidBatchError(`alert key ${field} may not start with "~" (reserved)`);
     }
+    const idleMs = commitIdleMs(commit);
     const key = (k: string): string => modelKey(commit.model, k);
     const clock = this.keyspace.getOrCreate(key(clockKey(commit.scope))).fields;
     if (commit.end <= (clock.get('evaluated') ?? 0)) return { committed: false };
@@ -265,6 +280,7 @@ export class MemoryMonitorState implements MonitorState {
     for (const [version, state] of Object.entries(commit.detectorStates ?? {})) alerts.set(versionDetectorField(version), state);
     for (const entry of commit.outbox) this.appendToStream(key(eventsOutboxKey(commit.scope)), new Map([['m', encodeOutboxEntry(entry)]]));
     clock.set('evaluated', commit.end);
+    this.refreshIdle(commit.model, idleMs, [clockKey(commit.scope), alertsKey(commit.scope), eventsOutboxKey(commit.scope)]);
     return { committed: true };
   }
 
@@ -290,12 +306,13 @@ export class MemoryMonitorState implements MonitorState {
     return this.objects.get<string>(modelKey(model, referenceKey(version))) ?? null;
   }
 
-  async setReference(model: string, version: string, json: string, options: { onlyIfAbsent?: boolean } = {}): Promise<boolean> {
+  async setReference(model: string, version: string, json: string, options: { onlyIfAbsent?: boolean; idleMs?: number } = {}): Promise<boolean> {
     this.assertOpen();
     assertModelName(model);
     const ref = modelKey(model, referenceKey(version));
+    const idleMs = referenceIdleMs(options.idleMs);
     const stored = !(options.onlyIfAbsent && this.objects.get<string>(ref) !== undefined);
-    if (stored) this.objects.set(ref, json, undefined);
+    if (stored) this.objects.set(ref, json, idleMs > 0 ? idleMs : undefined);
     this.objects.delete(modelKey(model, referenceSampleKey(version)));
     return stored;
   }
@@ -323,6 +340,17 @@ export class MemoryMonitorState implements MonitorState {
 
   private assertOpen(): void {
     if (this.closed) throw new Error('MemoryMonitorState is closed');
+  }
+
+  /** PEXPIRE of the model's keys (relative names), wherever the twin keeps them. */
+  private refreshIdle(model: string, idleMs: number, keys: string[]): void {
+    if (idleMs <= 0) return;
+    for (const name of keys) {
+      const full = modelKey(model, name);
+      const hash = this.keyspace.get(full);
+      if (hash !== undefined) hash.expiresAt = this.keyspace.now() + idleMs;
+      else this.objects.expire(full, idleMs);
+    }
   }
 
   private sweep(): void {
@@ -385,15 +413,19 @@ export class MemoryMonitorState implements MonitorState {
     bucket.fields.set(field, (bucket.fields.get(field) ?? 0) + by);
     bucket.expiresAt = this.keyspace.now() + windows.retentionMs;
     for (const h of windows.horizonsMs) {
-      if (end - h <= bucketStart && bucketStart < end) this.addToWindow(model, family, h, field, by);
+      if (end - h <= bucketStart && bucketStart < end) this.addToWindow(model, family, h, field, by, windows.idleMs);
     }
   }
 
-  private addToWindow(model: string, family: string, horizon: number, field: string, by: number): void {
+  /** `idleMs` > 0: a field left non-zero refreshes the key's expiry (lib-counters.lua's flush). */
+  private addToWindow(model: string, family: string, horizon: number, field: string, by: number, idleMs = 0): void {
     const window = this.keyspace.getOrCreate(modelKey(model, windowKey(family, horizon)));
     const sum = (window.fields.get(field) ?? 0) + by;
     if (sum === 0) window.fields.delete(field);
-    else window.fields.set(field, sum);
+    else {
+      window.fields.set(field, sum);
+      if (idleMs > 0) window.expiresAt = this.keyspace.now() + idleMs;
+    }
   }
 
   private bucketFields(model: string, family: string, bucketStart: number): Map<string, number> | undefined {

@@ -68,6 +68,13 @@ export class MemoryObjects {
     this.entries.delete(key);
   }
 
+  /** PEXPIRE: false when the key does not exist. */
+  expire(key: string, ttlMs: number): boolean {
+    if (this.get<unknown>(key) === undefined) return false;
+    (this.entries.get(key) as Entry).expiresAt = this.now() + ttlMs;
+    return true;
+  }
+
   /** Remaining TTL like PTTL: -2 absent, -1 no expiry. */
   ttlMs(key: string): number {
     if (this.get<unknown>(key) === undefined) return -2;

@@ -101,6 +101,7 @@ export class RedisMonitorState implements MonitorState {
       windows.retentionMs,
       windows.sourcePartitions,
       batch.caughtUp ? '1' : '0',
+      windows.idleMs,
       windows.horizonsMs.length,
       ...windows.horizonsMs,
       samples.length,
@@ -153,6 +154,7 @@ export class RedisMonitorState implements MonitorState {
       batch.labelHorizonMs,
       windows.sourcePartitions,
       batch.caughtUp ? '1' : '0',
+      windows.idleMs,
       windows.horizonsMs.length,
       ...windows.horizonsMs,
       batch.predictions.length,
@@ -188,7 +190,7 @@ export class RedisMonitorState implements MonitorState {
     const reply = asArray(
       await this.advanceScript(
         [key(clockKey(request.scope)), key(familiesKey(request.scope)), key(alertsKey(request.scope))],
-        [modelKey(request.model, ''), request.to, windows.bucketMs, windows.rebuildEvery, windows.horizonsMs.length, ...windows.horizonsMs],
+        [modelKey(request.model, ''), request.to, windows.bucketMs, windows.rebuildEvery, windows.idleMs, windows.horizonsMs.length, ...windows.horizonsMs],
       ),
       'advance.lua',
     );
@@ -220,7 +222,8 @@ export class RedisMonitorState implements MonitorState {
     for (const [field] of states) {
       if (field.startsWith('~')) throw new InvalidBatchError(`alert key ${field} may not start with "~" (reserved)`);
     }
-    const args: (string | number | Buffer)[] = [commit.end, states.length, ...states.flat()];
+    const idleMs = commitIdleMs(commit);
+    const args: (string | number | Buffer)[] = [commit.end, idleMs, states.length, ...states.flat()];
     args.push(commit.detectorState === undefined ? '0' : '1', commit.detectorState ?? '');
     const detectors = Object.entries(commit.detectorStates ?? {});
     args.push(detectors.length, ...detectors.flat());
@@ -250,13 +253,17 @@ export class RedisMonitorState implements MonitorState {
     return this.client.get(modelKey(model, referenceKey(version)));
   }
 
-  async setReference(model: string, version: string, json: string, options: { onlyIfAbsent?: boolean } = {}): Promise<boolean> {
+  async setReference(model: string, version: string, json: string, options: { onlyIfAbsent?: boolean; idleMs?: number } = {}): Promise<boolean> {
     assertModelName(model);
     const ref = modelKey(model, referenceKey(version));
+    const idleMs = referenceIdleMs(options.idleMs);
     // One MULTI so the sample never outlives a stored reference (the drift script stops
     // appending once the reference exists).
     const transaction = this.client.multi();
-    if (options.onlyIfAbsent) transaction.set(ref, json, 'NX');
+    if (options.onlyIfAbsent) {
+      if (idleMs > 0) transaction.set(ref, json, 'PX', idleMs, 'NX');
+      else transaction.set(ref, json, 'NX');
+    } else if (idleMs > 0) transaction.set(ref, json, 'PX', idleMs);
     else transaction.set(ref, json);
     transaction.del(modelKey(model, referenceSampleKey(version)));
     const results = await transaction.exec();
@@ -306,6 +313,19 @@ export class RedisMonitorState implements MonitorState {
     for (const id of ids) assertStreamId(id);
     await this.client.xdel(modelKey(model, stream), ...ids);
   }
+}
+
+/** The commit's idle expiry, checked as the windows' is (0: none). */
+export function commitIdleMs(commit: EvaluationCommit): number {
+  const idleMs = commit.idleMs ?? 0;
+  if (!Number.isSafeInteger(idleMs) || idleMs < 0) throw new InvalidBatchError(`idleMs must be a non-negative integer, got ${idleMs}`);
+  return idleMs;
+}
+
+export function referenceIdleMs(idleMs: number | undefined): number {
+  const ms = idleMs ?? 0;
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new InvalidBatchError(`idleMs must be a non-negative integer, got ${ms}`);
+  return ms;
 }
 
 export function assertStreamId(id: string): void {

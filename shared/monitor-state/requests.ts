@@ -36,6 +36,8 @@ export interface NormalisedWindows {
   retentionMs: number;
   rebuildEvery: number;
   sourcePartitions: number;
+  /** 0: no idle expiry. */
+  idleMs: number;
 }
 
 export function normaliseWindows(windows: WindowSettings): NormalisedWindows {
@@ -54,7 +56,10 @@ export function normaliseWindows(windows: WindowSettings): NormalisedWindows {
   if (!isPositiveInteger(rebuildEvery)) throw new InvalidBatchError(`rebuildEvery must be a positive integer, got ${rebuildEvery}`);
   const sourcePartitions = windows.sourcePartitions ?? 1;
   if (!isPositiveInteger(sourcePartitions)) throw new InvalidBatchError(`sourcePartitions must be a positive integer, got ${sourcePartitions}`);
-  return { bucketMs, horizonsMs: [...horizonsMs], retentionMs, rebuildEvery, sourcePartitions };
+  const idleMs = windows.idleMs ?? 0;
+  if (!isTime(idleMs)) throw new InvalidBatchError(`idleMs must be a non-negative integer, got ${idleMs}`);
+  if (idleMs > 0 && idleMs <= retentionMs) throw new InvalidBatchError(`idleMs ${idleMs} must exceed retentionMs ${retentionMs}`);
+  return { bucketMs, horizonsMs: [...horizonsMs], retentionMs, rebuildEvery, sourcePartitions, idleMs };
 }
 
 export interface NormalisedSource {

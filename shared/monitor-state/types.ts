@@ -23,6 +23,13 @@ export interface WindowSettings {
    * return exactly to zero). Default 360 (an hour of 10 s buckets).
    */
   rebuildEvery?: number;
+  /**
+   * Idle expiry (issue 9): every key of the model without a shorter expiry of its own
+   * (offsets, clocks, families, window sums, alert states, outboxes, early labels, references)
+   * expires this long after its last use. 0 or absent: they never expire. Must exceed
+   * retentionMs.
+   */
+  idleMs?: number;
 }
 
 /** Counter deltas for one bucket of one family (e.g. `feat:3` at 1_700_000_010_000). */
@@ -170,6 +177,8 @@ export interface EvaluationCommit {
   detectorStates?: Record<string, string>;
   /** Encoded events (alerts, metrics snapshots) to publish at least once. */
   outbox: OutboxEntry[];
+  /** Idle expiry of the scope's clock, alert states and outbox (WindowSettings.idleMs); 0/absent: none. */
+  idleMs?: number;
 }
 
 export interface OutboxEntry {
@@ -200,8 +209,11 @@ export interface MonitorState {
   readExpiredLabels(model: string, max: number): Promise<Stored<RawMessage>[]>;
   ackExpiredLabels(model: string, ids: string[]): Promise<void>;
   getReference(model: string, version: string): Promise<string | null>;
-  /** Stores a reference; with onlyIfAbsent, keeps an existing one and returns false. Deletes the sample list. */
-  setReference(model: string, version: string, json: string, options?: { onlyIfAbsent?: boolean }): Promise<boolean>;
+  /**
+   * Stores a reference; with onlyIfAbsent, keeps an existing one and returns false. Deletes the
+   * sample list. `idleMs`: the reference expires this long after (each apply of the version refreshes it).
+   */
+  setReference(model: string, version: string, json: string, options?: { onlyIfAbsent?: boolean; idleMs?: number }): Promise<boolean>;
   readReferenceSample(model: string, version: string): Promise<string[]>;
   /** Sum of bucket hashes of a family over [start, end): for reports and tests, not the hot path. */
   readBuckets(model: string, family: string, start: number, end: number, bucketMs: number): Promise<Record<string, number>>;

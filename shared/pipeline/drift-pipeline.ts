@@ -30,6 +30,9 @@ import { applyFailure, applyIsolating, storeProbe } from './isolate.js';
 import { EvaluationLoop, type EvaluationOutcome } from './evaluation-loop.js';
 import { applyFenced, caughtUp } from './fenced-apply.js';
 import { ModelSettingsCache, windowSettings } from './model-settings.js';
+import type { ModelAdmission } from '../monitor-state/model-admission.js';
+import type { DeadLetterFailure } from '../runtime/dead-letters.js';
+import { modelBounds, unknownModelLetters, type IdleModels, type ModelGate } from './model-gate.js';
 import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
 import { versionsOf } from './performance-pipeline.js';
 
@@ -38,6 +41,8 @@ export interface DriftPipelineOptions {
   state: MonitorState;
   config: MonitoringConfig;
   groupId: string;
+  /** Default: the admission set of the service's store (model-gate.ts). */
+  admission?: ModelAdmission;
 }
 
 type Item = DecodedMessage<'prediction'>;
@@ -49,17 +54,45 @@ export class DriftPipeline {
   private readonly references = new Map<string, Map<string, ReferenceProfile | null>>();
   /** `model|version` → reference sample size last reported by Redis. */
   private readonly sampleSizes = new Map<string, number>();
+  /** Which models are counted (maxModels, allow-list) and when their in-memory state goes (issue 9). */
+  private readonly gate: ModelGate;
+  private readonly idle: IdleModels;
 
   constructor(private readonly options: DriftPipelineOptions) {
-    this.settings = new ModelSettingsCache(options.config, options.service.logger);
+    const bounds = modelBounds(options.service, options.config, options.admission, (model) => this.forget(model));
+    this.gate = bounds.gate;
+    this.idle = bounds.idle;
+    this.settings = new ModelSettingsCache(options.config, bounds.log);
     this.loop = new EvaluationLoop({ state: options.state, bus: options.service.bus, topics: options.service.topics, scope: 'drift' });
+  }
+
+  /** Models whose state this instance holds in memory (bounded by maxModels). */
+  get modelsInMemory(): number {
+    return this.idle.size;
+  }
+
+  private forget(model: string): void {
+    this.settings.delete(model);
+    const versions = this.references.get(model);
+    if (versions !== undefined) for (const version of versions.keys()) this.sampleSizes.delete(`${model}|${version}`);
+    this.references.delete(model);
+    this.loop.forget(model);
   }
 
   readonly handleBatch = async (batch: Batch): Promise<void> => {
     const items = await this.options.service.decodeOrDeadLetter(batch, 'prediction');
+    const refused: DeadLetterFailure[] = [];
     for (const [model, modelItems] of groupByModel<Item>(items)) {
+      const verdict = await this.gate.admit(model);
+      if (!verdict.admitted) {
+        refused.push(...unknownModelLetters(modelItems, verdict.reason));
+        continue;
+      }
+      this.idle.touch(model);
       await this.applyModel(batch, model, modelItems);
     }
+    // Before the batch's offsets are committed, as every dead letter (dead-letters.ts).
+    await this.options.service.deadLetters.publish(refused);
   };
 
   /**
@@ -80,11 +113,14 @@ export class DriftPipeline {
     for (const { event } of await service.decodeOrDeadLetter(batch, 'model')) {
       const action = referenceAction(event.status);
       if (action === 'ignore') continue;
+      // Model events come from the retrainer (a trusted, low-volume topic): only the allow-list
+      // applies here, not the cap; the reference key they write expires with the idle expiry.
+      if (!this.gate.allowed(event.model).admitted) continue;
       const settings = this.settings.get(event.model);
       const reference = referenceFromModelEvent(event, settings.maxCategories);
       if (reference === null) continue;
       const onlyIfAbsent = action === 'set-if-absent';
-      const stored = await state.setReference(event.model, event.version, referenceToJSON(reference), { onlyIfAbsent });
+      const stored = await state.setReference(event.model, event.version, referenceToJSON(reference), { onlyIfAbsent, idleMs: settings.idleExpiryMs });
       // Reload rather than trust the event: with onlyIfAbsent the existing reference stays.
       this.versions(event.model).delete(event.version);
       await this.loadReference(event.model, event.version);
@@ -221,7 +257,7 @@ export class DriftPipeline {
         featureTypes: settings.features,
         ...(settings.task ? { task: settings.task } : {}),
       });
-      const stored = await state.setReference(model, version, referenceToJSON(reference), { onlyIfAbsent: true });
+      const stored = await state.setReference(model, version, referenceToJSON(reference), { onlyIfAbsent: true, idleMs: settings.idleExpiryMs });
       if (stored) service.logger.info({ model, version, rows: rows.length, source: 'sample' }, 'reference built from the first predictions');
     }
     this.versions(model).delete(version);

@@ -35,6 +35,11 @@ export class EvaluationLoop {
 
   constructor(private readonly options: EvaluationLoopOptions) {}
 
+  /** Drops what the loop keeps for the model (IdleModels, model-gate.ts); a run in flight finishes. */
+  forget(model: string): void {
+    this.earliest.delete(model);
+  }
+
   saw(model: string, eventTime: number): void {
     const known = this.earliest.get(model);
     if (known === undefined || eventTime < known) this.earliest.set(model, eventTime);
@@ -72,13 +77,20 @@ export class EvaluationLoop {
           scope: this.options.scope,
           end: input.end,
           ...outcome,
+          ...(windows.idleMs !== undefined ? { idleMs: windows.idleMs } : {}),
         });
         if (committed) evaluated += 1;
       }
       await drainOutbox(this.options.state, this.options.bus, this.options.topics, model, this.options.scope);
     });
-    this.running.set(model, run.catch(() => undefined));
-    await run;
+    const settled = run.catch(() => undefined);
+    this.running.set(model, settled);
+    try {
+      await run;
+    } finally {
+      // Only runs in flight are kept, so the map never grows with the number of models.
+      if (this.running.get(model) === settled) this.running.delete(model);
+    }
     return evaluated;
   }
 }

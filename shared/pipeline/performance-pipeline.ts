@@ -19,6 +19,9 @@ import { applyFailure, applyIsolating, storeProbe } from './isolate.js';
 import { EvaluationLoop, type EvaluationOutcome } from './evaluation-loop.js';
 import { applyFenced, caughtUp } from './fenced-apply.js';
 import { ModelSettingsCache, windowSettings } from './model-settings.js';
+import type { ModelAdmission } from '../monitor-state/model-admission.js';
+import type { DeadLetterFailure } from '../runtime/dead-letters.js';
+import { modelBounds, unknownModelLetters, type IdleModels, type ModelGate } from './model-gate.js';
 import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
 
 const EXPIRED_LABELS_DRAIN = 1_000;
@@ -28,6 +31,8 @@ export interface PerformancePipelineOptions {
   state: MonitorState;
   config: MonitoringConfig;
   groupId: string;
+  /** Default: the admission set of the service's store (model-gate.ts). */
+  admission?: ModelAdmission;
 }
 
 type Item = DecodedMessage<'prediction'> | DecodedMessage<'label'>;
@@ -37,11 +42,28 @@ export class PerformancePipeline {
   private readonly loop: EvaluationLoop;
   /** Classes seen per model: each gets exact counters in later outcome templates. */
   private readonly classes = new Map<string, Set<string>>();
+  /** Which models are counted (maxModels, allow-list) and when their in-memory state goes (issue 9). */
+  private readonly gate: ModelGate;
+  private readonly idle: IdleModels;
 
   constructor(private readonly options: PerformancePipelineOptions) {
     const { service, state } = options;
-    this.settings = new ModelSettingsCache(options.config, service.logger);
+    const bounds = modelBounds(service, options.config, options.admission, (model) => this.forget(model));
+    this.gate = bounds.gate;
+    this.idle = bounds.idle;
+    this.settings = new ModelSettingsCache(options.config, bounds.log);
     this.loop = new EvaluationLoop({ state, bus: service.bus, topics: service.topics, scope: 'perf' });
+  }
+
+  /** Models whose state this instance holds in memory (bounded by maxModels). */
+  get modelsInMemory(): number {
+    return this.idle.size;
+  }
+
+  private forget(model: string): void {
+    this.settings.delete(model);
+    this.classes.delete(model);
+    this.loop.forget(model);
   }
 
   readonly handleBatch = async (batch: Batch): Promise<void> => {
@@ -50,9 +72,18 @@ export class PerformancePipeline {
     const items: Item[] = isLabels
       ? await service.decodeOrDeadLetter(batch, 'label')
       : await service.decodeOrDeadLetter(batch, 'prediction');
+    const refused: DeadLetterFailure[] = [];
     for (const [model, modelItems] of groupByModel<Item>(items)) {
+      const verdict = await this.gate.admit(model);
+      if (!verdict.admitted) {
+        refused.push(...unknownModelLetters(modelItems, verdict.reason));
+        continue;
+      }
+      this.idle.touch(model);
       await this.applyModel(batch, model, modelItems, isLabels);
     }
+    // Before the batch's offsets are committed, as every dead letter (dead-letters.ts).
+    await service.deadLetters.publish(refused);
   };
 
   private async applyModel(batch: Batch, model: string, items: Item[], isLabels: boolean): Promise<void> {

@@ -46,7 +46,7 @@ export function startPerformanceService(options: MonitorServiceOptions): Promise
       const pipeline = new PerformancePipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
       // One group for both topics: equal partition counts and the same key put a
       // prediction and its label on the same partition number.
-      return [{ groupId, topics: [service.topics.predictions, service.topics.labels], handler: pipeline.handleBatch }];
+      return [{ groupId, topics: [service.topics.predictions, service.topics.labels], handler: pipeline.handleBatch, trackProgress: true }];
     },
   });
 }
@@ -59,7 +59,7 @@ export function startDriftService(options: MonitorServiceOptions): Promise<Servi
     subscriptions: (service) => {
       const pipeline = new DriftPipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
       return [
-        { groupId, topics: [service.topics.predictions], handler: pipeline.handleBatch },
+        { groupId, topics: [service.topics.predictions], handler: pipeline.handleBatch, trackProgress: true },
         // Every instance reads every model event (its own group), so each one's reference cache follows.
         { groupId: `${groupId}-models-${randomUUID()}`, topics: [service.topics.models], handler: pipeline.handleModelEvents },
       ];

@@ -1,12 +1,16 @@
-export { runService, opsPortFromEnv } from './run-service.js';
-export type { RunServiceOptions, ServiceContext, ServiceHandle, ServiceStore, ServiceSubscription } from './run-service.js';
+export { runService, opsPortFromEnv, exitOnFatal } from './run-service.js';
+export type { FatalHandler, RunServiceOptions, ServiceContext, ServiceHandle, ServiceStore, ServiceSubscription } from './run-service.js';
 export { createServiceMetrics, recordHandledBatch } from './metrics.js';
 export type { ServiceMetrics, ServiceMetricsOptions } from './metrics.js';
 export { startOpsServer, runProbes, HttpError } from './ops-server.js';
 export type { OpsRoute, OpsServer, OpsServerOptions, Probe, ProbeReport, RouteReply } from './ops-server.js';
 export { kafkaProbe, redisProbe } from './probes.js';
+export { ConsumerHealth, DEFAULT_STUCK_AFTER_MS } from './consumer-health.js';
+export type { ConsumerHealthOptions } from './consumer-health.js';
 export type { KafkaProbe } from './probes.js';
 export { decodeBatch, groupByModel } from './decode.js';
 export type { DecodedBatch, DecodedMessage, UndecodableMessage } from './decode.js';
 export { DeadLetterPublisher, deadLetter, deadLetterKey } from './dead-letters.js';
 export type { DeadLetterFailure, DeadLetterOptions, DeadLetterPublisherOptions, DeadLetterSource } from './dead-letters.js';
+export { runMain, EXIT_CONFIG, EXIT_FAILURE } from './run-main.js';
+export type { RunMainOptions } from './run-main.js';

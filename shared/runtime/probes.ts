@@ -14,40 +14,65 @@ export interface KafkaProbe {
 /**
  * A metadata request through an admin client of its own, with no retries and short
  * timeouts: the bus's clients retry for minutes by design, and a probe must answer now.
- * The admin connects on first use and again after any failure.
+ *
+ * kafkajs starts every new client at the first broker of its list, so one client over the
+ * whole list would call a healthy cluster down whenever that first broker is. Instead there
+ * is one client per configured broker: a check asks the broker that answered last and, when
+ * it fails, each of the others in turn; it fails only when none answers (naming each one's
+ * error). An admin connects on first use and again after any failure.
  */
 export function kafkaProbe(brokers: string[], clientId: string, security?: KafkaSecurity): KafkaProbe {
-  const kafka = new Kafka({
-    brokers,
-    ...securityOptions(security),
-    clientId: `${clientId}-probe`,
-    connectionTimeout: 1_000,
-    requestTimeout: 1_500,
-    retry: { retries: 0 },
-    logLevel: logLevel.NOTHING,
-  });
-  let admin: Admin | undefined;
+  if (brokers.length === 0) throw new TypeError('kafkaProbe needs at least one broker');
+  const clients = brokers.map((broker) => ({
+    broker,
+    kafka: new Kafka({
+      brokers: [broker],
+      ...securityOptions(security),
+      clientId: `${clientId}-probe`,
+      connectionTimeout: 1_000,
+      requestTimeout: 1_500,
+      retry: { retries: 0 },
+      logLevel: logLevel.NOTHING,
+    }),
+    admin: undefined as Admin | undefined,
+  }));
+  let current = 0;
   let inFlight: Promise<void> | undefined;
-  const check = async (): Promise<void> => {
-    admin ??= kafka.admin();
+  const ask = async (client: (typeof clients)[number]): Promise<void> => {
+    client.admin ??= client.kafka.admin();
+    const admin = client.admin;
     try {
       await admin.connect();
       const { brokers: live } = await admin.describeCluster();
       if (live.length === 0) throw new Error('Kafka cluster reports no brokers');
     } catch (error) {
-      const broken = admin;
-      admin = undefined;
-      await broken.disconnect().catch(() => {});
+      client.admin = undefined;
+      await admin.disconnect().catch(() => {});
       throw error;
     }
+  };
+  const check = async (): Promise<void> => {
+    const failures: string[] = [];
+    for (let attempt = 0; attempt < clients.length; attempt++) {
+      const index = (current + attempt) % clients.length;
+      const client = clients[index]!;
+      try {
+        await ask(client);
+        current = index;
+        return;
+      } catch (error) {
+        failures.push(`${client.broker}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    throw new Error(`no Kafka broker answered (${failures.join('; ')})`);
   };
   return {
     // Concurrent /readyz requests share one metadata request.
     probe: () => (inFlight ??= check().finally(() => (inFlight = undefined))),
     close: async () => {
       await inFlight?.catch(() => {});
-      await admin?.disconnect().catch(() => {});
-      admin = undefined;
+      await Promise.all(clients.map((client) => client.admin?.disconnect().catch(() => {})));
+      for (const client of clients) client.admin = undefined;
     },
   };
 }

@@ -12,7 +12,7 @@ import type { Batch, BatchContext, EventBus, Subscription } from '../bus/types.j
 import { Codec } from '../codec/codec.js';
 import type { EventType } from '../codec/index.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, markReported } from '../log/logger.js';
 import type { MemoryKeyspace } from '../store/memory-store.js';
 import { connectRedis } from '../store/redis-connection.js';
 import type { RedisClient } from '../store/redis-connection.js';
@@ -25,7 +25,9 @@ import { createServiceMetrics, recordHandledBatch } from './metrics.js';
 import type { ServiceMetrics } from './metrics.js';
 import { startOpsServer } from './ops-server.js';
 import type { OpsRoute, OpsServer, Probe } from './ops-server.js';
+import { ConsumerHealth, DEFAULT_STUCK_AFTER_MS } from './consumer-health.js';
 import { kafkaProbe, redisProbe } from './probes.js';
+import { RedisProgress } from './redis-progress.js';
 import type { KafkaProbe } from './probes.js';
 
 /** Where the service keeps its state: Redis when distributed, the shared keyspace when embedded. */
@@ -55,6 +57,13 @@ export interface ServiceSubscription {
   handler: (batch: Batch, ctx: BatchContext) => Promise<void>;
   /** Default true: a new group reads the topics from their start. */
   fromBeginning?: boolean;
+  /**
+   * Redis, not Kafka, is the source of truth for this group's progress (distributed mode; the
+   * monitors' main subscriptions): each handled batch records its partition's offset in Redis
+   * before the commit, each assignment resumes from Redis's record, and a Redis that lost its
+   * data stops the subscription and readiness (redis-progress.ts).
+   */
+  trackProgress?: boolean;
 }
 
 export interface RunServiceOptions {
@@ -84,6 +93,31 @@ export interface RunServiceOptions {
   logger?: Logger;
   /** Consumer tuning of the KafkaBus runService creates (tests shorten session timeouts). */
   kafkaConsumer?: KafkaBusOptions['consumer'];
+  /** A batch in a handler longer than this makes /readyz 503; default config.stuckAfterMs, else 120 s. */
+  stuckAfterMs?: number;
+  /**
+   * Called once when a subscription's consumer crashed and will not restart (the service is
+   * then not ready, and stays so: nothing consumes that subscription any more). Library use
+   * (tests, an embedding application) decides here; the services' main.ts pass `exitOnFatal()`, so
+   * the process stops and exits non-zero and its supervisor starts a fresh one. Without it the
+   * service only logs and reports not ready.
+   */
+  onFatal?: FatalHandler;
+}
+
+export type FatalHandler = (error: Error, service: { name: string; logger: Logger; stop(): Promise<void> }) => void;
+
+/**
+ * The services' onFatal: stops gracefully (bounded by `graceMs`), then exits with status 1 so
+ * a supervisor (compose `restart:`, Kubernetes, systemd) restarts the process.
+ */
+export function exitOnFatal(graceMs = 15_000): FatalHandler {
+  return (error, service) => {
+    service.logger.fatal({ err: error }, `${service.name}: a consumer failed for good; stopping and exiting with status 1`);
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), graceMs).unref();
+    void service.stop().finally(() => process.exit(1));
+  };
 }
 
 export interface ServiceHandle {
@@ -131,6 +165,8 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
       probes.kafka = kafka.probe;
     }
     if (store.mode === 'distributed') probes.redis = redisProbe(store.redis);
+    const progress = store.mode === 'distributed' ? new RedisProgress(store.redis, name, logger) : null;
+    if (progress) probes.redisProgress = progress.probe;
 
     await bus.ensureTopics(topicSpecs(topics, config.topics.partitions, { retentionMs: config.topicRetentionMs }));
 
@@ -152,9 +188,14 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
       },
     };
 
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => (stopping ??= cleanUp().then(() => logger.info('service stopped')));
     let consuming = false;
+    const health: ConsumerHealth[] = [];
     probes.consuming = async () => {
       if (!consuming) throw new Error('not consuming (starting or stopping)');
+      const problems = health.map((h) => h.problem()).filter((p): p is string => p !== undefined);
+      if (problems.length > 0) throw new Error(problems.join('; '));
     };
     for (const [probeName, probe] of Object.entries(options.probes ?? {})) {
       if (probeName in probes) throw new TypeError(`probe "${probeName}" is built in; give yours another name`);
@@ -181,25 +222,42 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
         await Promise.all(subscriptions.map((subscription) => subscription.stop()));
       },
     });
+    const stuckAfterMs = options.stuckAfterMs ?? config.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
+    let fatal = false;
+    const onFatal = (error: Error): void => {
+      // One report per service: the first dead consumer decides; the rest follow from stop().
+      if (fatal) return;
+      fatal = true;
+      logger.error({ err: error }, 'consumer failed for good: not ready until restarted');
+      options.onFatal?.(error, { name, logger, stop: () => stop() });
+    };
+    if (progress && specs.some((spec) => spec.trackProgress)) await progress.open();
     for (const spec of specs) {
+      const tracked = spec.trackProgress ? progress : null;
+      const tracker = new ConsumerHealth({ group: spec.groupId, stuckAfterMs, onFatal });
+      health.push(tracker);
       subscriptions.push(
         await bus.subscribe({
           groupId: spec.groupId,
           topics: spec.topics,
           fromBeginning: spec.fromBeginning ?? true,
-          handler: async (batch, ctx) => {
-            const endTimer = metrics.windowUpdateSeconds.startTimer();
-            await spec.handler(batch, ctx);
-            endTimer();
-            recordHandledBatch(metrics, batch);
-          },
+          onStatus: tracker.onStatus,
+          ...(tracked ? { startOffset: tracked.startOffset(spec.groupId) } : {}),
+          handler: (batch, ctx) =>
+            tracker.track(batch, async () => {
+              const endTimer = metrics.windowUpdateSeconds.startTimer();
+              // A Redis that lost its data gets nothing more: the batch fails before any write.
+              tracked?.assertUsable();
+              await spec.handler(batch, ctx);
+              await tracked?.record(spec.groupId, batch);
+              endTimer();
+              recordHandledBatch(metrics, batch);
+            }),
         }),
       );
     }
     consuming = true;
 
-    let stopping: Promise<void> | undefined;
-    const stop = (): Promise<void> => (stopping ??= cleanUp().then(() => logger.info('service stopped')));
     if (config.mode === 'distributed') {
       const uninstall = shutdownOnSignals([{ close: stop }], logger);
       // First to run on stop(), so a signal during a manual stop does not start a second one.
@@ -208,7 +266,9 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
     logger.info({ mode: config.mode, port: server?.port, groups: specs.map((s) => s.groupId) }, 'service started');
     return { context, metrics, port: server?.port, stop };
   } catch (error) {
-    logger.error({ err: error }, 'service failed to start');
+    logger.error({ err: error }, `service failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    // runMain (services' main.ts) then exits without logging it a second time.
+    markReported(error);
     await cleanUp();
     throw error;
   }
@@ -252,6 +312,8 @@ async function openStore(
     {
       url: config.redis.url,
       ...(config.redis.clusterNodes ? { clusterNodes: config.redis.clusterNodes } : {}),
+      // REDIS_TLS_CA / _CERT / _KEY / _REJECT_UNAUTHORIZED with a rediss:// URL.
+      ...(config.redis.tls ? { tls: config.redis.tls } : {}),
       connectionName: `driftwatch-${options.name}`,
     },
     { logger },

@@ -217,6 +217,90 @@ export function busContract(options: BusContractOptions): void {
       expect(successor.messages[0]!.offset).toBe(before.length);
     });
 
+    describe('SubscribeOptions.startOffset', () => {
+      /** A group that consumed and committed all of `values` on a 1-partition topic. */
+      const committedGroup = async (values: string[]): Promise<{ name: string; group: string }> => {
+        const name = await topic(1);
+        const group = unique('group');
+        await bus.publish(name, values.map((v) => text(null, v)));
+        const first = recorder();
+        const subscription = await subscribe({ groupId: group, topics: [name], handler: first.handler });
+        await eventually(() => first.messages.length >= values.length, deliveryTimeoutMs, 'the first consumption');
+        await subscription.stop();
+        return { name, group };
+      };
+
+      it('rewinds a partition to the offset the subscriber asks for when it is behind the committed offset', async () => {
+        const values = Array.from({ length: 10 }, (_, i) => `m-${i}`);
+        const { name, group } = await committedGroup(values);
+        const asked: { topic: string; partition: number; committed: number | null }[] = [];
+        const again = recorder();
+        await subscribe({
+          groupId: group,
+          topics: [name],
+          handler: again.handler,
+          startOffset: async (start) => {
+            asked.push(start);
+            return 4;
+          },
+        });
+        await bus.publish(name, [text(null, 'm-10')]);
+        await eventually(() => again.messages.length >= 7, deliveryTimeoutMs, 'the rewound messages');
+        await sleep(quietMs);
+        // Nothing before the asked offset, nothing twice, nothing skipped.
+        expect(again.messages.map((m) => m.offset)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+        expect(asked[0]).toEqual({ topic: name, partition: 0, committed: values.length });
+      });
+
+      it('never skips: an answer at or past the committed offset, or null, keeps the committed position', async () => {
+        for (const answer of [null, 25]) {
+          const values = Array.from({ length: 5 }, (_, i) => `m-${i}`);
+          const { name, group } = await committedGroup(values);
+          const again = recorder();
+          await subscribe({ groupId: group, topics: [name], handler: again.handler, startOffset: async () => answer });
+          await bus.publish(name, [text(null, 'next-0'), text(null, 'next-1')]);
+          await eventually(() => again.messages.length >= 2, deliveryTimeoutMs, 'the new messages');
+          await sleep(quietMs);
+          expect(again.messages.map((m) => m.offset)).toEqual([5, 6]);
+        }
+      });
+
+      it('asks again after a failed batch, and holds the partition while the hook throws', async () => {
+        const name = await topic(1);
+        const group = unique('group');
+        let calls = 0;
+        let failHook = true;
+        let failHandler = false;
+        const sink = recorder(() => {
+          if (failHandler) {
+            failHandler = false;
+            throw new Error('simulated store outage');
+          }
+        });
+        await subscribe({
+          groupId: group,
+          topics: [name],
+          handler: sink.handler,
+          startOffset: async () => {
+            calls++;
+            if (failHook) throw new Error('store refuses: lost its data');
+            return null;
+          },
+        });
+        await bus.publish(name, [text(null, 'a-0'), text(null, 'a-1')]);
+        await eventually(() => calls >= 2, deliveryTimeoutMs, 'the hook asked twice');
+        expect(sink.messages).toEqual([]);
+        failHook = false;
+        await eventually(() => sink.messages.length >= 2, deliveryTimeoutMs, 'delivery once the hook answers');
+        const asked = calls;
+        failHandler = true;
+        await bus.publish(name, [text(null, 'b-0')]);
+        await eventually(() => sink.messages.length >= 3, deliveryTimeoutMs, 'redelivery after the failure');
+        expect(calls).toBe(asked + 1);
+        expect(sink.messages.map((m) => m.value)).toEqual(['a-0', 'a-1', 'b-0']);
+      });
+    });
+
     it('lets stop() finish and commit the in-flight batch', async () => {
       const name = await topic(1);
       const group = unique('group');

@@ -1,11 +1,8 @@
 // `driftwatch models list | show | rollback` against the real Kafka broker: through the program
 // factory (exit codes as main.ts maps them), and once through the real binary.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { CommanderError } from 'commander';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBus } from '../../shared/bus/kafka-bus.js';
@@ -14,12 +11,10 @@ import { LocalModelStore } from '../../shared/models/local-model-store.js';
 import { modelEventKey } from '../../shared/models/model-event-key.js';
 import { readModelRegistry } from '../../shared/sdk/models/model-registry.js';
 import { topicNames, topicSpecs, type TopicNames } from '../../shared/topics.js';
-import { CliError, createProgram, type CliDeps } from '../../services/cli/program.js';
-import type { ModelsCommandDeps } from '../../services/cli/models-command.js';
 import { kafkaBrokers, uniqueName } from '../setup/env.js';
+import { runCli, runCliBinary } from '../support/cli.js';
 import { corruptFile, storeTinyVersion } from '../support/tiny-models.js';
 
-const repoRoot = resolve(import.meta.dirname, '../..');
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const codec = new Codec();
 const prefix = `${uniqueName('models-cli')}.`;
@@ -34,31 +29,7 @@ function env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv 
 }
 
 /** Runs the CLI through the program factory; the exit code is the one main.ts would return. */
-async function run(args: string[], environment: NodeJS.ProcessEnv = env()): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = new PassThrough();
-  const err = new PassThrough();
-  out.on('data', (c: Buffer) => (stdout += c.toString()));
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
-  const deps: CliDeps & ModelsCommandDeps = {
-    stdout: out,
-    stderr: err,
-    loadRunReplay: () => Promise.reject(new Error('not used')),
-    env: environment,
-  };
-  let code = 0;
-  try {
-    await createProgram(deps).parseAsync(args, { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) code = error.exitCode === 0 ? 0 : 2;
-    else if (error instanceof CliError) {
-      stderr += `driftwatch: ${error.message}\n`;
-      code = 1;
-    } else throw error;
-  }
-  return { code, stdout, stderr };
-}
+const run = (args: string[], environment: NodeJS.ProcessEnv = env()) => runCli(args, environment);
 
 function modelEvent(version: string, status: ModelStatus, extra: Partial<ModelEventInput> = {}): ModelEventInput {
   return {
@@ -205,19 +176,7 @@ describe('driftwatch models', () => {
   }, 60_000);
 
   it('the real binary prints the list and maps errors to exit codes', async () => {
-    const cli = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'services/cli/main.ts'), ...args], {
-          cwd: repoRoot,
-          env: env(),
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-        child.on('error', fail);
-        child.on('close', (code) => done({ code, stdout, stderr }));
-      });
+    const cli = (args: string[]) => runCliBinary(args, env());
     const list = await cli(['models', 'list', '--json']);
     expect(list.stderr).toBe('');
     expect(list.code).toBe(0);

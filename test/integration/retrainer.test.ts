@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../../scripts/local-services.js';
@@ -25,8 +24,8 @@ import { createPrng } from '../../shared/sim/prng.js';
 import { Simulation } from '../../shared/sim/simulation.js';
 import { connectRedis, type RedisClient } from '../../shared/store/redis-connection.js';
 import { topicNames, topicSpecs, type TopicNames } from '../../shared/topics.js';
-import { createProgram, CliError } from '../../services/cli/program.js';
 import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
+import { runCli } from '../support/cli.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -174,23 +173,7 @@ async function publishAlerts(topics: TopicNames, alerts: AlertInput[]): Promise<
 }
 
 /** Runs the CLI through the program factory, as models-cli.test.ts does. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = new PassThrough();
-  const err = new PassThrough();
-  out.on('data', (c: Buffer) => (stdout += c.toString()));
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
-  let code = 0;
-  try {
-    await createProgram({ stdout: out, stderr: err, loadRunReplay: () => Promise.reject(new Error('unused')) }).parseAsync(args, { from: 'user' });
-  } catch (error) {
-    if (!(error instanceof CliError)) throw error;
-    stderr += `driftwatch: ${error.message}\n`;
-    code = 1;
-  }
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runCli(args);
 
 /** Version directories that are not complete: every non-temp directory must hold a manifest that parses. */
 async function halfWrittenVersions(store: LocalModelStore, storeDir: string, model: string): Promise<string[]> {

@@ -1,12 +1,9 @@
 // `driftwatch train` (the bootstrap) against the real Kafka broker with a temp model store:
 // through the program factory (exit codes as main.ts maps them), and once through the real
 // binary. The data is a learnable synthetic concept (SEA: class "1" when x1 + x2 ≤ 8).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { CommanderError } from 'commander';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBus } from '../../shared/bus/kafka-bus.js';
@@ -16,12 +13,9 @@ import { createConcept } from '../../shared/sim/concepts/index.js';
 import { createPrng } from '../../shared/sim/prng.js';
 import { labelledSample, type TimedLabelledRow } from '../../shared/sim/simulation.js';
 import { topicNames, type TopicNames } from '../../shared/topics.js';
-import { InputError } from '../../services/cli/input-error.js';
-import { CliError, createProgram, type CliDeps } from '../../services/cli/program.js';
-import type { TrainCommandDeps } from '../../services/cli/train-command.js';
 import { kafkaBrokers, uniqueName } from '../setup/env.js';
+import { runCli, runCliBinary } from '../support/cli.js';
 
-const repoRoot = resolve(import.meta.dirname, '../..');
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const codec = new Codec();
 const prefix = `${uniqueName('train-cli')}.`;
@@ -63,26 +57,7 @@ function env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv 
 }
 
 /** Runs the CLI through the program factory; the exit code is the one main.ts would return. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = new PassThrough();
-  const err = new PassThrough();
-  out.on('data', (c: Buffer) => (stdout += c.toString()));
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
-  const deps: CliDeps & TrainCommandDeps = { stdout: out, stderr: err, loadRunReplay: () => Promise.reject(new Error('not used')), env: env() };
-  let code = 0;
-  try {
-    await createProgram(deps).parseAsync(args, { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) code = error.exitCode === 0 ? 0 : 2;
-    else if (error instanceof CliError || error instanceof InputError) {
-      stderr += `driftwatch: ${error.message}\n`;
-      code = 1;
-    } else throw error;
-  }
-  return { code, stdout, stderr };
-}
+const run = (args: string[]) => runCli(args, env());
 
 async function modelEvents(): Promise<{ key: string | null; event: ModelEvent }[]> {
   const events: { key: string | null; event: ModelEvent }[] = [];
@@ -174,16 +149,7 @@ describe('driftwatch train', () => {
   it('the real binary trains from JSON Lines with the default policy and prints JSON', async () => {
     const data = join(dir, 'sea.jsonl');
     writeFileSync(data, sample(800, 23).map((r) => JSON.stringify({ features: r.features, label: r.label, time: r.time })).join('\n') + '\n');
-    const cli = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'services/cli/main.ts'), ...args], { cwd: repoRoot, env: env() });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-        child.on('error', fail);
-        child.on('close', (code) => done({ code, stdout, stderr }));
-      });
+    const cli = (args: string[]) => runCliBinary(args, env());
     const result = await cli(['train', '--data', data, '--model', 'sea-jsonl', '--json']);
     expect(result.stderr).toBe(`Training sea-jsonl on 800 rows of ${data}...\n`);
     expect(result.code).toBe(0);

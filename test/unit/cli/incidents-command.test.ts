@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../../shared/codec/events.generated.js';
 import { incidentDetailText, incidentsText, incidentText, triggerText } from '../../../services/cli/incidents-command.js';
-import { CliError, createProgram } from '../../../services/cli/program.js';
+import { CliError } from '../../../services/cli/program.js';
 import { DEFAULT_RETRAINER_URL, retrainerUrl } from '../../../services/cli/retrainer-http.js';
+import { runCli } from '../../support/cli.js';
 
 const T = Date.UTC(2025, 0, 2, 3, 4, 5);
 
@@ -164,21 +164,7 @@ describe('retrain and incidents commands over HTTP', () => {
     return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
   }
 
-  async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
-    let stdout = '';
-    let stderr = '';
-    const out = new PassThrough();
-    const err = new PassThrough();
-    out.on('data', (c: Buffer) => (stdout += c.toString()));
-    err.on('data', (c: Buffer) => (stderr += c.toString()));
-    let error: unknown;
-    try {
-      await createProgram({ stdout: out, stderr: err, loadRunReplay: () => Promise.reject(new Error('unused')), env } as never).parseAsync(args, { from: 'user' });
-    } catch (e) {
-      error = e;
-    }
-    return { stdout, stderr, error };
-  }
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, env);
 
   it('POSTs /retrain/<model> (encoded) and reports the request', async () => {
     const seen: string[] = [];

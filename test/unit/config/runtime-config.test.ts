@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadRuntimeConfig } from '../../../shared/config/runtime-config.js';
 import { topicNames, topicSpecs } from '../../../shared/topics.js';
 
@@ -50,5 +53,52 @@ describe('KAFKA_SESSION_TIMEOUT_MS', () => {
     expect(loadRuntimeConfig({}).kafka.sessionTimeoutMs).toBeUndefined();
     expect(loadRuntimeConfig({ KAFKA_SESSION_TIMEOUT_MS: '6000' }).kafka.sessionTimeoutMs).toBe(6000);
     expect(() => loadRuntimeConfig({ KAFKA_SESSION_TIMEOUT_MS: '10' })).toThrow(/KAFKA_SESSION_TIMEOUT_MS/);
+  });
+});
+
+describe('TLS settings (KAFKA_SSL_*, REDIS_TLS_*)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dw-tls-config-'));
+  const ca = join(dir, 'ca.pem');
+  const cert = join(dir, 'client.pem');
+  const key = join(dir, 'client.key');
+  const notPem = join(dir, 'not-pem.txt');
+  writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  writeFileSync(cert, '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n');
+  writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n');
+  writeFileSync(notPem, 'hello');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the CA and client certificate files at start and turns TLS on', () => {
+    const config = loadRuntimeConfig({ KAFKA_SSL_CA: ca, KAFKA_SSL_CERT: cert, KAFKA_SSL_KEY: key });
+    expect(config.kafka.ssl).toEqual({ ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key) });
+    expect(loadRuntimeConfig({ KAFKA_SSL: 'true', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }).kafka.ssl).toEqual({ rejectUnauthorized: false });
+    // Plain flags keep their meaning.
+    expect(loadRuntimeConfig({}).kafka.ssl).toBe(false);
+    expect(loadRuntimeConfig({ KAFKA_SSL: 'true' }).kafka.ssl).toBe(true);
+  });
+
+  it('fails at start naming the variable and the path of a file it cannot use', () => {
+    const missing = join(dir, 'nope.pem');
+    expect(() => loadRuntimeConfig({ KAFKA_SSL_CA: missing })).toThrow(ConfigError);
+    expect(() => loadRuntimeConfig({ KAFKA_SSL_CA: missing })).toThrow(`KAFKA_SSL_CA: cannot read ${missing} (ENOENT)`);
+    expect(() => loadRuntimeConfig({ KAFKA_SSL_CA: dir })).toThrow(`KAFKA_SSL_CA: cannot read ${dir} (EISDIR)`);
+    expect(() => loadRuntimeConfig({ KAFKA_SSL_CA: notPem })).toThrow(`KAFKA_SSL_CA: ${notPem} holds no PEM certificate`);
+    expect(() => loadRuntimeConfig({ KAFKA_SSL_CERT: cert, KAFKA_SSL_KEY: ca })).toThrow(/KAFKA_SSL_KEY: .* holds no PEM private key/);
+    expect(() => loadRuntimeConfig({ KAFKA_SSL_CERT: cert })).toThrow(/KAFKA_SSL_CERT and KAFKA_SSL_KEY go together/);
+    expect(() => loadRuntimeConfig({ KAFKA_SSL: 'false', KAFKA_SSL_CA: ca })).toThrow(/KAFKA_SSL=false but/);
+    expect(() => loadRuntimeConfig({ KAFKA_SSL_REJECT_UNAUTHORIZED: 'maybe' })).toThrow(/KAFKA_SSL_REJECT_UNAUTHORIZED/);
+  });
+
+  it('takes Redis TLS files only with a rediss:// URL', () => {
+    const config = loadRuntimeConfig({ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA: ca, REDIS_TLS_REJECT_UNAUTHORIZED: 'true' });
+    expect(config.redis.tls).toEqual({ ca: readFileSync(ca), rejectUnauthorized: true });
+    expect(loadRuntimeConfig({ REDIS_URL: 'rediss://redis:6380' }).redis.tls).toBeUndefined();
+    expect(() => loadRuntimeConfig({ REDIS_URL: 'redis://redis:6379', REDIS_TLS_CA: ca })).toThrow(/REDIS_URL is not rediss:\/\//);
+    expect(() => loadRuntimeConfig({ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_KEY: join(dir, 'gone.key') })).toThrow(
+      /REDIS_TLS_CERT and REDIS_TLS_KEY go together/,
+    );
+    expect(() =>
+      loadRuntimeConfig({ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CERT: cert, REDIS_TLS_KEY: join(dir, 'gone.key') }),
+    ).toThrow(`REDIS_TLS_KEY: cannot read ${join(dir, 'gone.key')} (ENOENT)`);
   });
 });
