@@ -67,15 +67,15 @@ function describeAdmission(name: string, open: () => Promise<Harness & { close()
       const raw = (offset: number) => ({ sourceTopic: 'dw.labels', partition: 0, offset, value: Buffer.from([1]), headers: {} });
       const src = (topic: string, offset: number) => ({ group: 'g', topic, partition: 0, offset });
       // Keys are listed after every step: the pending predictions live only a label horizon
-      // (1 s of wall clock here), so a single listing at the end could race their expiry.
+      // (300 ms of wall clock here), so a single listing at the end could race their expiry.
       const seen: Record<string, number> = {};
       const snapshot = async (): Promise<void> => {
         Object.assign(seen, await h.modelKeys(model));
       };
-      await h.state.applyPerfBatch({ model, source: src('dw.predictions', 1), windows: WINDOWS, labelHorizonMs: 1_000, predictions: [pending('p1', T0), pending('p2', T0 + 100)], labels: [], maxEventTime: T0 + 100 });
+      await h.state.applyPerfBatch({ model, source: src('dw.predictions', 1), windows: WINDOWS, labelHorizonMs: 300, predictions: [pending('p1', T0), pending('p2', T0 + 100)], labels: [], maxEventTime: T0 + 100 });
       await snapshot();
       await h.state.applyPerfBatch({
-        model, source: src('dw.labels', 1), windows: WINDOWS, labelHorizonMs: 1_000, maxEventTime: T0 + 900,
+        model, source: src('dw.labels', 1), windows: WINDOWS, labelHorizonMs: 300, maxEventTime: T0 + 900,
         predictions: [], labels: [{ predictionId: 'p1', eventTime: T0 + 50, trueClass: 'a', trueValue: null, raw: raw(0) }, { predictionId: 'early', eventTime: T0 + 900, trueClass: 'a', trueValue: null, raw: raw(1) }],
       });
       await snapshot();
