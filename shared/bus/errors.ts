@@ -70,3 +70,33 @@ export class HandlerError extends Error {
     super(`batch handler failed on ${where}: ${detail}`, { cause });
   }
 }
+
+/**
+ * A publish that Kafka did not fully confirm (issue 9): some partitions' messages got no
+ * successful result after the bus's bounded attempts. Messages of the partitions that were
+ * confirmed are durably in the topic; `unconfirmed` lists the indices (into the array given to
+ * publish()) of those that are not known to be. Re-sending exactly those is the safe retry:
+ * the rest would be written twice. A message listed may still have been written (its response
+ * was lost), so a re-send can duplicate it; consumers that must count once deduplicate by id.
+ */
+export class PublishIncompleteError extends Error {
+  override readonly name = 'PublishIncompleteError';
+  readonly retriable = true;
+  constructor(
+    readonly topic: string,
+    /** Partitions without a confirmed result, ascending. */
+    readonly partitions: readonly number[],
+    /** Indices of the messages not confirmed, ascending. */
+    readonly unconfirmed: readonly number[],
+    readonly total: number,
+    readonly attempts: number,
+    cause?: unknown,
+  ) {
+    const reason = cause instanceof Error ? `: ${cause.name}: ${cause.message}` : cause === undefined ? '' : `: ${String(cause)}`;
+    super(
+      `publish to ${topic}: partition${partitions.length === 1 ? '' : 's'} ${partitions.join(', ')} not confirmed after ${attempts} attempt${attempts === 1 ? '' : 's'} ` +
+        `(${unconfirmed.length} of ${total} messages; re-send only those)${reason}`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}

@@ -6,4 +6,6 @@ export type { MemoryBusOptions } from './memory-bus.js';
 export { partitionForKey, murmur2 } from './partitioner.js';
 export { shutdownOnSignals } from './shutdown.js';
 export type { Closeable, ShutdownOptions } from './shutdown.js';
-export { BusClosedError, BusUnavailableError, HandlerError, TopicMismatchError, UnknownTopicError } from './errors.js';
+export { BusClosedError, BusUnavailableError, HandlerError, PublishIncompleteError, TopicMismatchError, UnknownTopicError } from './errors.js';
+export { publishUntilAccepted } from './publish-until-accepted.js';
+export type { PublishRetryOptions } from './publish-until-accepted.js';

@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaConfig, KafkaMessage, Producer, RetryOptions, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
-import { BusClosedError, BusUnavailableError, HandlerError, TopicMismatchError, UnknownTopicError } from './errors.js';
+import { BusClosedError, BusUnavailableError, HandlerError, PublishIncompleteError, TopicMismatchError, UnknownTopicError } from './errors.js';
+import { partitionForKey } from './partitioner.js';
 import { ConnectFailures, KafkaConnectionError, recordingLogCreator } from './connect-failure.js';
 import { kafkajsLevelFor, pinoLogCreator } from './kafka-log.js';
 import type {
@@ -70,6 +71,11 @@ export interface KafkaBusOptions {
    * never gets its assignment) must end with an error, not hang a retrain forever.
    */
   readStallTimeoutMs?: number;
+  /**
+   * How many times publish() sends a partition's messages before it rejects with
+   * PublishIncompleteError (default 3; each send has kafkajs's own retries inside).
+   */
+  publishAttempts?: number;
 }
 
 const DEFAULT_RETRY: RetryOptions = {
@@ -85,6 +91,10 @@ export class KafkaBus implements EventBus, LogReader {
   /** Reads in progress; close() aborts them and waits, so no throwaway consumer outlives the bus. */
   private readonly reads = new Map<AbortController, Promise<unknown>>();
   private readonly knownTopics = new Set<string>();
+  private readonly partitionCounts = new Map<string, number>();
+  /** The publish in progress; the next waits for it (see publish). */
+  private sending: Promise<unknown> = Promise.resolve();
+  private roundRobin = Math.floor(Math.random() * 1_000);
   private closed = false;
 
   private constructor(
@@ -152,21 +162,98 @@ export class KafkaBus implements EventBus, LogReader {
     for (const spec of specs) this.knownTopics.add(spec.topic);
   }
 
+  /**
+   * Resolves only when Kafka confirmed every message (issue 9). kafkajs 2.2.4's producer.send()
+   * can resolve without a result for some partitions: when a broker dies mid-send, its retry
+   * re-routes the dead leader's partitions to a broker that already answered and never sends
+   * them (issue 9 lost 172–649 acknowledged messages that way; test/integration/broker-loss.test.ts
+   * lost 166 of 60,000 with one send per publish, none since). So the bus routes
+   * each message itself (murmur2 on the key, as kafkajs would; round-robin without a key),
+   * sends each partition's messages in a send of their own, and counts a partition as written
+   * only when the result names it without an error code. A partition that failed (a throw or
+   * no result) is sent again, alone, up to `publishAttempts` times; then publish rejects with
+   * PublishIncompleteError naming the partitions and the unconfirmed messages' indices.
+   * Publishes run one at a time: a failed send gives its sequence numbers back to the
+   * idempotent producer, so the re-send reuses them and the broker discards a copy it already
+   * has; a concurrent send to the same partition would take those numbers instead.
+   */
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     this.assertOpen();
     if (messages.length === 0) return;
     // The idempotent producer retries an unknown topic without end; fail fast instead.
     await this.assertTopicsExist([topic]);
-    await this.producer.send({
-      topic,
-      acks: -1,
-      messages: messages.map((message) => ({
-        key: message.key,
-        value: message.value,
-        headers: message.headers,
-        timestamp: message.timestamp === undefined ? undefined : String(message.timestamp),
-      })),
+    const count = await this.partitionCount(topic);
+    const byPartition = new Map<number, number[]>();
+    messages.forEach((message, index) => {
+      const partition = message.key === null ? (this.roundRobin = (this.roundRobin + 1) % count) : partitionForKey(message.key, count);
+      const list = byPartition.get(partition);
+      if (list) list.push(index);
+      else byPartition.set(partition, [index]);
     });
+    const turn = this.sending.then(() => this.sendConfirmed(topic, messages, byPartition));
+    this.sending = turn.catch(() => undefined);
+    await turn;
+  }
+
+  private async sendConfirmed(topic: string, messages: OutgoingMessage[], byPartition: Map<number, number[]>): Promise<void> {
+    const attempts = Math.max(1, this.options.publishAttempts ?? 3);
+    let pending = byPartition;
+    for (let attempt = 1; ; attempt += 1) {
+      const failed = (
+        await Promise.all(
+          [...pending].map(async ([partition, indices]) => ({ partition, error: await this.sendPartition(topic, partition, indices.map((i) => messages[i]!)) })),
+        )
+      ).filter((outcome): outcome is { partition: number; error: unknown } => outcome.error !== undefined);
+      if (failed.length === 0) return;
+      pending = new Map(failed.map(({ partition }) => [partition, pending.get(partition)!]));
+      const partitions = [...pending.keys()].sort((a, b) => a - b);
+      const cause = failed[0]!.error;
+      // kafkajs "bails" (KafkaJSNonRetriableError) on what no re-send cures, e.g. a record too large.
+      const refused = failed.every(({ error }) => error instanceof Error && error.name === 'KafkaJSNonRetriableError');
+      if (attempt >= attempts || this.closed || refused) {
+        const unconfirmed = [...pending.values()].flat().sort((a, b) => a - b);
+        throw new PublishIncompleteError(topic, partitions, unconfirmed, messages.length, attempt, cause);
+      }
+      this.logger.warn(
+        { topic, partitions, attempt, err: cause instanceof Error ? cause : new Error(String(cause)) },
+        `publish to ${topic}: partitions ${partitions.join(', ')} not confirmed; sending them again`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 250 * 2 ** (attempt - 1))));
+    }
+  }
+
+  /** One partition's messages in one send; undefined when Kafka confirmed them, else why not. */
+  private async sendPartition(topic: string, partition: number, messages: OutgoingMessage[]): Promise<unknown> {
+    try {
+      const results = await this.producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((message) => ({
+          partition,
+          key: message.key,
+          value: message.value,
+          headers: message.headers,
+          timestamp: message.timestamp === undefined ? undefined : String(message.timestamp),
+        })),
+      });
+      const mine = results.find((result) => result.topicName === topic && result.partition === partition);
+      if (!mine) return new Error(`kafkajs resolved the send without a result for ${topic}/${partition}`);
+      if (mine.errorCode !== 0) return new Error(`${topic}/${partition}: error code ${mine.errorCode}`);
+      return undefined;
+    } catch (error) {
+      return error ?? new Error('send failed');
+    }
+  }
+
+  /** Partition count of a topic; it never changes under a running bus (TopicMismatchError). */
+  private async partitionCount(topic: string): Promise<number> {
+    const known = this.partitionCounts.get(topic);
+    if (known !== undefined) return known;
+    const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] });
+    const count = topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+    if (count === 0) throw new UnknownTopicError(topic);
+    this.partitionCounts.set(topic, count);
+    return count;
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -244,8 +331,10 @@ export class KafkaBus implements EventBus, LogReader {
     this.assertOpen();
     await this.assertTopicsExist([topic]);
     options.signal?.throwIfAborted();
-    const ends = await this.admin.fetchTopicOffsets(topic);
-    const starts = await this.admin.fetchTopicOffsetsByTimestamp(topic, fromTime);
+    // Right after a topic is created its leader may not serve ListOffsets yet (NOT_LEADER), though
+    // metadata already names it; kafkajs's admin does not retry that, so this does, briefly.
+    const ends = await retryWhileLeaderMoves(() => this.admin.fetchTopicOffsets(topic));
+    const starts = await retryWhileLeaderMoves(() => this.admin.fetchTopicOffsetsByTimestamp(topic, fromTime));
     // partition → [next offset to hand over, end (exclusive)]
     const pending = new Map<number, { next: bigint; end: bigint }>();
     for (const { partition, offset } of ends) {
@@ -559,6 +648,20 @@ export class KafkaBus implements EventBus, LogReader {
 
   private assertOpen(): void {
     if (this.closed) throw new BusClosedError();
+  }
+}
+
+/** Retries `work` for up to 10 s while Kafka answers with a retriable leadership error. */
+async function retryWhileLeaderMoves<T>(work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await work();
+    } catch (error) {
+      const leadership = error instanceof Error && error.name === 'KafkaJSProtocolError' && (error as { retriable?: boolean }).retriable === true;
+      if (!leadership || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 

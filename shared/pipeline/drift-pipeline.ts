@@ -63,7 +63,7 @@ export class DriftPipeline {
     this.gate = bounds.gate;
     this.idle = bounds.idle;
     this.settings = new ModelSettingsCache(options.config, bounds.log);
-    this.loop = new EvaluationLoop({ state: options.state, bus: options.service.bus, topics: options.service.topics, scope: 'drift' });
+    this.loop = new EvaluationLoop({ state: options.state, bus: options.service.bus, topics: options.service.topics, scope: 'drift', logger: options.service.logger });
   }
 
   /** Models whose state this instance holds in memory (bounded by maxModels). */

@@ -1,6 +1,7 @@
 // Moves a (model, scope)'s window end forward one bucket at a time and evaluates each end.
 // Any instance may do it: `advance` and `commitEvaluation` are fenced in Redis, so an end
 // is evaluated once whichever instance gets there first; the loser's work is discarded.
+import type { Logger } from 'pino';
 import type { EventBus } from '../bus/types.js';
 import type { EvaluationCommit, EvaluationInput, MonitorState, Scope, WindowSettings } from '../monitor-state/types.js';
 import type { TopicNames } from '../topics.js';
@@ -17,6 +18,8 @@ export interface EvaluationLoopOptions {
   bus: EventBus;
   topics: TopicNames;
   scope: Scope;
+  /** With a logger the outbox is published with retries until Kafka confirms it (see drainOutbox). */
+  logger?: Logger;
   /** Most ends evaluated after a gap; older ones are skipped (see evaluationEnds). */
   maxCatchUpSteps?: number;
 }
@@ -81,7 +84,7 @@ export class EvaluationLoop {
         });
         if (committed) evaluated += 1;
       }
-      await drainOutbox(this.options.state, this.options.bus, this.options.topics, model, this.options.scope);
+      await drainOutbox(this.options.state, this.options.bus, this.options.topics, model, this.options.scope, this.options.logger);
     });
     const settled = run.catch(() => undefined);
     this.running.set(model, settled);

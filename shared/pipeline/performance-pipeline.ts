@@ -52,7 +52,7 @@ export class PerformancePipeline {
     this.gate = bounds.gate;
     this.idle = bounds.idle;
     this.settings = new ModelSettingsCache(options.config, bounds.log);
-    this.loop = new EvaluationLoop({ state, bus: service.bus, topics: service.topics, scope: 'perf' });
+    this.loop = new EvaluationLoop({ state, bus: service.bus, topics: service.topics, scope: 'perf', logger: service.logger });
   }
 
   /** Models whose state this instance holds in memory (bounded by maxModels). */

@@ -2,11 +2,13 @@
 // from, its original bytes and why, so it can be inspected and replayed; the service goes on.
 //
 // The publisher is awaited inside the batch handler, i.e. before the batch's offsets are
-// committed: if the DLQ publish fails, the handler throws and the whole batch comes again
+// committed. A failed send is retried without bound (with backoff, logged) until Kafka confirmed
+// every letter; should it still throw (the bus closed), the handler throws and the whole batch comes again
 // (its valid events are applied idempotently), so a message is never dropped unrecorded.
 // A redelivery can therefore repeat a dead letter; its key `topic/partition/offset` lets a
 // consumer of the DLQ deduplicate.
 import type { Logger } from 'pino';
+import { publishUntilAccepted } from '../bus/publish-until-accepted.js';
 import type { BusMessage, EventBus, OutgoingMessage } from '../bus/types.js';
 import type { Codec } from '../codec/codec.js';
 import type { DeadLetter } from '../codec/index.js';
@@ -101,7 +103,8 @@ export class DeadLetterPublisher {
       const encoded = codec.encode('deadLetter', letter);
       return { key: deadLetterKey(message), value: encoded.value, headers: encoded.headers };
     });
-    await bus.publish(topic, messages);
+    // Retried until Kafka confirms every letter (issue 9); the batch waits, uncommitted.
+    await publishUntilAccepted(bus, topic, messages, { logger, what: 'dead letters' });
     for (const [reason, group] of groupByReason(failures)) {
       metrics.deadLetters.inc({ reason }, group.length);
       const first = group[0]!;

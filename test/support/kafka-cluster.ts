@@ -2,7 +2,7 @@
 // cluster id, no topics) in a throw-away directory, stopped and deleted afterwards. Ports are
 // fixed by the script (BASE..BASE+2, BASE+100..BASE+102); DW_TEST_CLUSTER_BASE_PORT moves them.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -12,6 +12,8 @@ export interface TestCluster {
   brokers: string[];
   /** scripts/kafka-cluster.sh with this cluster's environment, e.g. run('stop-node', '1'). */
   run(...args: string[]): Promise<string>;
+  /** kill -9 of node N's JVM (a crash, no controlled shutdown); resolves once it is gone. */
+  killNode(node: 1 | 2 | 3): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,7 +37,21 @@ export async function startTestCluster(basePort = Number(process.env.DW_TEST_CLU
   };
   try {
     const brokers = (await run('start')).trim().split('\n').pop()!.split(',');
-    return { brokers, run, stop };
+    const killNode = async (node: 1 | 2 | 3): Promise<void> => {
+      const pid = Number((await readFile(join(stateDir, `node-${node}`, 'kafka.pid'), 'utf8')).trim());
+      process.kill(pid, 'SIGKILL');
+      const alive = (): boolean => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      // A zombie until the script's subshell reaps it; a few hundred ms at most.
+      for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    return { brokers, run, killNode, stop };
   } catch (error) {
     await stop();
     throw error;

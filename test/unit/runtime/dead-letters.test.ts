@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { BusClosedError } from '../../../shared/bus/errors.js';
 import { MemoryBus } from '../../../shared/bus/memory-bus.js';
 import type { BusMessage, EventBus } from '../../../shared/bus/types.js';
 import { Codec, CodecError, SCHEMA_HEADER } from '../../../shared/codec/index.js';
@@ -124,15 +125,31 @@ describe('DeadLetterPublisher', () => {
     ]);
   });
 
-  it('fails, without counting, when the DLQ does not accept the messages', async () => {
-    const failing = new MemoryBus();
-    const { metrics, publisher } = await setup(failing);
-    failing.publish = async () => {
-      throw new Error('broker down');
+  it('retries until the DLQ accepts the messages (issue 9), logging each failure, and counts once', async () => {
+    const flaky = new MemoryBus();
+    const { metrics, lines, publisher } = await setup(flaky);
+    const publish = flaky.publish.bind(flaky);
+    let failures = 0;
+    flaky.publish = async (topic, messages) => {
+      if (failures < 2) {
+        failures += 1;
+        throw new Error('broker down');
+      }
+      return publish(topic, messages);
     };
+    await publisher.publish([{ message: source(1, Buffer.from([1])), error: new CodecError('MALFORMED', 'x') }]);
+    expect(failures).toBe(2);
+    expect((await metrics.deadLetters.get()).values.map((v) => v.value)).toEqual([1]);
+    expect(lines.filter((l) => String(l.msg).includes('retrying until Kafka accepts it'))).toHaveLength(2);
+    expect(await readAll(flaky, 1)).toHaveLength(1);
+  });
+
+  it('fails, without counting, when the bus is closed', async () => {
+    const { bus, metrics, publisher } = await setup();
+    await bus.close();
     await expect(
       publisher.publish([{ message: source(1, Buffer.from([1])), error: new CodecError('MALFORMED', 'x') }]),
-    ).rejects.toThrow('broker down');
+    ).rejects.toBeInstanceOf(BusClosedError);
     expect((await metrics.deadLetters.get()).values).toEqual([]);
   });
 });
