@@ -164,7 +164,9 @@ export async function runRetrain(deps: RetrainDeps, request: RetrainRequest): Pr
     log.error({ err: error }, 'retrain failed');
     if (error instanceof LostLockError) {
       // Another instance owns the model now: it writes the record from here on.
-      await deps.incidents.save({ ...incident, status: 'FAILED', reason, updatedAt: now() }).catch(() => {});
+      await deps.incidents
+        .save({ ...incident, status: 'FAILED', reason, updatedAt: now() })
+        .catch((e: unknown) => log.error({ err: e }, 'could not record the failure'));
       return incident;
     }
     await save({ status: 'FAILED', reason }).catch((e: unknown) => log.error({ err: e }, 'could not record the failure'));
