@@ -9,3 +9,5 @@ export type { Closeable, ShutdownOptions } from './shutdown.js';
 export { BusClosedError, BusUnavailableError, HandlerError, PublishIncompleteError, TopicMismatchError, UnknownTopicError } from './errors.js';
 export { publishUntilAccepted } from './publish-until-accepted.js';
 export type { PublishRetryOptions } from './publish-until-accepted.js';
+export { RESENT_HEADER, readResentMark } from './resent-header.js';
+export type { ResentMark } from './resent-header.js';

@@ -328,6 +328,43 @@ export class KafkaBus implements EventBus, LogReader {
     onMessages: (messages: BusMessage[]) => void | Promise<void>,
     options: ReadFromOptions = {},
   ): Promise<{ messages: number }> {
+    const pending = new Map<number, { next: bigint; end: bigint }>();
+    for (const [partition, range] of await this.rangesFrom(topic, fromTime, options)) {
+      if (range.next < range.end) pending.set(partition, range);
+    }
+    if (pending.size === 0) return { messages: 0 };
+    return this.readTracked(topic, pending, onMessages, options);
+  }
+
+  /**
+   * LogReader.readPartition on Kafka: readFrom's range for one partition, its end the smaller of
+   * `endOffset` and the partition's end offset as of the call. The same throwaway group reads it
+   * (a group join per read: with the broker's default `group.initial.rebalance.delay.ms`, 3 s,
+   * a read takes at least that long), so callers keep it off any hot path.
+   */
+  async readPartition(
+    topic: string,
+    partition: number,
+    fromTime: number,
+    endOffset: number,
+    onMessages: (messages: BusMessage[]) => void | Promise<void>,
+    options: ReadFromOptions = {},
+  ): Promise<{ messages: number }> {
+    const ranges = await this.rangesFrom(topic, fromTime, options);
+    const range = ranges.get(partition);
+    if (!Number.isInteger(partition) || range === undefined) {
+      throw new RangeError(`topic ${topic} has no partition ${partition} (it has ${ranges.size})`);
+    }
+    const end = range.end < BigInt(Math.max(0, endOffset)) ? range.end : BigInt(Math.max(0, endOffset));
+    if (range.next >= end) return { messages: 0 };
+    return this.readTracked(topic, new Map([[partition, { next: range.next, end }]]), onMessages, options);
+  }
+
+  /**
+   * Per partition of `topic`: the first offset whose timestamp ≥ fromTime (kafkajs gives the end
+   * offset when there is none) and the end offset, both as of the call.
+   */
+  private async rangesFrom(topic: string, fromTime: number, options: ReadFromOptions): Promise<Map<number, { next: bigint; end: bigint }>> {
     this.assertOpen();
     await this.assertTopicsExist([topic]);
     options.signal?.throwIfAborted();
@@ -335,15 +372,22 @@ export class KafkaBus implements EventBus, LogReader {
     // metadata already names it; kafkajs's admin does not retry that, so this does, briefly.
     const ends = await retryWhileLeaderMoves(() => this.admin.fetchTopicOffsets(topic));
     const starts = await retryWhileLeaderMoves(() => this.admin.fetchTopicOffsetsByTimestamp(topic, fromTime));
-    // partition → [next offset to hand over, end (exclusive)]
-    const pending = new Map<number, { next: bigint; end: bigint }>();
+    const ranges = new Map<number, { next: bigint; end: bigint }>();
     for (const { partition, offset } of ends) {
-      const end = BigInt(offset);
-      const start = BigInt(starts.find((s) => s.partition === partition)?.offset ?? offset);
-      if (start < end) pending.set(partition, { next: start, end });
+      ranges.set(partition, { next: BigInt(starts.find((s) => s.partition === partition)?.offset ?? offset), end: BigInt(offset) });
     }
-    if (pending.size === 0) return { messages: 0 };
+    return ranges;
+  }
 
+  /** readRange under the bus's list of reads (close() aborts them) and the caller's signal. */
+  private async readTracked(
+    topic: string,
+    pending: Map<number, { next: bigint; end: bigint }>,
+    onMessages: (messages: BusMessage[]) => void | Promise<void>,
+    options: ReadFromOptions,
+  ): Promise<{ messages: number }> {
+    // The offset look-ups before this may have outlasted the caller's patience.
+    options.signal?.throwIfAborted();
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -244,7 +244,39 @@ export class MemoryBus implements EventBus, LogReader {
     if (!topic) throw new UnknownTopicError(topicName);
     options.signal?.throwIfAborted();
     // Fixed before anything is read, so messages published meanwhile are not waited for.
-    const ranges = topic.logs.map((log) => ({ log, next: log.offsetForTime(fromTime), end: log.nextOffset }));
+    return this.readRanges(
+      topic.logs.map((log) => ({ log, next: log.offsetForTime(fromTime), end: log.nextOffset })),
+      onMessages,
+      options,
+    );
+  }
+
+  /** LogReader.readPartition over the in-memory log: one partition, the end clamped to its end offset. */
+  async readPartition(
+    topicName: string,
+    partition: number,
+    fromTime: number,
+    endOffset: number,
+    onMessages: (messages: BusMessage[]) => void | Promise<void>,
+    options: ReadFromOptions = {},
+  ): Promise<{ messages: number }> {
+    this.assertOpen();
+    const topic = this.topics.get(topicName);
+    if (!topic) throw new UnknownTopicError(topicName);
+    const log = topic.logs[partition];
+    if (!Number.isInteger(partition) || log === undefined) {
+      throw new RangeError(`topic ${topicName} has no partition ${partition} (it has ${topic.logs.length})`);
+    }
+    options.signal?.throwIfAborted();
+    return this.readRanges([{ log, next: log.offsetForTime(fromTime), end: Math.min(endOffset, log.nextOffset) }], onMessages, options);
+  }
+
+  /** Hands over each range's messages, `[next, end)`, in chunks on later ticks, one range after another. */
+  private async readRanges(
+    ranges: { log: PartitionLog; next: number; end: number }[],
+    onMessages: (messages: BusMessage[]) => void | Promise<void>,
+    options: ReadFromOptions,
+  ): Promise<{ messages: number }> {
     let count = 0;
     for (const range of ranges) {
       while (range.next < range.end) {

@@ -141,4 +141,22 @@ export interface LogReader {
     onMessages: (messages: BusMessage[]) => void | Promise<void>,
     options?: ReadFromOptions,
   ): Promise<{ messages: number }>;
+
+  /**
+   * Reads ONE partition: from the first offset whose Kafka timestamp ≥ `fromTime` up to
+   * `endOffset` (exclusive; clamped to the partition's end offset as of the call), in offset
+   * order. Like Kafka's ListOffsets by time, the start is the first such offset; messages after
+   * it are handed over whatever their timestamps (CreateTime need not grow with the offset), so a
+   * caller that wants only timestamps ≥ `fromTime` filters them. Resolves with nothing when the
+   * range is empty. A partition the topic does not have rejects with a RangeError. The drift
+   * service looks back with it for the original of a re-sent prediction (resent-duplicates.ts).
+   */
+  readPartition(
+    topic: string,
+    partition: number,
+    fromTime: number,
+    endOffset: number,
+    onMessages: (messages: BusMessage[]) => void | Promise<void>,
+    options?: ReadFromOptions,
+  ): Promise<{ messages: number }>;
 }

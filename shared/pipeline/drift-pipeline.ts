@@ -6,7 +6,10 @@
 // promoted it (its training profile), from an upload (CLI), or from the first
 // `reference.size` predictions of that version, collected in Redis; predictions used for
 // the reference are not also counted in windows.
-import type { Batch } from '../bus/types.js';
+//
+// A prediction the SDK re-sent after an unconfirmed publish is dropped when its original is
+// already in the partition (resent-duplicates.ts); the offset fences cover redeliveries.
+import type { Batch, BatchContext } from '../bus/types.js';
 import { latestEventTime, type ModelEvent, type Prediction } from '../codec/index.js';
 import type { ModelConfig, MonitoringConfig } from '../config/monitoring-config.js';
 import { driftReport } from '../monitor/drift-report.js';
@@ -35,6 +38,7 @@ import type { DeadLetterFailure } from '../runtime/dead-letters.js';
 import { modelBounds, unknownModelLetters, type IdleModels, type ModelGate } from './model-gate.js';
 import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
 import { versionsOf } from './performance-pipeline.js';
+import { logReaderOf, ResentDuplicateFilter } from './resent-duplicates.js';
 
 export interface DriftPipelineOptions {
   service: ServiceContext;
@@ -57,6 +61,8 @@ export class DriftPipeline {
   /** Which models are counted (maxModels, allow-list) and when their in-memory state goes (issue 9). */
   private readonly gate: ModelGate;
   private readonly idle: IdleModels;
+  /** Made on the first batch: it needs the service's bus and metrics. */
+  private resent: ResentDuplicateFilter | undefined;
 
   constructor(private readonly options: DriftPipelineOptions) {
     const bounds = modelBounds(options.service, options.config, options.admission, (model) => this.forget(model));
@@ -79,8 +85,18 @@ export class DriftPipeline {
     this.loop.forget(model);
   }
 
-  readonly handleBatch = async (batch: Batch): Promise<void> => {
-    const items = await this.options.service.decodeOrDeadLetter(batch, 'prediction');
+  readonly handleBatch = async (batch: Batch, ctx?: BatchContext): Promise<void> => {
+    const { service } = this.options;
+    const decoded = await service.decodeOrDeadLetter(batch, 'prediction');
+    // Re-sent copies of predictions already in the partition are dropped before anything counts
+    // them (resent-duplicates.ts); unflagged predictions are not looked at.
+    this.resent ??= new ResentDuplicateFilter({
+      reader: logReaderOf(service.bus),
+      codec: service.codec,
+      logger: service.logger,
+      counter: service.metrics.duplicates,
+    });
+    const items = await this.resent.filter(batch, decoded, ctx);
     const refused: DeadLetterFailure[] = [];
     for (const [model, modelItems] of groupByModel<Item>(items)) {
       const verdict = await this.gate.admit(model);

@@ -12,6 +12,8 @@ export interface ServiceMetrics {
   /** Messages behind the partition's high watermark after the last handled batch. */
   readonly consumerLag: Gauge<'topic' | 'partition'>;
   readonly deadLetters: Counter<'reason'>;
+  /** Re-sent duplicates dropped (drift service, shared/pipeline/resent-duplicates.ts), by source topic. */
+  readonly duplicates: Counter<'topic'>;
   /** Time a batch handler took, decode to commit-ready (the window update). */
   readonly windowUpdateSeconds: Histogram;
   readonly alerts: Counter<'kind' | 'status'>;
@@ -48,6 +50,12 @@ export function createServiceMetrics(service: string, options: ServiceMetricsOpt
       name: 'driftwatch_dlq_total',
       help: 'Messages sent to the dead-letter topic, by reason.',
       labelNames: ['reason'] as const,
+      registers,
+    }),
+    duplicates: new Counter({
+      name: 'driftwatch_duplicates_total',
+      help: 'Re-sent duplicate events dropped (counted once already), by source topic; per delivery, so a redelivered batch counts again.',
+      labelNames: ['topic'] as const,
       registers,
     }),
     windowUpdateSeconds: new Histogram({

@@ -1,5 +1,5 @@
 export { DriftwatchClient, RecordError } from './client.js';
-export type { ClientOptions } from './client.js';
+export type { ClientOptions, RetryInfo } from './client.js';
 export { toLabelEvent, toPredictionEvent } from './records.js';
 export type { FeatureValue, LabelRecord, PredictionRecord } from './records.js';
 export { AlertSubscriber, alertFilter } from './alert-subscriber.js';

@@ -489,6 +489,77 @@ export function busContract(options: BusContractOptions): void {
       });
     });
 
+    describe('LogReader.readPartition', () => {
+      const readPartition = async (name: string, partition: number, fromTime: number, endOffset: number, signal?: AbortSignal) => {
+        const calls: BusMessage[][] = [];
+        const result = await bus.readPartition(name, partition, fromTime, endOffset, (messages) => void calls.push(messages), signal ? { signal } : {});
+        return { result, calls, messages: calls.flat() };
+      };
+      // Offsets 0..9 of one partition, stamped out of order as CreateTimes from several
+      // producers' clocks can be: the first stamp ≥ base + 10 is at offset 3, and offsets 4 and 7
+      // carry older stamps after it.
+      const stamps = [0, 1, 2, 10, 3, 11, 12, 4, 13, 14];
+      const base = Date.now() - 20 * 60_000;
+      const filled = async (): Promise<{ name: string; target: number }> => {
+        const name = await topic(2);
+        const keys = keysCoveringPartitions(2, 1);
+        const target = partitionForKey(keys[1]!, 2);
+        // The other partition gets the same stamps: a read must never hand over its messages.
+        for (const key of keys) {
+          await bus.publish(name, stamps.map((stamp, i) => ({ ...text(key, `${key}:${i}`), timestamp: base + stamp })));
+        }
+        return { name, target };
+      };
+
+      it('reads one partition from the first offset stamped at or after the time up to the end offset, exclusive', async () => {
+        const { name, target } = await filled();
+        const key = keysCoveringPartitions(2, 1)[1]!;
+        // The start stamp equals fromTime (inclusive); offset 8 is the end (exclusive).
+        const { result, messages } = await readPartition(name, target, base + 10, 8);
+        expect(result.messages).toBe(5);
+        expect(messages.map((m) => m.offset)).toEqual([3, 4, 5, 6, 7]);
+        expect(messages.map((m) => m.value!.toString())).toEqual([3, 4, 5, 6, 7].map((i) => `${key}:${i}`));
+        expect(messages.map((m) => m.timestamp)).toEqual([3, 4, 5, 6, 7].map((i) => base + stamps[i]!));
+        expect(messages.every((m) => m.topic === name && m.partition === target && m.key?.toString() === key)).toBe(true);
+
+        // One ms later the start moves to the next stamp ≥ it (offset 5); an end past the
+        // partition's end is clamped to it.
+        const later = await readPartition(name, target, base + 11, 1_000);
+        expect(later.messages.map((m) => m.offset)).toEqual([5, 6, 7, 8, 9]);
+        // From before everything: the whole partition, every explicit stamp kept.
+        const all = await readPartition(name, target, 0, 10);
+        expect(all.messages.map((m) => m.timestamp)).toEqual(stamps.map((stamp) => base + stamp));
+      });
+
+      it('resolves at once with nothing for an empty range', async () => {
+        const { name, target } = await filled();
+        const started = Date.now();
+        for (const [fromTime, endOffset] of [
+          [base + 15, 10], // no stamp at or after the time
+          [base + 10, 3], // the end at the start
+          [base + 10, 2], // the end before the start
+          [0, 0],
+        ] as const) {
+          const { result, calls } = await readPartition(name, target, fromTime, endOffset);
+          expect(result.messages, `from ${fromTime - base}, end ${endOffset}`).toBe(0);
+          expect(calls).toHaveLength(0);
+        }
+        const empty = await topic(1);
+        expect((await readPartition(empty, 0, 0, 100)).calls).toHaveLength(0);
+        // No consumer group is joined when there is nothing to read.
+        expect(Date.now() - started).toBeLessThan(3_000);
+      });
+
+      it('stops at an abort with its reason; rejects an unknown topic and a partition the topic does not have', async () => {
+        const { name, target } = await filled();
+        const stop = new AbortController();
+        const reading = bus.readPartition(name, target, 0, 10, () => stop.abort(new Error('found it')), { signal: stop.signal });
+        await expect(reading).rejects.toThrow('found it');
+        await expect(bus.readPartition(unique('missing'), 0, 0, 10, () => {})).rejects.toBeInstanceOf(UnknownTopicError);
+        await expect(bus.readPartition(name, 2, 0, 10, () => {})).rejects.toBeInstanceOf(RangeError);
+      });
+    });
+
     it('rejects publishing to or subscribing to a topic that does not exist', async () => {
       const missing = unique('missing');
       await expect(bus.publish(missing, [text('k', 'v')])).rejects.toBeInstanceOf(UnknownTopicError);
