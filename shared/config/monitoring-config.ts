@@ -242,6 +242,13 @@ const RetrainSettingsSchema = z.strictObject({
   batchSize: z.number().int().min(1).optional(),
   patience: z.number().int().min(1).optional(),
   seed: z.number().int().optional(),
+  retry: z
+    .strictObject({
+      initialDelay: positiveDuration.optional(),
+      maxDelay: positiveDuration.optional(),
+      maxAttempts: z.number().int().min(1).optional(),
+    })
+    .optional(),
 });
 
 export type RetrainSettingsInput = z.input<typeof RetrainSettingsSchema>;
@@ -289,6 +296,18 @@ export interface RetrainPolicy {
   /** Early stopping: epochs without a better validation loss before training stops. */
   patience: number;
   seed: number;
+  /** Retries of a retrain that failed for an infrastructure reason (shared/retrain/retry-policy.ts). */
+  retry: RetrainRetryPolicy;
+}
+
+/** Backoff of a retrain whose run failed transiently (Kafka, Redis, the model store); durations in ms. */
+export interface RetrainRetryPolicy {
+  /** Wait after the first transient failure; doubles after each further one. */
+  initialDelayMs: number;
+  /** Ceiling of the wait. */
+  maxDelayMs: number;
+  /** Runs of one pending trigger in all, the first included; after the last it is given up. */
+  maxAttempts: number;
 }
 
 const ModelSettingsSchema = z.strictObject({
@@ -447,6 +466,7 @@ export const DEFAULT_RETRAIN_POLICY: Readonly<RetrainPolicy> = {
   batchSize: 64,
   patience: 3,
   seed: 7,
+  retry: { initialDelayMs: 30_000, maxDelayMs: 600_000, maxAttempts: 5 },
 };
 
 /** Rules every model gets unless `defaultAlerts: false` (see docs/design/monitoring.md). */
@@ -741,6 +761,10 @@ function resolveRetrainPolicy(
     const value = pick(key);
     return value === undefined ? fallback : parseDuration(value);
   };
+  const retryDuration = (key: 'initialDelay' | 'maxDelay', fallback: number): number => {
+    const value = m?.retry?.[key] ?? d?.retry?.[key];
+    return value === undefined ? fallback : parseDuration(value);
+  };
   const triggers = pick('triggers');
   const policy: RetrainPolicy = {
     enabled: pick('enabled') ?? base.enabled,
@@ -778,10 +802,18 @@ function resolveRetrainPolicy(
     batchSize: pick('batchSize') ?? base.batchSize,
     patience: pick('patience') ?? base.patience,
     seed: pick('seed') ?? base.seed,
+    retry: {
+      initialDelayMs: retryDuration('initialDelay', base.retry.initialDelayMs),
+      maxDelayMs: retryDuration('maxDelay', base.retry.maxDelayMs),
+      maxAttempts: m?.retry?.maxAttempts ?? d?.retry?.maxAttempts ?? base.retry.maxAttempts,
+    },
   };
   // Checked after the merge: each share may come from a different level.
   if (policy.split.validation + policy.split.test >= 1) {
     fail('split', `validation (${policy.split.validation}) + test (${policy.split.test}) must be below 1, leaving examples to train on`);
+  }
+  if (policy.retry.maxDelayMs < policy.retry.initialDelayMs) {
+    fail('retry', `maxDelay (${policy.retry.maxDelayMs} ms) must not be below initialDelay (${policy.retry.initialDelayMs} ms)`);
   }
   return policy;
 }

@@ -1,6 +1,12 @@
 // Where incident records live: one JSON document per incident under the model's hash tag, and
 // an index per model ordered by opening time. Redis in production, the keyspace's twin when
-// embedded. The incidents topic carries the same records for consumers that do not read Redis.
+// embedded. The incidents topic carries the same records for consumers that do not read Redis
+// (compacted, keyed by incident id: the durable copy).
+//
+// Bounded (issue 9): each save gives the record, the model's index and a verification pointer
+// the model's incident TTL (incidentTtlMs in retrain-keys.ts, at least 30 days) from now; the
+// index keeps the newest INCIDENT_INDEX_CAP ids; the deployment's set of models keeps itself
+// alive as long as its members (add-member.lua) and models() drops members whose index expired.
 import type { Incident } from '../codec/events.generated.js';
 import { modelKey } from '../store/types.js';
 
@@ -14,6 +20,9 @@ export interface IncidentStore {
   /** The incident whose promoted `version` still waits for its verification, if any. */
   awaitingVerification(model: string, version: string): Promise<Incident | null>;
 }
+
+/** Ids kept in a model's index, newest first: as many as GET /incidents lists at most. */
+export const INCIDENT_INDEX_CAP = 1000;
 
 /** Models with incidents, per deployment (its topic prefix), like the pending retrains. */
 export const incidentModelsKey = (namespace: string): string => `dw:incident-models:${namespace}`;

@@ -1,9 +1,12 @@
 // IncidentStore's in-memory twin for the embedded mode, on the keyspace's object companion so
-// several services of one process share it.
+// several services of one process share it; the same keys, expiries and index cap as Redis.
 import type { Incident } from '../codec/events.generated.js';
 import { MemoryObjects } from '../monitor-state/memory-objects.js';
 import type { MemoryKeyspace } from '../store/memory-store.js';
+import { memoryAddMember, memoryRemoveMember } from './deployment-sets.js';
+import { keyTtlOf, MIN_INCIDENT_TTL_MS, type KeyTtl } from './retrain-keys.js';
 import {
+  INCIDENT_INDEX_CAP,
   incidentFromJSON,
   incidentIndexKey,
   incidentKey,
@@ -18,20 +21,33 @@ export class MemoryIncidentStore implements IncidentStore {
   private readonly objects: MemoryObjects;
   private readonly modelsKey: string;
 
-  /** `namespace`: the deployment's topic prefix. */
-  constructor(keyspace: MemoryKeyspace, namespace: string) {
+  /** `namespace`: the deployment's topic prefix; `keyTtl`: how long a model's incident keys live after a save. */
+  constructor(
+    keyspace: MemoryKeyspace,
+    namespace: string,
+    private readonly keyTtl: KeyTtl = () => MIN_INCIDENT_TTL_MS,
+  ) {
     this.objects = MemoryObjects.of(keyspace);
     this.modelsKey = incidentModelsKey(namespace);
   }
 
   async save(incident: Incident): Promise<void> {
-    this.objects.set(incidentKey(incident.model, incident.id), incidentToJSON(incident), undefined);
-    this.objects.getOrCreate(incidentIndexKey(incident.model), () => new Map<string, number>()).set(incident.id, incident.openedAt);
-    this.objects.getOrCreate(this.modelsKey, () => new Set<string>()).add(incident.model);
+    const { model } = incident;
+    const ttl = keyTtlOf(this.keyTtl, model);
+    this.objects.set(incidentKey(model, incident.id), incidentToJSON(incident), ttl);
+    const indexKey = incidentIndexKey(model);
+    const index = this.objects.getOrCreate(indexKey, () => new Map<string, number>()).set(incident.id, incident.openedAt);
+    // ZREMRANGEBYRANK 0 -(cap+1): the lowest scores go first (ties: the lower member).
+    if (index.size > INCIDENT_INDEX_CAP) {
+      const oldest = [...index].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, index.size - INCIDENT_INDEX_CAP);
+      for (const [id] of oldest) index.delete(id);
+    }
+    this.objects.expire(indexKey, ttl);
+    memoryAddMember(this.objects, this.modelsKey, model, ttl);
     const pointer = verificationPointer(incident);
     if (pointer !== null) {
-      const key = verificationKey(incident.model, pointer.version);
-      if (pointer.pending) this.objects.set(key, incident.id, undefined);
+      const key = verificationKey(model, pointer.version);
+      if (pointer.pending) this.objects.set(key, incident.id, ttl);
       else this.objects.delete(key);
     }
   }
@@ -59,7 +75,10 @@ export class MemoryIncidentStore implements IncidentStore {
     return out;
   }
 
+  /** Drops members whose index expired, as the Redis store does. */
   async models(): Promise<string[]> {
+    const members = [...(this.objects.get<Set<string>>(this.modelsKey) ?? [])];
+    for (const model of members) if (this.objects.get(incidentIndexKey(model)) === undefined) memoryRemoveMember(this.objects, this.modelsKey, model);
     return [...(this.objects.get<Set<string>>(this.modelsKey) ?? [])].sort();
   }
 }

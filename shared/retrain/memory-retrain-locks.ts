@@ -3,24 +3,34 @@
 // synchronous, so nothing interleaves inside it, as inside a Lua script.
 import { MemoryObjects } from '../monitor-state/memory-objects.js';
 import type { MemoryKeyspace } from '../store/memory-store.js';
-import { fenceKey, lockKey } from './retrain-keys.js';
-import { assertLockArguments, lockValue, type RetrainLocks } from './retrain-lock.js';
+import { defaultKeyTtl, fenceKey, keyTtlOf, lockKey, type KeyTtl } from './retrain-keys.js';
+import { assertFloor, assertLockArguments, lockValue, type RetrainLocks } from './retrain-lock.js';
 
 export class MemoryRetrainLocks implements RetrainLocks {
   private readonly objects: MemoryObjects;
 
-  constructor(keyspace: MemoryKeyspace) {
+  constructor(
+    keyspace: MemoryKeyspace,
+    private readonly keyTtl: KeyTtl = defaultKeyTtl,
+  ) {
     this.objects = MemoryObjects.of(keyspace);
   }
 
-  async acquire(model: string, owner: string, ttlMs: number): Promise<number | null> {
+  async acquire(model: string, owner: string, ttlMs: number, floor = 0): Promise<number | null> {
     assertLockArguments(owner, ttlMs);
+    assertFloor(floor);
+    const fenceTtl = keyTtlOf(this.keyTtl, model);
     const lock = lockKey(model);
     if (this.objects.get<string>(lock) !== undefined) return null;
-    const token = (this.objects.get<number>(fenceKey(model)) ?? 0) + 1;
-    this.objects.set(fenceKey(model), token, undefined);
+    // max(INCR, floor + 1), as acquire-lock.lua.
+    const token = Math.max((this.objects.get<number>(fenceKey(model)) ?? 0) + 1, floor + 1);
+    this.objects.set(fenceKey(model), token, fenceTtl);
     this.objects.set(lock, lockValue(owner, token), ttlMs);
     return token;
+  }
+
+  async held(model: string): Promise<boolean> {
+    return this.objects.get<string>(lockKey(model)) !== undefined;
   }
 
   async renew(model: string, owner: string, token: number, ttlMs: number): Promise<boolean> {

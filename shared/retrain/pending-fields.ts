@@ -19,5 +19,8 @@ export function pendingFromFields(model: string, fields: Record<string, string>)
     triggers,
     manual: Number(fields.mi ?? 0) > base,
     count: seq,
+    // Written by retry-trigger.lua only; a pending trigger that never failed has neither.
+    attempts: Number(fields.attempts ?? 0),
+    retryOf: fields.failed ?? null,
   };
 }

@@ -1,9 +1,10 @@
 // RetrainLocks on Redis: one script per operation (acquire-lock.lua, renew-lock.lua,
-// release-lock.lua, check-lock.lua), each over the model's own keys.
+// release-lock.lua, check-lock.lua), each over the model's own keys. The fence expires with
+// the model's retrain key TTL (retrain-keys.ts), set on every acquisition.
 import { defineLuaScript, type LuaCommand } from '../store/lua-scripts.js';
 import type { RedisClient } from '../store/redis-connection.js';
-import { fenceKey, lockKey } from './retrain-keys.js';
-import { assertLockArguments, lockValue, type RetrainLocks } from './retrain-lock.js';
+import { defaultKeyTtl, fenceKey, keyTtlOf, lockKey, type KeyTtl } from './retrain-keys.js';
+import { assertFloor, assertLockArguments, lockValue, type RetrainLocks } from './retrain-lock.js';
 
 export class RedisRetrainLocks implements RetrainLocks {
   private readonly acquireScript: LuaCommand;
@@ -11,7 +12,10 @@ export class RedisRetrainLocks implements RetrainLocks {
   private readonly releaseScript: LuaCommand;
   private readonly checkScript: LuaCommand;
 
-  constructor(readonly client: RedisClient) {
+  constructor(
+    readonly client: RedisClient,
+    private readonly keyTtl: KeyTtl = defaultKeyTtl,
+  ) {
     const base = import.meta.url;
     this.acquireScript = defineLuaScript(client, base, { name: 'driftwatchAcquireRetrainLock', file: './acquire-lock.lua', numberOfKeys: 2 });
     this.renewScript = defineLuaScript(client, base, { name: 'driftwatchRenewRetrainLock', file: './renew-lock.lua', numberOfKeys: 1 });
@@ -19,10 +23,15 @@ export class RedisRetrainLocks implements RetrainLocks {
     this.checkScript = defineLuaScript(client, base, { name: 'driftwatchCheckRetrainLock', file: './check-lock.lua', numberOfKeys: 1, readOnly: true });
   }
 
-  async acquire(model: string, owner: string, ttlMs: number): Promise<number | null> {
+  async acquire(model: string, owner: string, ttlMs: number, floor = 0): Promise<number | null> {
     assertLockArguments(owner, ttlMs);
-    const token = Number(await this.acquireScript([lockKey(model), fenceKey(model)], [owner, ttlMs]));
+    assertFloor(floor);
+    const token = Number(await this.acquireScript([lockKey(model), fenceKey(model)], [owner, ttlMs, floor, keyTtlOf(this.keyTtl, model)]));
     return token > 0 ? token : null;
+  }
+
+  async held(model: string): Promise<boolean> {
+    return (await this.client.exists(lockKey(model))) === 1;
   }
 
   async renew(model: string, owner: string, token: number, ttlMs: number): Promise<boolean> {

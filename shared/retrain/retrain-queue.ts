@@ -33,6 +33,19 @@ export interface PendingTrigger {
   manual: boolean;
   /** Triggers recorded so far (dropped ones included); hand it to clear(). */
   count: number;
+  /** Runs of this pending trigger that failed transiently so far (retryLater); 0 before the first. */
+  attempts: number;
+  /** The FAILED incident of the last transient failure, which the next run retries; null before one. */
+  retryOf: string | null;
+}
+
+export interface RetryLater {
+  /** Runs failed transiently so far, this one included. */
+  attempts: number;
+  /** When the next run is due. */
+  retryAt: number;
+  /** The FAILED incident of the run that just failed. */
+  failedIncident: string;
 }
 
 export interface RetrainQueue {
@@ -46,6 +59,13 @@ export interface RetrainQueue {
    * Does nothing when the pending trigger is not the one the run started from.
    */
   clear(model: string, firstAt: number, count?: number, now?: number): Promise<'cleared' | 'kept-newer' | 'not-current'>;
+  /**
+   * After a run that started from `firstAt` failed transiently: keeps the whole pending trigger
+   * (the triggers recorded during the run too) and makes it due at `retryAt`, recording the
+   * attempts and the failed incident with it. Does nothing when the pending trigger is not the
+   * one the run started from.
+   */
+  retryLater(model: string, firstAt: number, retry: RetryLater): Promise<'scheduled' | 'not-current'>;
   /** Records when the model's retrain finished: the cooldown runs from there. */
   finished(model: string, now: number): Promise<void>;
 }
@@ -55,6 +75,12 @@ export function assertRecordOptions(options: RecordOptions): void {
     const value = options[name];
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
   }
+}
+
+export function assertRetryLater(retry: RetryLater): void {
+  if (!Number.isSafeInteger(retry.attempts) || retry.attempts < 1) throw new RangeError(`attempts must be a positive integer, got ${retry.attempts}`);
+  assertTime('retryAt', retry.retryAt);
+  if (retry.failedIncident === '') throw new RangeError('failedIncident must name the failed incident');
 }
 
 export function assertTime(name: string, value: number): void {

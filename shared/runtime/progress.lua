@@ -4,12 +4,14 @@
 -- (no model name contains '~'), so the script runs on one Redis Cluster slot.
 --
 -- KEYS[1] epoch (string)   KEYS[2] the group's progress hash (`topic|partition` -> offset)
--- ARGV[1] 'open' | 'read' | 'record'
+-- ARGV[1] 'open' | 'read' | 'record' | 'check'
 -- open:   ARGV[2] a fresh epoch id, set when there is none.     -> {epoch, created 0/1}
 -- read:   ARGV[2] the epoch the caller adopted, ARGV[3] field, ARGV[4] unused,
 --         ARGV[5] what a tombstone says                         -> {1, offset or false} | {0, epoch or false}
 -- record: the same with ARGV[4] the offset                      -> {1} | {0, epoch or false}
--- read and record refuse when the epoch is not the adopted one: the key vanished (a restart
+-- check:  the epoch comparison alone (the retrainer, which keeps no group record; ARGV[3] and
+--         ARGV[4] unused)                                       -> {1} | {0, epoch or false}
+-- read, record and check refuse when the epoch is not the adopted one: the key vanished (a restart
 -- without persistence, FLUSHALL) or was replaced. Then the epoch becomes a tombstone
 -- `LOST <...>`, so every instance of every service (and every restart) refuses too, until an
 -- operator clears driftwatch's keys (see docs/design/monitoring.md, "Redis as the source of
@@ -31,6 +33,8 @@ if current ~= ARGV[2] then
   end
   return {0, current or false}
 end
+
+if mode == 'check' then return {1} end
 
 if mode == 'read' then
   return {1, redis.call('HGET', progress_key, ARGV[3]) or false}

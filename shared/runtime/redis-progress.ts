@@ -26,6 +26,22 @@ export const progressKey = (group: string): string => `dw:{~progress}:offsets:${
 export const progressField = (topic: string, partition: number): string => `${topic}|${partition}`;
 const TOMBSTONE = 'LOST ';
 
+/** What the reason and the error log say: which state was lost, and what the service refuses and the operator does. */
+export interface LossWording {
+  /** `Redis lost the <state>: …` */
+  state: string;
+  /** Follows the reason in the error log. */
+  refusal: string;
+}
+
+const MONITOR_WORDING: LossWording = {
+  state: 'monitoring state',
+  refusal:
+    `Refusing to consume: counting on would leave a silent gap. To rebuild from the Kafka log ` +
+    `(exact where retention still holds the data): stop every monitor and retrainer, delete driftwatch's keys ` +
+    `(redis-cli --scan --pattern 'dw:*' | xargs -r -n1 redis-cli del), start them again.`,
+};
+
 /** Redis no longer holds the state this service built: it refuses to go on. */
 export class RedisLostError extends Error {
   override readonly name = 'RedisLostError';
@@ -44,6 +60,7 @@ export class RedisProgress {
     private readonly redis: RedisClient,
     private readonly service: string,
     private readonly logger: Logger,
+    private readonly wording: LossWording = MONITOR_WORDING,
   ) {
     this.script = defineLuaScript(redis, import.meta.url, { name: 'driftwatchProgress', file: './progress.lua', numberOfKeys: 2 });
   }
@@ -80,6 +97,18 @@ export class RedisProgress {
   /** Throws RedisLostError once lost: called before a batch touches Redis. */
   assertUsable(): void {
     if (this.lostReason !== null) throw new RedisLostError(this.lostReason);
+  }
+
+  /**
+   * The epoch check alone, without a consumer-group record: throws RedisLostError (after
+   * tombstoning the epoch and logging once) when Redis is no longer the one `open()` adopted.
+   */
+  async check(): Promise<void> {
+    this.assertUsable();
+    // Before open() there is no epoch to compare: comparing '' would tombstone a healthy Redis.
+    if (this.epoch === null) throw new Error('RedisProgress.check() before open()');
+    const reply = (await this.script([EPOCH_KEY, progressKey('-')], ['check', this.epoch, '', '', this.tombstone()])) as unknown[];
+    if (Number(reply[0]) !== 1) this.refuse(reply[1]);
   }
 
   /**
@@ -124,18 +153,13 @@ export class RedisProgress {
         : now.startsWith(TOMBSTONE)
           ? `another service found it had lost its data (${now.slice(TOMBSTONE.length)})`
           : `its epoch changed from ${this.epoch} to ${now} (replaced or flushed while this service ran)`;
-    this.markLost(`Redis lost the monitoring state: ${what}`);
+    this.markLost(`Redis lost the ${this.wording.state}: ${what}`);
     throw new RedisLostError(this.lostReason!);
   }
 
   private markLost(reason: string): void {
     if (this.lostReason !== null) return;
     this.lostReason = reason;
-    this.logger.error(
-      { reason, epochKey: EPOCH_KEY },
-      `${reason}. Refusing to consume: counting on would leave a silent gap. To rebuild from the Kafka log ` +
-        `(exact where retention still holds the data): stop every monitor, delete driftwatch's keys ` +
-        `(redis-cli --scan --pattern 'dw:*' | xargs -r -n1 redis-cli del), start them again.`,
-    );
+    this.logger.error({ reason, epochKey: EPOCH_KEY }, `${reason}. ${this.wording.refusal}`);
   }
 }

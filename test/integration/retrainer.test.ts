@@ -1,7 +1,8 @@
 // The retrainer on the real Kafka and Redis: bad triggers become REJECTED model events and
 // incidents without hurting the service, alerts become pending triggers and retrains, two
-// instances retrain once, and (once tfjs training exists) a retrain promotes a stored version
-// and a retrain killed mid-training is retried by another process after the lock expires.
+// instances retrain once, and (once tfjs training exists) a retrain promotes a stored version,
+// a retrain killed mid-training is retried by another process after the lock expires, and one
+// whose model store failed (a transient I/O error) is retried after its backoff and promotes.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { Codec, type AlertInput, type Incident, type ModelEvent } from '../../sh
 import { parseMonitoringConfig, type MonitoringConfig } from '../../shared/config/monitoring-config.js';
 import { loadRuntimeConfig } from '../../shared/config/runtime-config.js';
 import { LocalModelStore } from '../../shared/models/local-model-store.js';
+import type { ModelStore } from '../../shared/models/model-store.js';
 import { startRetrainerService, type RetrainerHandle } from '../../shared/pipeline/retrainer-service.js';
 import { RedisIncidentStore } from '../../shared/retrain/redis-incident-store.js';
 import { pendingKey } from '../../shared/retrain/retrain-keys.js';
@@ -70,14 +72,14 @@ async function setup(name: string): Promise<Setup> {
   return { prefix, topics, storeDir, store: new LocalModelStore(storeDir) };
 }
 
-async function startRetrainer(s: Setup, monitoring: MonitoringConfig = parseMonitoringConfig({})): Promise<RetrainerHandle> {
+async function startRetrainer(s: Setup, monitoring: MonitoringConfig = parseMonitoringConfig({}), models: ModelStore = s.store): Promise<RetrainerHandle> {
   const handle = await startRetrainerService({
     config: {
       ...loadRuntimeConfig({ KAFKA_BROKERS: kafkaBrokers(), REDIS_URL: redisUrl(), DW_TOPIC_PREFIX: s.prefix, DW_TOPIC_PARTITIONS: '1', LOG_LEVEL: 'warn' }),
       mode: 'distributed',
     },
     monitoring,
-    models: s.store,
+    models,
     tickMs: 100,
     http: { port: 0, host: '127.0.0.1' },
     logger,
@@ -373,6 +375,57 @@ describe('retrainer: training', () => {
     expect(incident!.data!.train.size + incident!.data!.validation.size + incident!.data!.test.size).toBeGreaterThanOrEqual(500);
     expect(incident!.verification).toMatchObject({ status: 'PENDING' });
     expect(incident!.variants.map((v) => v.precision)).toEqual(['float16']);
+  });
+
+    it('(h) the model store fails a write once (EIO): FAILED saying when the retry is, the trigger stays pending with the attempt, the retry PROMOTES', { timeout: 240_000 }, async () => {
+    const s = await setup('rt-retry');
+    const model = uniqueName('flaky');
+    const { predictions, labels } = seaRecords(model, 800, Date.now() - 20 * 60_000, 2, 5);
+    await publishRecords(s.topics, predictions, labels);
+    // The disk fails the first version write, as a full or failing volume does, and works after.
+    let failedWrites = 0;
+    const flaky: ModelStore = {
+      put: async (manifest, files) => {
+        if (failedWrites++ === 0) throw Object.assign(new Error(`EIO: i/o error, write '${join(s.storeDir, model)}'`), { code: 'EIO', errno: -5, syscall: 'write' });
+        return s.store.put(manifest, files);
+      },
+      manifest: (m, v) => s.store.manifest(m, v),
+      readFile: (m, v, path) => s.store.readFile(m, v, path),
+      versions: (m) => s.store.versions(m),
+      models: () => s.store.models(),
+      nextVersion: (m) => s.store.nextVersion(m),
+      uri: (m, v) => s.store.uri(m, v),
+    };
+    const monitoring = parseMonitoringConfig({
+      defaults: { retrain: { grid: { learningRate: [0.01], epochs: [3], l2: [0] }, minExamples: 300, patience: 10, quantize: [], retry: { initialDelay: '2s' } } },
+    });
+    const handle = await startRetrainer(s, monitoring, flaky);
+    await handle.retrain(model);
+
+    // Newest first: the first attempt's incident is the last listed.
+    const failed = (await until('the first attempt FAILED', () => handle.incidents.list(model), (l) => l.at(-1)?.status === 'FAILED', 120_000)).at(-1);
+    const scheduled = /^EIO: i\/o error, write '.*' \(transient failure, attempt 1 of 5; retry scheduled at (\S+)\)/.exec(failed!.reason ?? '');
+    expect(scheduled, failed!.reason ?? 'no reason').not.toBeNull();
+    const retryAt = Date.parse(scheduled![1]!);
+    // The trigger stayed pending, due at the time the incident names, with the attempt counted.
+    const pending = await until('the retry recorded with the trigger', () => redis.hgetall(pendingKey(model)), (h) => h.attempts !== undefined || Object.keys(h).length === 0);
+    expect(pending).toMatchObject({ attempts: '1', failed: failed!.id, dueAt: String(retryAt) });
+
+    const events = await until('a decision', () => modelEvents(s.topics, model), (e) => decided(e).length > 0, 200_000);
+    // The failed attempt published nothing: its version never got stored.
+    expect(events.map((e) => [e.status, e.version])).toEqual([['CANDIDATE', '1'], ['PROMOTED', '1']]);
+    const promoted = events[1]!;
+    expect(promoted.incidentId).not.toBe(failed!.id);
+    expect(promoted.time, 'not retried before its time').toBeGreaterThanOrEqual(retryAt);
+    const retry = await until('the retry PROMOTED', () => handle.incidents.get(model, promoted.incidentId!), (i) => i?.status === 'PROMOTED');
+    expect(retry!.triggers.map((t) => t.kind)).toEqual(['MANUAL']);
+    // The FAILED incident points at its retry, as one a killed run left does.
+    expect((await handle.incidents.get(model, failed!.id))!.reason).toBe(`${failed!.reason}; retried as ${retry!.id}`);
+    expect(await handle.incidents.list(model)).toHaveLength(2);
+    await until('the pending trigger cleared', () => redis.exists(pendingKey(model)), (n) => n === 0);
+    expect(failedWrites, 'one failed write, one that stored version 1').toBe(2);
+    expect(await s.store.versions(model)).toEqual(['1']);
+    expect(await halfWrittenVersions(s.store, s.storeDir, model)).toEqual([]);
   });
 
   // Short, so the retry comes soon after the kill; but longer than the event loop stalls while

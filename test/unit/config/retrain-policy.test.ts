@@ -40,6 +40,7 @@ describe('retrain policy in the monitoring config', () => {
       batchSize: 64,
       patience: 3,
       seed: 7,
+      retry: { initialDelayMs: 30_000, maxDelayMs: 600_000, maxAttempts: 5 },
     });
   });
 
@@ -64,6 +65,7 @@ describe('retrain policy in the monitoring config', () => {
           grid: { learningRate: [0.01], epochs: [3, 6] },
           parity: { uint8: { minClassAgreement: 0.9 }, maxMetricDelta: 0.05 },
           triggers: [{ kind: 'CONCEPT_DRIFT' }],
+          retry: { initialDelay: '5s', maxAttempts: 3 },
         },
       },
       models: {
@@ -76,6 +78,7 @@ describe('retrain policy in the monitoring config', () => {
             quantize: ['uint8'],
             triggers: [{ kind: 'PERFORMANCE', metric: 'accuracy', minSeverity: 'WARNING' }],
             seed: 11,
+            retry: { maxDelay: '1m' },
           },
         },
         other: { bins: 10 },
@@ -94,6 +97,7 @@ describe('retrain policy in the monitoring config', () => {
       triggers: [{ kind: 'PERFORMANCE', metric: 'accuracy', minSeverity: 'WARNING' }],
       seed: 11,
       minExamples: 500,
+      retry: { initialDelayMs: 5_000, maxDelayMs: 60_000, maxAttempts: 3 },
     });
     // A model section without retrain: gets defaults.retrain; so does a model with no section.
     for (const model of ['other', 'unknown']) {
@@ -103,6 +107,7 @@ describe('retrain policy in the monitoring config', () => {
         split: { validation: 0.1, test: 0.2 },
         triggers: [{ kind: 'CONCEPT_DRIFT' }],
         quantize: ['float16', 'uint8'],
+        retry: { initialDelayMs: 5_000, maxDelayMs: 600_000, maxAttempts: 3 },
       });
     }
   });
@@ -163,6 +168,10 @@ describe('retrain policy in the monitoring config', () => {
     [{ models: { churn: { retrain: { patience: 0 } } } }, /retrain\.patience: /],
     [{ models: { churn: { retrain: { seed: 'seven' } } } }, /retrain\.seed: expected number, got string/],
     [{ models: { churn: { retrain: { cooldwn: '5m' } } } }, /models\.churn\.retrain: unknown field cooldwn/],
+    [{ models: { churn: { retrain: { retry: { maxAttempts: 0 } } } } }, /retrain\.retry\.maxAttempts: /],
+    [{ models: { churn: { retrain: { retry: { initialDelay: 0 } } } } }, /retrain\.retry\.initialDelay: must be longer than 0/],
+    [{ models: { churn: { retrain: { retry: { delay: '1s' } } } } }, /retrain\.retry: unknown field delay/],
+    [{ defaults: { retrain: { retry: { initialDelay: '1m' } } }, models: { churn: { retrain: { retry: { maxDelay: '30s' } } } } }, /models\.churn\.retrain\.retry: maxDelay \(30000 ms\) must not be below initialDelay \(60000 ms\)/],
   ])('rejects %j naming the field', (input, message) => {
     expect(errorOf(() => parseMonitoringConfig(input))).toMatch(message);
   });
