@@ -113,7 +113,8 @@ export type FatalHandler = (error: Error, service: { name: string; logger: Logge
  */
 export function exitOnFatal(graceMs = 15_000): FatalHandler {
   return (error, service) => {
-    service.logger.fatal({ err: error }, `${service.name}: a consumer failed for good; stopping and exiting with status 1`);
+    // The cause in the message itself: this is the line an operator finds (e.g. a rotated SASL password).
+    service.logger.fatal({ err: error }, `${service.name}: a consumer failed for good (${error.message}); stopping and exiting with status 1`);
     process.exitCode = 1;
     setTimeout(() => process.exit(1), graceMs).unref();
     void service.stop().finally(() => process.exit(1));
@@ -193,9 +194,10 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
     let consuming = false;
     const health: ConsumerHealth[] = [];
     probes.consuming = async () => {
-      if (!consuming) throw new Error('not consuming (starting or stopping)');
+      // A crash first: after one, onFatal's stop clears `consuming`, and the reason must stay visible.
       const problems = health.map((h) => h.problem()).filter((p): p is string => p !== undefined);
       if (problems.length > 0) throw new Error(problems.join('; '));
+      if (!consuming) throw new Error('not consuming (starting or stopping)');
     };
     for (const [probeName, probe] of Object.entries(options.probes ?? {})) {
       if (probeName in probes) throw new TypeError(`probe "${probeName}" is built in; give yours another name`);

@@ -1,16 +1,14 @@
-// Wrong credentials, as an operator meets them: a service process started with a wrong
-// Redis password or a wrong Kafka SASL password must exit non-zero with one error line that
-// names the cause, and the password must appear in none of its output streams. Before
+// Wrong credentials and settings, as an operator meets them: a service process started with a
+// wrong Redis password or a TLS file that is missing must exit non-zero with one error line
+// that names the cause, and the password must appear in none of its output streams. Before
 // runMain, Node's unhandled-rejection dump printed ioredis's `command.args` (the password).
 //
-// Redis: a redis-server of the test's own with --requirepass. Kafka: a SASL listener needs a
-// second broker with JAAS and SCRAM users, too heavy for this suite; a fake broker
-// (test/support/fake-sasl-broker.ts) speaks the protocol up to a refused SaslAuthenticate, so
-// kafkajs's real failure path runs, and with PLAIN the password really crosses the wire.
+// Redis: a redis-server of the test's own with --requirepass. A wrong Kafka SASL password
+// (SCRAM and PLAIN) and a password rotated under a running service are
+// test/integration/kafka-sasl.test.ts's, on a real broker with a SASL listener.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
-import { startFakeSaslBroker, type FakeSaslBroker } from '../support/fake-sasl-broker.js';
 import { startOwnRedis, type OwnRedis } from '../support/own-redis.js';
 import { captureOutput } from '../support/process-output.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
@@ -59,36 +57,6 @@ describe('a wrong Redis password', () => {
     expect(output.stderr()).not.toContain(password);
     // No unhandled-rejection dump: everything went through the logger.
     expect(output.stderr()).not.toMatch(/triggerUncaughtException|command:|args:/);
-  });
-});
-
-describe('a wrong Kafka SASL password', () => {
-  let broker: FakeSaslBroker;
-  beforeAll(async () => {
-    broker = await startFakeSaslBroker();
-  });
-  afterAll(async () => {
-    await broker?.close();
-  });
-
-  it('exits 1 at once with one line naming the failed authentication, and the password in no output stream', async () => {
-    const password = `wrong-kafka-pw-${randomBytes(6).toString('hex')}`;
-    const started = Date.now();
-    const { service, output } = start({
-      KAFKA_BROKERS: broker.address,
-      KAFKA_SASL_MECHANISM: 'plain',
-      KAFKA_SASL_USERNAME: 'alice',
-      KAFKA_SASL_PASSWORD: password,
-    });
-    expect(await service.exited).toBe(1);
-    // Authentication failures are not retried until the 15 s connect deadline.
-    expect(Date.now() - started).toBeLessThan(12_000);
-    expect(broker.received().includes(password)).toBe(true);
-    const errors = errorLines(output);
-    expect(errors, output.stdout()).toHaveLength(1);
-    expect(errors[0]!.msg).toMatch(/^service failed to start: Kafka brokers 127\.0\.0\.1:\d+: connection failed: SASL PLAIN authentication failed/);
-    expect(output.stdout()).not.toContain(password);
-    expect(output.stderr()).not.toContain(password);
   });
 });
 

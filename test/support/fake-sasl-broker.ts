@@ -1,9 +1,10 @@
 // A TCP server that speaks just enough of the Kafka protocol to refuse a SASL login the way a
 // broker does: ApiVersions, SaslHandshake (PLAIN, SCRAM-SHA-256/512 enabled), then
-// SaslAuthenticate answered with SASL_AUTHENTICATION_FAILED (58). A real SASL listener needs a
-// second, differently configured broker (JAAS, SCRAM users); this isolates what a test of
-// "wrong Kafka password" needs: the client's real error path. It records every byte received,
-// so a test can also confirm the password was really sent (and so could have leaked).
+// SaslAuthenticate answered with SASL_AUTHENTICATION_FAILED (58). For unit tests, which run
+// with nothing else started (test/unit/bus/security-options.test.ts): the client's real error
+// path in milliseconds, without a JVM. It records every byte received, so a test can also
+// confirm the password was really sent (and so could have leaked). A real SASL broker for
+// integration tests: test/support/sasl-kafka.ts.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
