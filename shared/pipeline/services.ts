@@ -29,6 +29,8 @@ export type MonitorServiceOptions = Omit<RunServiceOptions, 'name' | 'subscripti
   monitoring: MonitoringConfig;
   /** Overrides the consumer group (tests run several independent monitors on one broker). */
   groupId?: string;
+  /** Receives the service's pipeline once built (tests read its `modelsInMemory`). */
+  onPipeline?: (pipeline: PerformancePipeline | DriftPipeline) => void;
 };
 
 function monitorState(service: ServiceContext): MonitorState {
@@ -44,6 +46,7 @@ export function startPerformanceService(options: MonitorServiceOptions): Promise
     name: 'performance',
     subscriptions: (service) => {
       const pipeline = new PerformancePipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
+      options.onPipeline?.(pipeline);
       // One group for both topics: equal partition counts and the same key put a
       // prediction and its label on the same partition number.
       return [{ groupId, topics: [service.topics.predictions, service.topics.labels], handler: pipeline.handleBatch, trackProgress: true }];
@@ -58,6 +61,7 @@ export function startDriftService(options: MonitorServiceOptions): Promise<Servi
     name: 'drift',
     subscriptions: (service) => {
       const pipeline = new DriftPipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
+      options.onPipeline?.(pipeline);
       return [
         { groupId, topics: [service.topics.predictions], handler: pipeline.handleBatch, trackProgress: true },
         // Every instance reads every model event (its own group), so each one's reference cache follows.
