@@ -10,45 +10,12 @@ import type { ReferenceProfile } from '../shared/monitor/reference-profile.js';
 import { CategoricalCounts, NumericHistogram } from '../shared/stats/window/index.js';
 import { formatRate, opsPerSecond, printTable } from './lib.js';
 import type { BenchModule } from './lib.js';
+import { featureEvents } from './support/feature-events.js';
 
 const BATCH = 500;
-const NUMERIC = 12;
-const CATEGORICAL = 6;
-const BOOLEAN = 2;
-
-function makeRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
+/** A batch spread over about 3 buckets of 10 s from t0, as a live batch would be. */
 function events(n: number, seed: number, t0: number): Prediction[] {
-  const r = makeRandom(seed);
-  return Array.from({ length: n }, (_, i) => {
-    const numericFeatures: Record<string, number> = {};
-    const categoricalFeatures: Record<string, string> = {};
-    const booleanFeatures: Record<string, boolean> = {};
-    for (let f = 0; f < NUMERIC; f++) numericFeatures[`n${f}`] = (r() + r() + r()) * 10 - 15;
-    for (let f = 0; f < CATEGORICAL; f++) categoricalFeatures[`c${f}`] = `v${Math.floor(r() * r() * 30)}`;
-    for (let f = 0; f < BOOLEAN; f++) booleanFeatures[`b${f}`] = r() < 0.3;
-    return {
-      id: `p${i}`,
-      model: 'bench',
-      modelVersion: '1',
-      // Spread over about 3 buckets of 10 s, as a live batch would be.
-      eventTime: t0 + Math.floor((i / n) * 30_000),
-      numericFeatures,
-      categoricalFeatures,
-      booleanFeatures,
-      missingFeatures: [],
-      predictedClass: r() < 0.4 ? 'yes' : 'no',
-      predictedValue: null,
-      classProbabilities: {},
-      segments: {},
-    };
-  });
+  return featureEvents(n, seed, (i) => t0 + Math.floor((i / n) * 30_000));
 }
 
 function readOnly(batch: readonly Prediction[], features: string[]): number {

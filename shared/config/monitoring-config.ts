@@ -310,12 +310,20 @@ export interface RetrainRetryPolicy {
   maxAttempts: number;
 }
 
+/**
+ * A horizon: a bare duration ('1h': its window is read and reported at every bucket end), or
+ * `{ window, every }`: at the window ends that are multiples of `every` (issue 8; e.g.
+ * `{ window: '24h', every: '10m' }`). `every` must be a multiple of bucketMs; that is checked
+ * when the model's settings are resolved, since bucketMs may come from `defaults`.
+ */
+const HorizonSchema = z.union([positiveDuration, z.strictObject({ window: positiveDuration, every: positiveDuration.optional() })]);
+
 const ModelSettingsSchema = z.strictObject({
   task: z.enum(['binary', 'multiclass', 'regression']).optional(),
   positiveLabel: z.string().optional(),
   features: z.record(z.string(), featureType).optional(),
   bucketMs: positiveDuration.optional(),
-  horizons: z.array(positiveDuration).min(1).optional(),
+  horizons: z.array(HorizonSchema).min(1).optional(),
   evaluationHorizon: positiveDuration.optional(),
   allowedLatenessMs: duration.optional(),
   evaluationDelayMs: duration.optional(),
@@ -392,6 +400,12 @@ export interface Horizon {
   /** As configured, e.g. '5m'; names the window in snapshots. */
   name: string;
   ms: number;
+  /**
+   * Evaluation cadence: the window is read and reported (snapshots; alert rules if it is the
+   * evaluation horizon) at window ends that are multiples of this. A multiple of bucketMs;
+   * bucketMs when not configured (every end).
+   */
+  everyMs: number;
 }
 
 /** Everything one model is monitored with, defaults applied. */
@@ -423,7 +437,8 @@ export interface ModelConfig {
 
 export const BUILT_IN_DEFAULTS = {
   bucketMs: 10_000,
-  horizons: ['5m', '1h', '24h'],
+  // 1 h and 24 h windows move little per 10 s bucket: reported every minute / 10 minutes (issue 8).
+  horizons: [{ window: '5m' }, { window: '1h', every: '1m' }, { window: '24h', every: '10m' }],
   evaluationHorizon: '5m',
   allowedLatenessMs: 10_000,
   evaluationDelayMs: 0,
@@ -620,8 +635,22 @@ export function loadMonitoringConfig(options: { path?: string; env?: NodeJS.Proc
   return parseMonitoringConfig({}, 'monitoring config', overrides);
 }
 
-function toHorizon(value: string | number): Horizon {
-  return { name: typeof value === 'string' ? value : formatDuration(value), ms: parseDuration(value) };
+function toHorizon(value: string | number, everyMs: number): Horizon {
+  return { name: typeof value === 'string' ? value : formatDuration(value), ms: parseDuration(value), everyMs };
+}
+
+type HorizonInput = z.output<typeof HorizonSchema>;
+
+/** A configured horizon with its cadence: every bucket unless `every` is given (a multiple of the bucket). */
+function resolveHorizon(value: HorizonInput, bucketMs: number, fail: (field: string, message: string) => never): Horizon {
+  if (typeof value !== 'object') return toHorizon(value, bucketMs);
+  const horizon = toHorizon(value.window, bucketMs);
+  if (value.every === undefined) return horizon;
+  const everyMs = parseDuration(value.every);
+  if (everyMs % bucketMs !== 0) {
+    fail('horizons', `${horizon.name} every ${formatDuration(everyMs)} is not a multiple of bucketMs (${bucketMs} ms): windows end only at bucket boundaries`);
+  }
+  return { ...horizon, everyMs };
 }
 
 type ParsedRule = z.output<typeof AlertRuleSchema>;
@@ -660,13 +689,19 @@ export function resolveModelConfig(config: MonitoringConfig, model: string): Mod
     throw new ConfigError(`invalid monitoring config: ${[...where, field].join('.')}: ${message}`);
   };
 
-  const horizons = (m.horizons ?? d.horizons ?? BUILT_IN_DEFAULTS.horizons).map(toHorizon).sort((a, b) => a.ms - b.ms);
   const bucketMs = parseDuration(m.bucketMs ?? d.bucketMs ?? BUILT_IN_DEFAULTS.bucketMs);
+  const horizons = (m.horizons ?? d.horizons ?? BUILT_IN_DEFAULTS.horizons).map((h) => resolveHorizon(h, bucketMs, fail)).sort((a, b) => a.ms - b.ms);
   for (const h of horizons) if (h.ms % bucketMs !== 0) fail('horizons', `${h.name} is not a multiple of bucketMs (${bucketMs} ms)`);
-  const evaluationHorizon = toHorizon(m.evaluationHorizon ?? d.evaluationHorizon ?? BUILT_IN_DEFAULTS.evaluationHorizon);
-  if (!horizons.some((h) => h.ms === evaluationHorizon.ms)) {
-    fail('evaluationHorizon', `${evaluationHorizon.name} is not one of the horizons (${horizons.map((h) => h.name).join(', ')})`);
-  }
+  // One window sum per length: the same window twice (say '1h' and { window: '60m', every: '1m' }) has no meaning.
+  horizons.forEach((h, i) => {
+    if (i > 0 && horizons[i - 1]!.ms === h.ms) fail('horizons', `${h.name} is listed twice`);
+  });
+  const evaluationName = toHorizon(m.evaluationHorizon ?? d.evaluationHorizon ?? BUILT_IN_DEFAULTS.evaluationHorizon, bucketMs);
+  // The evaluation horizon is one of the horizons and has its cadence: alert rules run at every
+  // bucket end unless that horizon is configured with an `every`.
+  const evaluationHorizon =
+    horizons.find((h) => h.ms === evaluationName.ms) ??
+    fail('evaluationHorizon', `${evaluationName.name} is not one of the horizons (${horizons.map((h) => h.name).join(', ')})`);
   const allowedLatenessMs = parseDuration(m.allowedLatenessMs ?? d.allowedLatenessMs ?? BUILT_IN_DEFAULTS.allowedLatenessMs);
   const largest = (horizons[horizons.length - 1] as Horizon).ms;
 

@@ -30,6 +30,7 @@ import {
   pendingKey,
   referenceKey,
   referenceSampleKey,
+  advanceReads,
   validateAdvance,
   validateDriftBatch,
   validatePerfBatch,
@@ -220,6 +221,7 @@ export class MemoryMonitorState implements MonitorState {
   async advance(request: AdvanceRequest): Promise<EvaluationInput> {
     this.assertOpen();
     const windows = validateAdvance(request);
+    const { read, closing } = advanceReads(request, windows);
     const key = (k: string): string => modelKey(request.model, k);
     const clock = this.keyspace.getOrCreate(key(clockKey(request.scope))).fields;
     const from = clock.get('end') ?? 0;
@@ -241,11 +243,16 @@ export class MemoryMonitorState implements MonitorState {
       for (const family of families) for (const h of windows.horizonsMs) live.push(windowKey(family, h));
       this.refreshIdle(request.model, windows.idleMs, live);
     }
+    const end = advanced ? target : from;
     const result: EvaluationInput['windows'] = {};
+    const closingBuckets: EvaluationInput['closing'] = {};
     for (const family of families) {
       const byHorizon: Record<number, Record<string, number>> = {};
-      for (const h of windows.horizonsMs) byHorizon[h] = Object.fromEntries(this.keyspace.get(key(windowKey(family, h)))?.fields ?? []);
+      for (const h of read) byHorizon[h] = Object.fromEntries(this.keyspace.get(key(windowKey(family, h)))?.fields ?? []);
       result[family] = byHorizon;
+      if (closing.some((prefix) => family.startsWith(prefix))) {
+        closingBuckets[family] = Object.fromEntries(this.bucketFields(request.model, family, end - windows.bucketMs) ?? []);
+      }
     }
     const alertStates: Record<string, string> = {};
     const alerts = this.objects.get<Map<string, string>>(key(alertsKey(request.scope))) ?? new Map<string, string>();
@@ -253,8 +260,10 @@ export class MemoryMonitorState implements MonitorState {
     return {
       advanced,
       from,
-      end: advanced ? target : from,
+      end,
       windows: result,
+      horizons: read,
+      closing: closingBuckets,
       alertStates,
       detectorState: alerts.get(DETECTOR_FIELD) ?? null,
       detectorStates: Object.fromEntries(

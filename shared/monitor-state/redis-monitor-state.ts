@@ -23,6 +23,7 @@ import {
   pendingKey,
   referenceKey,
   referenceSampleKey,
+  advanceReads,
   validateAdvance,
   validateDriftBatch,
   validatePerfBatch,
@@ -186,20 +187,37 @@ export class RedisMonitorState implements MonitorState {
 
   async advance(request: AdvanceRequest): Promise<EvaluationInput> {
     const windows = validateAdvance(request);
+    const { read, closing } = advanceReads(request, windows);
     const key = (k: string): string => modelKey(request.model, k);
     const reply = asArray(
       await this.advanceScript(
         [key(clockKey(request.scope)), key(familiesKey(request.scope)), key(alertsKey(request.scope))],
-        [modelKey(request.model, ''), request.to, windows.bucketMs, windows.rebuildEvery, windows.idleMs, windows.horizonsMs.length, ...windows.horizonsMs],
+        [
+          modelKey(request.model, ''),
+          request.to,
+          windows.bucketMs,
+          windows.rebuildEvery,
+          windows.idleMs,
+          windows.horizonsMs.length,
+          ...windows.horizonsMs,
+          read.length,
+          ...read,
+          closing.length,
+          ...closing,
+        ],
       ),
       'advance.lua',
     );
-    const flatWindows = asArray(reply[3], 'advance.lua');
     const result: EvaluationInput['windows'] = {};
+    for (const family of asArray(reply[5], 'advance.lua')) result[text(family)] = {};
+    const flatWindows = asArray(reply[3], 'advance.lua');
     for (let i = 0; i < flatWindows.length; i += 3) {
       const family = text(flatWindows[i]);
       (result[family] ??= {})[num(flatWindows[i + 1])] = flatToNumbers(flatWindows[i + 2]);
     }
+    const closingBuckets: EvaluationInput['closing'] = {};
+    const flatClosing = asArray(reply[6], 'advance.lua');
+    for (let i = 0; i < flatClosing.length; i += 2) closingBuckets[text(flatClosing[i])] = flatToNumbers(flatClosing[i + 1]);
     const alerts = asArray(reply[4], 'advance.lua');
     const alertStates: Record<string, string> = {};
     let detectorState: string | null = null;
@@ -211,7 +229,17 @@ export class RedisMonitorState implements MonitorState {
       else if (field.startsWith(VERSION_DETECTOR_PREFIX)) detectorStates[field.slice(VERSION_DETECTOR_PREFIX.length)] = value;
       else if (!field.startsWith('~')) alertStates[field] = value;
     }
-    return { advanced: num(reply[0]) === 1, from: num(reply[1]), end: num(reply[2]), windows: result, alertStates, detectorState, detectorStates };
+    return {
+      advanced: num(reply[0]) === 1,
+      from: num(reply[1]),
+      end: num(reply[2]),
+      windows: result,
+      horizons: read,
+      closing: closingBuckets,
+      alertStates,
+      detectorState,
+      detectorStates,
+    };
   }
 
   async commitEvaluation(commit: EvaluationCommit): Promise<{ committed: boolean }> {

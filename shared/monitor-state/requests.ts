@@ -149,3 +149,18 @@ export function validateAdvance(request: AdvanceRequest): NormalisedWindows {
   }
   return windows;
 }
+
+/** What an advance returns besides the alert state: the horizons read and the closing-bucket prefixes, checked. */
+export function advanceReads(request: AdvanceRequest, windows: NormalisedWindows): { read: number[]; closing: string[] } {
+  const read = request.read ?? windows.horizonsMs;
+  if (!Array.isArray(read)) throw new InvalidBatchError('read must list horizons');
+  for (const h of read) {
+    if (!windows.horizonsMs.includes(h)) throw new InvalidBatchError(`read horizon ${h} is not one of the horizons ${windows.horizonsMs.join(', ')}`);
+  }
+  const closing = request.closing ?? [];
+  if (!Array.isArray(closing)) throw new InvalidBatchError('closing must list family prefixes');
+  for (const prefix of closing) {
+    if (typeof prefix !== 'string' || prefix === '') throw new InvalidBatchError('closing family prefix must be a non-empty string');
+  }
+  return { read: [...new Set(read)], closing: [...closing] };
+}

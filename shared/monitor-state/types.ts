@@ -30,6 +30,14 @@ export interface WindowSettings {
    * retentionMs.
    */
   idleMs?: number;
+  /**
+   * Evaluation cadence (issue 8): per horizon, in the order of `horizonsMs`, the interval its
+   * window is read and reported at — at window ends that are multiples of it (epoch-aligned,
+   * so every instance and every replay picks the same ends). A multiple of bucketMs; absent
+   * or shorter: every bucket. Only EvaluationLoop reads it; the window sums of every horizon
+   * still slide at every end (see evaluation-cadence.ts).
+   */
+  everyMs?: number[];
 }
 
 /** Counter deltas for one bucket of one family (e.g. `feat:3` at 1_700_000_010_000). */
@@ -145,6 +153,16 @@ export interface AdvanceRequest {
   windows: WindowSettings;
   /** New window end; must be a bucket boundary. */
   to: number;
+  /**
+   * Horizons whose window sums are returned (each one of `windows.horizonsMs`); absent: all.
+   * Every horizon's sum still slides: only the reply is smaller.
+   */
+  read?: number[];
+  /**
+   * Family prefixes (e.g. `perf:`) whose closing bucket [E - bucketMs, E) is returned in
+   * `closing`, so the concept-drift detector's input comes in the same round trip.
+   */
+  closing?: string[];
 }
 
 export interface EvaluationInput {
@@ -152,8 +170,15 @@ export interface EvaluationInput {
   /** E before and after the call. */
   from: number;
   end: number;
-  /** windows[family][horizonMs] = the running sum's counters. */
+  /**
+   * windows[family][horizonMs] = the running sum's counters, for the horizons read (`horizons`);
+   * every family of the scope has an entry, empty when no horizon was read.
+   */
   windows: Record<string, Record<number, Record<string, number>>>;
+  /** The horizons whose sums were read (AdvanceRequest.read, or all). */
+  horizons: number[];
+  /** closing[family] = the counters of the bucket [E - bucketMs, E), for families matching AdvanceRequest.closing. */
+  closing: Record<string, Record<string, number>>;
   /** Alert key → serialized state. */
   alertStates: Record<string, string>;
   /**

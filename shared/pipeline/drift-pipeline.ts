@@ -300,13 +300,14 @@ export class DriftPipeline {
           settings,
         );
       let evaluated = null;
-      for (const horizon of settings.horizons) {
+      // Only the horizons due at this end were read (evaluation-cadence.ts).
+      for (const horizon of settings.horizons.filter((h) => input.horizons.includes(h.ms))) {
         const report = reportFor(horizon.ms);
         if (horizon.ms === settings.evaluationHorizon.ms) evaluated = report;
         const window = { start: input.end - horizon.ms, end: input.end, count: report.count };
         outbox.push(snapshotOutboxEntry(service.codec, metricsSnapshot({ model, version, horizon: horizon.name, window, time: now, drift: report })));
       }
-      evaluated ??= reportFor(settings.evaluationHorizon.ms);
+      if (evaluated === null) continue; // alert rules run at the evaluation horizon's ends
       const window = { start: input.end - settings.evaluationHorizon.ms, end: input.end };
       // No predictions of this version in the evaluation horizon: it was superseded (or its
       // traffic stopped), and its firing alerts resolve.

@@ -1,11 +1,14 @@
 // Moves a (model, scope)'s window end forward one bucket at a time and evaluates each end.
 // Any instance may do it: `advance` and `commitEvaluation` are fenced in Redis, so an end
 // is evaluated once whichever instance gets there first; the loser's work is discarded.
+// Each end costs two round trips: `advance` (the window sums of the horizons due at that end,
+// see evaluation-cadence.ts, the alert and detector states, the closing bucket) and the commit.
 import type { Logger } from 'pino';
 import type { EventBus } from '../bus/types.js';
 import type { EvaluationCommit, EvaluationInput, MonitorState, Scope, WindowSettings } from '../monitor-state/types.js';
 import type { TopicNames } from '../topics.js';
 import { evaluationEnds } from './clock.js';
+import { dueHorizons } from './evaluation-cadence.js';
 import { drainOutbox } from './outbox-publisher.js';
 
 /** What one evaluation decided: everything committed together with the window end. */
@@ -22,6 +25,12 @@ export interface EvaluationLoopOptions {
   logger?: Logger;
   /** Most ends evaluated after a gap; older ones are skipped (see evaluationEnds). */
   maxCatchUpSteps?: number;
+  /**
+   * Family prefixes whose closing bucket each advance returns (EvaluationInput.closing): the
+   * performance service's concept-drift detector reads `perf:` there instead of in a round trip
+   * of its own per version.
+   */
+  closing?: string[];
 }
 
 /**
@@ -29,7 +38,7 @@ export interface EvaluationLoopOptions {
  * evaluated (a few round trips each), so alerts and their windows do not depend on how
  * far behind the consumer was. Only a longer gap is cut to its last day.
  */
-const DEFAULT_MAX_CATCH_UP_STEPS = 8_640;
+export const DEFAULT_MAX_CATCH_UP_STEPS = 8_640;
 
 export class EvaluationLoop {
   private readonly running = new Map<string, Promise<void>>();
@@ -72,7 +81,14 @@ export class EvaluationLoop {
     let evaluated = 0;
     const run = previous.then(async () => {
       for (const end of evaluationEnds(current, target, windows.bucketMs, this.options.maxCatchUpSteps ?? DEFAULT_MAX_CATCH_UP_STEPS)) {
-        const input = await this.options.state.advance({ model, scope: this.options.scope, windows, to: end });
+        const input = await this.options.state.advance({
+          model,
+          scope: this.options.scope,
+          windows,
+          to: end,
+          read: dueHorizons(end, windows),
+          ...(this.options.closing !== undefined ? { closing: this.options.closing } : {}),
+        });
         if (!input.advanced && input.end > end) continue; // another instance is ahead of us
         const outcome = await evaluate(model, input);
         const { committed } = await this.options.state.commitEvaluation({

@@ -45,6 +45,7 @@ export function windowSettings(settings: ModelConfig, partitions: number): Windo
   return {
     bucketMs: settings.bucketMs,
     horizonsMs: settings.horizons.map((h) => h.ms),
+    everyMs: settings.horizons.map((h) => h.everyMs),
     retentionMs: settings.retentionMs,
     sourcePartitions: partitions,
     idleMs: settings.idleExpiryMs,

@@ -52,7 +52,8 @@ export class PerformancePipeline {
     this.gate = bounds.gate;
     this.idle = bounds.idle;
     this.settings = new ModelSettingsCache(options.config, bounds.log);
-    this.loop = new EvaluationLoop({ state, bus: service.bus, topics: service.topics, scope: 'perf', logger: service.logger });
+    // The detector's closing bucket comes with the advance (one round trip per evaluation).
+    this.loop = new EvaluationLoop({ state, bus: service.bus, topics: service.topics, scope: 'perf', logger: service.logger, closing: [perfFamily('')] });
   }
 
   /** Models whose state this instance holds in memory (bounded by maxModels). */
@@ -174,17 +175,16 @@ export class PerformancePipeline {
   }
 
   private async evaluate(model: string, settings: ModelConfig, input: EvaluationInput): Promise<EvaluationOutcome> {
-    const { state, service } = this.options;
+    const { service } = this.options;
     const task = this.task(model, settings);
     // The detector is fed the outcomes of the bucket this evaluation closes, bucket after
     // bucket in event-time order (join order, which a consumer catching up scrambles across
     // partitions, would make it flag at odd times). Labels arriving after the
     // evaluation delay still count in the windows, but not in the detector.
-    const closing = { start: input.end - settings.bucketMs, end: input.end };
+    // The advance returned that bucket (EvaluationLoop's `closing`), so it costs no round trip.
     const errorsByVersion = new Map<string, number[]>();
     for (const version of versionsOf(input, 'perf:')) {
-      const bucket = await state.readBuckets(model, perfFamily(version), closing.start, closing.end, settings.bucketMs);
-      errorsByVersion.set(version, bucketErrors(task, bucket));
+      errorsByVersion.set(version, bucketErrors(task, input.closing[perfFamily(version)] ?? {}));
     }
     // Each version has its own detector (`~detector|<version>`), fed only its own outcomes.
     const detector = detectorName(settings.conceptDrift);
@@ -194,7 +194,8 @@ export class PerformancePipeline {
     const alertStates = { ...input.alertStates };
     const now = Date.now();
     for (const version of versionsOf(input, 'perf:')) {
-      const perHorizon = settings.horizons.map((horizon) => ({
+      // Only the horizons due at this end were read (evaluation-cadence.ts).
+      const perHorizon = settings.horizons.filter((horizon) => input.horizons.includes(horizon.ms)).map((horizon) => ({
         horizon,
         metrics: performanceMetrics(task, input.windows[perfFamily(version)]?.[horizon.ms] ?? {}, input.windows[covFamily(version)]?.[horizon.ms] ?? {}, {
           ...(settings.positiveLabel !== undefined ? { positiveLabel: settings.positiveLabel } : {}),
@@ -204,7 +205,8 @@ export class PerformancePipeline {
         const window = { start: input.end - horizon.ms, end: input.end, count: metrics.predictions ?? 0 };
         outbox.push(snapshotOutboxEntry(service.codec, metricsSnapshot({ model, version, horizon: horizon.name, window, time: now, performance: metrics })));
       }
-      const evaluated = perHorizon.find((h) => h.horizon.ms === settings.evaluationHorizon.ms)!;
+      const evaluated = perHorizon.find((h) => h.horizon.ms === settings.evaluationHorizon.ms);
+      if (evaluated === undefined) continue; // alert rules run at the evaluation horizon's ends
       const window = { start: input.end - settings.evaluationHorizon.ms, end: input.end };
       const run = conceptDrift.get(version);
       const result = evaluateRules(

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { encodePendingPrediction, frame } from '../../shared/monitor-state/framing.js';
 import { outcomeTemplate } from '../../shared/monitor-state/outcome-template.js';
@@ -150,6 +150,31 @@ describe('RedisMonitorState on a real Redis', () => {
       expect(reply).toMatchObject({ applied: true, joined: 2, unusableLabels: 0 });
       expect(await state.readBuckets(m, 'perf:1', t0, t0 + 1_000, 1_000)).toEqual({ 'c|a|a': 2 });
       expect(await admin.exists(modelKey(m, 'examples'))).toBe(0);
+    } finally {
+      await dropModel(admin, m);
+    }
+  });
+
+  it('reads an evaluation (due horizons, closing bucket, alert and detector states) in one round trip', async () => {
+    const m = uniqueName('ms-redis-one-read');
+    const t0 = 1_700_000_000_000;
+    const windows = { bucketMs: 1_000, horizonsMs: [5_000, 60_000, 600_000], retentionMs: 700_000 };
+    try {
+      await state.applyDriftBatch({
+        model: m,
+        source: { group: 'g', topic: 'dw.predictions', partition: 0, offset: 1 },
+        windows,
+        deltas: [1, 2, 3].map((v) => ({ family: `perf:${v}`, bucketStart: t0 + v * 1_000, counters: { 'c|a|a': v } })),
+        maxEventTime: t0 + 3_000,
+      });
+      await state.advance({ model: m, scope: 'drift', windows, to: t0 + 2_000 });
+      // Every command this client sends is one round trip (no pipelining here).
+      const sent = vi.spyOn(state.client, 'sendCommand');
+      const input = await state.advance({ model: m, scope: 'drift', windows, to: t0 + 4_000, read: [5_000], closing: ['perf:'] });
+      expect(sent.mock.calls.map(([command]) => command.name)).toEqual(['evalsha']);
+      sent.mockRestore();
+      expect(input.windows).toEqual({ 'perf:1': { 5000: { 'c|a|a': 1 } }, 'perf:2': { 5000: { 'c|a|a': 2 } }, 'perf:3': { 5000: { 'c|a|a': 3 } } });
+      expect(input.closing).toEqual({ 'perf:1': {}, 'perf:2': {}, 'perf:3': { 'c|a|a': 3 } });
     } finally {
       await dropModel(admin, m);
     }

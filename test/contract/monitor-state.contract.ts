@@ -230,6 +230,48 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
       });
     });
 
+    describe('evaluation read (issue 8)', () => {
+      it('returns the horizons asked for, every family, and the closing bucket of the families asked for, while unread sums still slide', async () => {
+        const state = await open();
+        const m = model('eval-read');
+        await state.applyDriftBatch(
+          driftBatch(m, src(1), [
+            { family: 'feat:1', bucketStart: T0, counters: { a: 1 } },
+            { family: 'pred:1', bucketStart: T0 + 3 * BUCKET, counters: { p: 2, '~s': 0.5 } },
+            { family: 'pred:2', bucketStart: T0 + 5 * BUCKET, counters: { p: 1 } },
+          ]),
+        );
+        const first = await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: T0 + 4 * BUCKET, read: [20_000], closing: ['pred:'] });
+        expect(first).toMatchObject({ advanced: true, end: T0 + 4 * BUCKET, horizons: [20_000] });
+        expect(first.windows).toEqual({ 'feat:1': { 20000: { a: 1 } }, 'pred:1': { 20000: { p: 2, '~s': 0.5 } }, 'pred:2': { 20000: {} } });
+        expect(first.closing).toEqual({ 'pred:1': { p: 2, '~s': 0.5 }, 'pred:2': {} });
+
+        // Nothing due: the families are still listed (versions are known), no sum is read.
+        const quiet = await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: T0 + 6 * BUCKET, read: [] });
+        expect(quiet).toMatchObject({ advanced: true, horizons: [], closing: {} });
+        expect(quiet.windows).toEqual({ 'feat:1': {}, 'pred:1': {}, 'pred:2': {} });
+
+        // The 5 s sum slid while unread: at T0 + 6 s it holds [T0 + 1 s, T0 + 6 s).
+        const all = await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: T0 + 6 * BUCKET, closing: ['pred:'] });
+        expect(all).toMatchObject({ advanced: false, horizons: [5_000, 20_000] });
+        expect(all.windows).toEqual({
+          'feat:1': { 5000: {}, 20000: { a: 1 } },
+          'pred:1': { 5000: { p: 2, '~s': 0.5 }, 20000: { p: 2, '~s': 0.5 } },
+          'pred:2': { 5000: { p: 1 }, 20000: { p: 1 } },
+        });
+        expect(all.closing).toEqual({ 'pred:1': {}, 'pred:2': { p: 1 } });
+
+        // The alert and detector states come in the same reply, whatever is read.
+        await state.commitEvaluation({ model: m, scope: 'drift', end: T0 + 6 * BUCKET, alertStates: { 'm|1|x': '{"status":"ok"}' }, detectorStates: { '1': '{}' }, outbox: [] });
+        expect(await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: T0 + 6 * BUCKET, read: [] })).toMatchObject({
+          alertStates: { 'm|1|x': '{"status":"ok"}' },
+          detectorStates: { '1': '{}' },
+        });
+        await expect(state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: T0 + 7 * BUCKET, read: [7_000] })).rejects.toThrow(/read horizon 7000 is not one of the horizons/);
+        await expect(state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: T0 + 7 * BUCKET, closing: [''] })).rejects.toThrow(/closing family prefix/);
+      });
+    });
+
     describe('label join', () => {
       it('joins in both orders into the prediction bucket, and counts duplicates of both', async () => {
         const state = await open();
