@@ -1,13 +1,26 @@
-"""Measures River's drift detectors' updates per second on the streams given on stdin
-(JSON: {"continuous": [...], "binary": [...]}) and prints {"Detector": updates_per_s} as JSON.
+"""Times River's drift detectors for bench/detectors.bench.ts, which runs it with
+scripts/reference/.venv/bin/python and alternates its rounds with the TypeScript ones, so
+that other work on the machine weighs on both sides alike.
 
-Run by bench/detectors.bench.ts with scripts/reference/.venv/bin/python.
+Protocol, one JSON document per line. The first line in is the setup:
+{"streams": {"continuous": [...], "binary": [...]}, "kswin_length": n}. Then each line in is
+a request, answered by one line out:
+
+- {"round": name, "seconds": s}: feeds the named stream repeatedly for at least s seconds and
+  answers {"wall_ns": ..., "cpu_ns": ...} per update (wall clock, process CPU time). Names:
+  a detector ("ADWIN", "DDM", ...) fed through River's public API, one `update` call per
+  value; "ADWIN core", the Rust `AdaptiveWindowing.update` the public ADWIN wraps (still one
+  Python call per value: Rust cannot be reached otherwise); "floor", the same Python loop
+  calling a trivial builtin per value, the cost inside both.
+- {"drifts": "ADWIN"}: answers River's ADWIN drift indices on the continuous stream.
 """
 import json
+import math
 import sys
 import time
 
 from river import drift
+from river._river_rust.drift import AdaptiveWindowing
 
 DETECTORS = {
     "ADWIN": (drift.ADWIN, "continuous"),
@@ -20,31 +33,86 @@ DETECTORS = {
 }
 
 
-def rate(make, data, min_seconds):
+def public_feed(name, streams, kswin_length):
+    make, kind = DETECTORS[name]
+    data = streams[kind][:kswin_length] if name == "KSWIN" else streams[kind]
     det = make()
-    for x in data[: min(len(data), 2000)]:  # warm-up
-        det.update(x)
-    updates = 0
-    start = time.perf_counter()
-    while True:
+
+    def feed():
         for x in data:
             det.update(x)
-        updates += len(data)
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds:
-            return updates / elapsed
+
+    return feed, len(data)
+
+
+def core_feed(data):
+    # The public update minus its Python wrapper; the wrapper's reset after a detection is
+    # kept so the core sees the same windows.
+    core = [AdaptiveWindowing()]
+
+    def feed():
+        helper = core[0]
+        for x in data:
+            if helper.update(x):
+                helper = AdaptiveWindowing()
+        core[0] = helper
+
+    return feed, len(data)
+
+
+def floor_feed(data):
+    fabs = math.fabs
+
+    def feed():
+        for x in data:
+            fabs(x)
+
+    return feed, len(data)
+
+
+def one_round(feed, n, seconds):
+    passes = 0
+    w0, c0 = time.perf_counter(), time.process_time()
+    while True:
+        feed()
+        passes += 1
+        w, c = time.perf_counter() - w0, time.process_time() - c0
+        if w >= seconds:
+            return {"wall_ns": w / (passes * n) * 1e9, "cpu_ns": c / (passes * n) * 1e9}
+
+
+def adwin_drifts(data):
+    det = drift.ADWIN()
+    drifts = []
+    for i, x in enumerate(data):
+        det.update(x)
+        if det.drift_detected:
+            drifts.append(i)
+    return drifts
 
 
 def main():
-    streams = json.load(sys.stdin)
-    min_seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
-    result = {}
-    for name, (make, kind) in DETECTORS.items():
-        data = streams[kind]
-        if name == "KSWIN":
-            data = data[:3000]  # a scipy call per update: a shorter pass keeps the run short
-        result[name] = rate(make, data, min_seconds)
-    json.dump(result, sys.stdout)
+    setup = json.loads(sys.stdin.readline())
+    streams, kswin_length = setup["streams"], setup["kswin_length"]
+    feeds = {}
+    for line in sys.stdin:
+        request = json.loads(line)
+        if "drifts" in request:
+            answer = adwin_drifts(streams["continuous"])
+        else:
+            name = request["round"]
+            if name not in feeds:
+                if name == "ADWIN core":
+                    feeds[name] = core_feed(streams["continuous"])
+                elif name == "floor":
+                    feeds[name] = floor_feed(streams["continuous"])
+                else:
+                    feeds[name] = public_feed(name, streams, kswin_length)
+                feeds[name][0]()  # warm-up pass
+            feed, n = feeds[name]
+            answer = one_round(feed, n, request["seconds"])
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

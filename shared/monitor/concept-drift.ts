@@ -3,7 +3,7 @@
 import type { ModelConfig } from '../config/monitoring-config.js';
 import type { EvaluationInput } from '../monitor-state/types.js';
 import type { DetectorState, DriftDetector } from '../stats/detectors/index.js';
-import { ADWIN, DDM, EDDM, HDDM_A, HDDM_W, KSWIN, PageHinkley, detectorFromJSON } from '../stats/detectors/index.js';
+import { ADWIN, DDM, EDDM, HDDM_A, HDDM_W, KSWIN, PageHinkley, detectorFromJSON, updateAll } from '../stats/detectors/index.js';
 
 export type DetectorConfig = ModelConfig['conceptDrift'];
 
@@ -44,16 +44,14 @@ export function runDetector(stored: string | null, errors: readonly number[], co
     if (state.kind === spec.kind) detector = detectorFromJSON(state);
   }
   detector ??= spec.create(config.options);
-  let index = -1;
-  let detections = 0;
-  for (let i = 0; i < errors.length; i++) {
-    detector.update(errors[i] as number);
-    if (detector.driftDetected) {
-      detections += 1;
-      if (index < 0) index = i;
-    }
-  }
-  return { state: JSON.stringify(detector.toJSON()), drifted: detections > 0, index, detections, count: errors.length };
+  const detections = updateAll(detector, errors);
+  return {
+    state: JSON.stringify(detector.toJSON()),
+    drifted: detections.length > 0,
+    index: detections[0] ?? -1,
+    detections: detections.length,
+    count: errors.length,
+  };
 }
 
 /** What the perf scope stores per version: the detector's JSON and when it last flagged drift. */

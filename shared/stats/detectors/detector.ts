@@ -4,12 +4,28 @@
 /** A detector fed one observation at a time; flags are valid right after `update`. */
 export interface DriftDetector {
   update(x: number): void;
+  /**
+   * Optional batch form of `update`: feeds the values in order and returns the positions
+   * where drift was detected, leaving the detector as the last `update` would have.
+   */
+  updateMany?(values: ArrayLike<number>): number[];
   /** True when the last update detected a drift; the next update starts from a fresh state. */
   readonly driftDetected: boolean;
   /** Forgets everything seen, keeping the configuration. */
   reset(): void;
   /** Plain JSON state; the class's static `fromJSON` continues exactly where this one is. */
   toJSON(): DetectorState;
+}
+
+/** Feeds `values` in order and returns the positions where drift was detected, in batch where the detector can. */
+export function updateAll(detector: DriftDetector, values: ArrayLike<number>): number[] {
+  if (detector.updateMany) return detector.updateMany(values);
+  const detections: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    detector.update(values[i]!);
+    if (detector.driftDetected) detections.push(i);
+  }
+  return detections;
 }
 
 /** Detectors that also signal an early warning zone (DDM, EDDM, HDDM_A, HDDM_W). */

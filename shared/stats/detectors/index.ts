@@ -1,4 +1,5 @@
 export type { DetectorState, DriftAndWarningDetector, DriftDetector, JsonNumber } from './detector.js';
+export { updateAll } from './detector.js';
 export { ADWIN } from './adwin.js';
 export type { ADWINOptions, ADWINState } from './adwin.js';
 export { DDM } from './ddm.js';

@@ -8,6 +8,7 @@ import {
   KSWIN,
   PageHinkley,
   detectorFromJSON,
+  updateAll,
 } from '../../../../shared/stats/detectors/index.js';
 import type { DetectorState, DriftDetector } from '../../../../shared/stats/detectors/index.js';
 import { MersenneTwister } from '../../../../shared/stats/random/mersenne-twister.js';
@@ -52,6 +53,21 @@ describe('drift detector contract', () => {
       expect(detectorFromJSON(state).toJSON()).toEqual(d.toJSON());
     });
   }
+
+  it('updateAll gives the detections of update one at a time, batched or not', () => {
+    const stream = shiftedStream(11, 3000);
+    for (const [name, make] of makers) {
+      const single = make();
+      const expected: number[] = [];
+      stream.forEach((x, i) => {
+        single.update(x);
+        if (single.driftDetected) expected.push(i);
+      });
+      const fed = make();
+      expect(updateAll(fed, stream), name).toEqual(expected);
+      expect(fed.toJSON(), name).toEqual(single.toJSON());
+    }
+  });
 
   it('refuses a state of another kind and unknown kinds', () => {
     expect(() => ADWIN.fromJSON(new DDM().toJSON())).toThrow(TypeError);
