@@ -2,6 +2,7 @@
 // production: it gets its own event loop and core, and the benchmark process measuring it
 // does not share its CPU. Its Prometheus /metrics is how the benchmark sees inside it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +11,10 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 export interface ServiceProcess {
   readonly name: string;
   readonly port: number;
+  /** The service process's pid (node itself: tsx is loaded with --import). */
+  readonly pid: number;
+  /** Peak resident set of the process so far (VmHWM), in bytes; NaN when /proc is not there. */
+  peakRss(): number;
   /** The service's /metrics text. */
   metrics(): Promise<string>;
   /** SIGTERM (graceful: the in-flight batch commits), then waits for the exit. */
@@ -23,7 +28,7 @@ export interface ServiceProcessOptions {
   cpuProfileDir?: string;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -65,15 +70,28 @@ export async function startServiceProcess(name: 'performance' | 'drift', options
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  const pid = child.pid!;
   return {
     name,
     port,
+    pid,
+    peakRss: () => peakRss(pid),
     metrics,
     async stop() {
       if (!exitedEarly) child.kill('SIGTERM');
       await exited;
     },
   };
+}
+
+export function peakRss(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+    return kb === undefined ? Number.NaN : Number(kb) * 1024;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Sum of a metric's samples whose labels include every given label (text exposition format). */

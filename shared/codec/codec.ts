@@ -4,14 +4,21 @@
 // in schemas/history/), so data written by an older producer decodes into the current
 // shape with defaults filled in. Everything a consumer could choke on is turned into a
 // CodecError with a reason code before any value reaches service code.
+//
+// Decoding is one pass over the bytes (length guard + number check, length-guard.ts), avsc's
+// read, then the validation rules; the finite check and the magnitude rules run on the
+// decoded value only when that pass saw a suspicious number. A service that never reads a
+// prediction's features (the performance service) decodes it through a reader schema
+// without them (decodePredictionWithoutFeatures): avsc then skips the maps' bytes instead of
+// building four objects per event, and the refusals are the same as those of decode().
 import avro from 'avsc';
 import type { Type } from 'avsc';
 import { CodecError } from './errors.js';
 import { compileFiniteChecker, type FiniteChecker } from './finite-check.js';
-import { compileLengthGuard, type LengthGuard } from './length-guard.js';
+import { compileScanner, type ScanResult, type Scanner } from './length-guard.js';
 import { validateEvent } from './validate.js';
 import { validationPolicy, type ValidationPolicy } from './validation-policy.js';
-import type { EventInputMap, EventMap } from './events.generated.js';
+import type { EventInputMap, EventMap, Prediction } from './events.generated.js';
 import {
   EVENT_SCHEMA_FILES,
   EVENT_TYPES,
@@ -31,11 +38,24 @@ export interface EncodedEvent {
   headers: Record<string, Buffer>;
 }
 
+/** The prediction fields a reader without features leaves out. */
+export const PREDICTION_FEATURE_FIELDS = ['numericFeatures', 'categoricalFeatures', 'booleanFeatures', 'missingFeatures'] as const;
+
+/** A prediction as the performance service reads it: everything but the features. */
+export type PredictionWithoutFeatures = Omit<Prediction, (typeof PREDICTION_FEATURE_FIELDS)[number]>;
+
 interface Reader {
   type: EventType;
+  writer: Type;
+  /** Into the current schema; undefined when the writer is the current schema. */
   resolver: unknown;
-  /** Checks lengths and block counts of data written with this schema before avsc reads it. */
-  guard: LengthGuard;
+  /** Predictions: into the schema without features, made on first use. */
+  withoutFeatures?: unknown;
+  /**
+   * Checks lengths and block counts of data written with this schema before avsc reads it,
+   * and notes a non-finite or out-of-range number on the way.
+   */
+  scan: Scanner;
 }
 
 interface EventCodec {
@@ -62,6 +82,8 @@ export class Codec {
   private readonly codecs = new Map<EventType, EventCodec>();
   /** Writer fingerprint (latin1 string of the 16 bytes) → how to read it. */
   private readonly readers = new Map<string, Reader>();
+  /** The current prediction schema without the feature fields (a reader schema only). */
+  private readonly predictionWithoutFeatures: Type;
 
   constructor(options: CodecOptions = {}) {
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
@@ -75,16 +97,23 @@ export class Codec {
         defaults: defaultsOf(type),
         finite: compileFiniteChecker(type),
       });
-      this.readers.set(fingerprint.toString('latin1'), { type: event, resolver: undefined, guard: compileLengthGuard(type) });
+      this.readers.set(fingerprint.toString('latin1'), { type: event, writer: type, resolver: undefined, scan: compileScanner(type) });
       for (const schema of readHistoricalSchemas(event)) {
         const writer = avro.Type.forSchema(schema as avro.Schema);
         this.readers.set(writer.fingerprint('md5').toString('latin1'), {
           type: event,
+          writer,
           resolver: type.createResolver(writer),
-          guard: compileLengthGuard(writer),
+          scan: compileScanner(writer),
         });
       }
     }
+    const prediction = readSchema(EVENT_SCHEMA_FILES.prediction) as { fields: { name: string }[] };
+    const dropped = new Set<string>(PREDICTION_FEATURE_FIELDS);
+    this.predictionWithoutFeatures = avro.Type.forSchema({
+      ...prediction,
+      fields: prediction.fields.filter((f) => !dropped.has(f.name)),
+    } as avro.Schema);
   }
 
   /** The current (reader) schema of an event type. */
@@ -117,6 +146,43 @@ export class Codec {
     bytes: Buffer | null,
     headers: Record<string, Buffer | string | undefined>,
   ): EventMap[K] {
+    const reader = this.reader(expected, bytes, headers);
+    const data = bytes!;
+    const codec = this.codec(expected);
+    const scan = this.scan(expected, reader, data);
+    const value = read<EventMap[K]>(expected, codec.type, reader.resolver, data);
+    if (scan.suspicious) this.check(expected, codec, value);
+    else this.checkInRange(expected, value);
+    return value;
+  }
+
+  /**
+   * decode('prediction', …) without the feature maps: avsc reads the prediction through a
+   * reader schema that leaves them out. Refuses exactly what decode refuses, with the same
+   * reason and message (the features' numbers are checked in the scan of the bytes; when
+   * one is suspicious, the full prediction is decoded to judge it as decode does).
+   */
+  decodePredictionWithoutFeatures(
+    bytes: Buffer | null,
+    headers: Record<string, Buffer | string | undefined>,
+  ): PredictionWithoutFeatures {
+    const reader = this.reader('prediction', bytes, headers);
+    const data = bytes!;
+    const scan = this.scan('prediction', reader, data);
+    reader.withoutFeatures ??= this.predictionWithoutFeatures.createResolver(reader.writer);
+    const value = read<PredictionWithoutFeatures>('prediction', this.predictionWithoutFeatures, reader.withoutFeatures, data);
+    if (scan.suspicious) {
+      const codec = this.codec('prediction');
+      this.check('prediction', codec, read<Prediction>('prediction', codec.type, reader.resolver, data));
+    } else {
+      // With inRange the rules do not read the features.
+      this.checkInRange('prediction', value as Prediction);
+    }
+    return value;
+  }
+
+  /** The checks before any byte is read: size, header, known writer of the expected type. */
+  private reader(expected: EventType, bytes: Buffer | null, headers: Record<string, Buffer | string | undefined>): Reader {
     if (bytes === null || bytes.length === 0) throw new CodecError('MALFORMED', 'empty payload');
     if (bytes.length > this.maxEventBytes) {
       throw new CodecError('OVERSIZE', `payload is ${bytes.length} bytes, limit ${this.maxEventBytes}`);
@@ -133,24 +199,21 @@ export class Codec {
     if (reader.type !== expected) {
       throw new CodecError('WRONG_SCHEMA', `expected a ${expected} event, got a ${reader.type} event`);
     }
-    const codec = this.codec(expected);
-    try {
-      const end = reader.guard(bytes, 0);
-      if (end !== bytes.length) throw new RangeError(`${bytes.length - end} trailing bytes`);
-    } catch (error) {
-      throw new CodecError('MALFORMED', `${expected}: ${(error as Error).message}`);
-    }
-    let value: EventMap[K];
-    try {
-      // fromBuffer also refuses trailing bytes, which catches most corrupt payloads.
-      value = codec.type.fromBuffer(bytes, reader.resolver as never) as EventMap[K];
-    } catch (error) {
-      throw new CodecError('MALFORMED', `${expected}: ${(error as Error).message}`);
-    }
-    this.check(expected, codec, value);
-    return value;
+    return reader;
   }
 
+  private scan(expected: EventType, reader: Reader, bytes: Buffer): ScanResult {
+    let scan: ScanResult;
+    try {
+      scan = reader.scan(bytes, 0);
+    } catch (error) {
+      throw new CodecError('MALFORMED', `${expected}: ${(error as Error).message}`);
+    }
+    if (scan.pos !== bytes.length) throw new CodecError('MALFORMED', `${expected}: ${bytes.length - scan.pos} trailing bytes`);
+    return scan;
+  }
+
+  /** Every check of a value: finite numbers, then the validation rules. */
   private check<K extends EventType>(event: K, codec: EventCodec, value: EventMap[K]): void {
     const nonFinite = codec.finite(value);
     if (nonFinite !== null) throw new CodecError('NON_FINITE', `${event}.${nonFinite} is not a finite number`);
@@ -158,10 +221,25 @@ export class Codec {
     if (invalid !== null) throw new CodecError('INVALID', `${event}: ${invalid}`);
   }
 
+  /** The checks of a value whose numbers the scan found finite and within range: the other rules. */
+  private checkInRange<K extends EventType>(event: K, value: EventMap[K]): void {
+    const invalid = validateEvent(event, value, this.validation, true);
+    if (invalid !== null) throw new CodecError('INVALID', `${event}: ${invalid}`);
+  }
+
   private codec(event: EventType): EventCodec {
     const codec = this.codecs.get(event);
     if (!codec) throw new Error(`unknown event type ${String(event)}`);
     return codec;
+  }
+}
+
+function read<T>(expected: EventType, type: Type, resolver: unknown, bytes: Buffer): T {
+  try {
+    // fromBuffer also refuses trailing bytes, which catches most corrupt payloads.
+    return type.fromBuffer(bytes, resolver as never) as T;
+  } catch (error) {
+    throw new CodecError('MALFORMED', `${expected}: ${(error as Error).message}`);
   }
 }
 

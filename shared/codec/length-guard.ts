@@ -3,10 +3,29 @@
 // as an array of 2^40 items make it loop for minutes, and a service reading such a message
 // would stall its partition. Every item of our schemas takes at least one byte, so a count
 // larger than what is left is corrupt, and so is a length past the end.
+//
+// The same pass reads every double and float it steps over and notes whether any is
+// non-finite or beyond MAX_ABS_NUMBER (a "suspicious" number). When none is, the decoded
+// value needs no finite check (finite-check.ts) and passes the magnitude rules (validate.ts)
+// without a walk over its maps: every number of the value read comes from these bytes
+// (or is a schema default, or an int/long promoted, all finite and below the bound). When
+// one is, the codec runs those checks on the decoded value as before, so what is refused and
+// the message saying why stay exactly those of the separate checks.
 import type { Type } from 'avsc';
+import { MAX_ABS_NUMBER } from './validation-policy.js';
 
 /** Returns the position after the value, or throws a RangeError naming the problem. */
 export type LengthGuard = (buf: Buffer, pos: number) => number;
+
+export interface ScanResult {
+  /** The position after the value. */
+  pos: number;
+  /** A double or float that is NaN, ±Infinity or of magnitude beyond MAX_ABS_NUMBER was read. */
+  suspicious: boolean;
+}
+
+/** The length guard and the number check in one pass; throws a RangeError as the guard does. */
+export type Scanner = (buf: Buffer, pos: number) => ScanResult;
 
 interface AvscTypeLike {
   typeName: string;
@@ -20,6 +39,7 @@ interface AvscTypeLike {
 
 interface Cursor {
   pos: number;
+  suspicious: boolean;
 }
 
 function readLong(buf: Buffer, c: Cursor): number {
@@ -46,12 +66,32 @@ function skip(buf: Buffer, c: Cursor, bytes: number, what: string): void {
 type Walk = (buf: Buffer, c: Cursor) => void;
 
 export function compileLengthGuard(type: Type): LengthGuard {
+  const scan = compileScanner(type);
+  return (buf, pos) => scan(buf, pos).pos;
+}
+
+export function compileScanner(type: Type): Scanner {
   const walk = compile(type as unknown as AvscTypeLike, new Map());
   return (buf, pos) => {
-    const c = { pos };
+    const c: Cursor = { pos, suspicious: false };
     walk(buf, c);
-    return c.pos;
+    return c;
   };
+}
+
+function readDouble(buf: Buffer, c: Cursor): void {
+  if (c.pos + 8 > buf.length) throw new RangeError('double of 8 bytes runs past the end');
+  const x = buf.readDoubleLE(c.pos);
+  c.pos += 8;
+  // NaN fails the comparison too.
+  if (!(x <= MAX_ABS_NUMBER && x >= -MAX_ABS_NUMBER)) c.suspicious = true;
+}
+
+function readFloat(buf: Buffer, c: Cursor): void {
+  if (c.pos + 4 > buf.length) throw new RangeError('float of 4 bytes runs past the end');
+  const x = buf.readFloatLE(c.pos);
+  c.pos += 4;
+  if (!(x <= MAX_ABS_NUMBER && x >= -MAX_ABS_NUMBER)) c.suspicious = true;
 }
 
 function compile(type: AvscTypeLike, seen: Map<AvscTypeLike, Walk>): Walk {
@@ -67,9 +107,9 @@ function compile(type: AvscTypeLike, seen: Map<AvscTypeLike, Walk>): Walk {
     case 'enum':
       return (buf, c) => void readLong(buf, c);
     case 'float':
-      return (buf, c) => skip(buf, c, 4, 'float');
+      return readFloat;
     case 'double':
-      return (buf, c) => skip(buf, c, 8, 'double');
+      return readDouble;
     case 'string':
     case 'bytes':
       return (buf, c) => skip(buf, c, readLong(buf, c), type.typeName);

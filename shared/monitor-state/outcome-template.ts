@@ -1,5 +1,6 @@
 // Renders, when a prediction is seen, what its outcome will add once its label comes: the
 // statistics stay in TypeScript (shared/stats/window) and the join script only picks.
+import type { PredictionWithoutFeatures } from '../codec/codec.js';
 import type { Prediction } from '../codec/events.generated.js';
 import { ConfusionMatrix } from '../stats/window/confusion-matrix.js';
 import { OUTCOME_CLASS_PLACEHOLDER } from './types.js';
@@ -20,8 +21,9 @@ export interface OutcomeTemplateOptions {
  * has probability 0 and is never the predicted one, so its counters differ from the
  * fallback's only in that name, which the join substitutes (escaped as joinField does).
  * Regression (a value and no class): the predicted value; the join computes the sums.
+ * Features are never read: the performance service passes its view without them.
  */
-export function outcomeTemplate(prediction: Prediction, options: OutcomeTemplateOptions = {}): OutcomeTemplate {
+export function outcomeTemplate(prediction: PredictionWithoutFeatures | Prediction, options: OutcomeTemplateOptions = {}): OutcomeTemplate {
   const predicted = prediction.predictedClass;
   if (predicted === null) {
     if (prediction.predictedValue === null || !Number.isFinite(prediction.predictedValue)) {

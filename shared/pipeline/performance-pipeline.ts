@@ -1,8 +1,8 @@
 // The performance service's work: join predictions with their labels in Redis, count
 // outcomes into event-time windows, and evaluate performance and concept drift at each
 // window end. One script call per batch per model; evaluation only at bucket boundaries.
-import type { Batch } from '../bus/types.js';
-import { latestEventTime, type Label } from '../codec/index.js';
+import type { Batch, BusMessage } from '../bus/types.js';
+import { latestEventTime, type Label, type PredictionWithoutFeatures } from '../codec/index.js';
 import type { ModelConfig, MonitoringConfig, Task } from '../config/monitoring-config.js';
 import { detectorName, runVersionDetectors } from '../monitor/concept-drift.js';
 import { bucketErrors } from '../monitor/bucket-errors.js';
@@ -35,7 +35,13 @@ export interface PerformancePipelineOptions {
   admission?: ModelAdmission;
 }
 
-type Item = DecodedMessage<'prediction'> | DecodedMessage<'label'>;
+/** The service reads predictions without their features (predictionView 'withoutFeatures', services.ts). */
+interface PredictionItem {
+  message: BusMessage;
+  event: PredictionWithoutFeatures;
+}
+
+type Item = PredictionItem | DecodedMessage<'label'>;
 
 export class PerformancePipeline {
   private readonly settings: ModelSettingsCache;
@@ -112,7 +118,7 @@ export class PerformancePipeline {
               // Only the part that ends the batch can have reached the partition's end.
               caughtUp: endsItems && caughtUp(batch),
               labelHorizonMs: settings.labelHorizonMs,
-              predictions: isLabels ? [] : tail.map((item) => this.pending(model, settings, item as DecodedMessage<'prediction'>)),
+              predictions: isLabels ? [] : tail.map((item) => this.pending(model, settings, item as PredictionItem)),
               labels: isLabels ? tail.map((item) => incomingLabel(item as DecodedMessage<'label'>)) : [],
               maxEventTime: watermarkTime(tail.map((item) => item.event.eventTime), latest),
             });
@@ -136,7 +142,7 @@ export class PerformancePipeline {
     }
   }
 
-  private pending(model: string, settings: ModelConfig, item: DecodedMessage<'prediction'>): PendingPrediction {
+  private pending(model: string, settings: ModelConfig, item: PredictionItem): PendingPrediction {
     const p = item.event;
     if (p.predictedClass !== null) this.knownClasses(model).add(p.predictedClass);
     return {

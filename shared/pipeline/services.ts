@@ -44,6 +44,8 @@ export function startPerformanceService(options: MonitorServiceOptions): Promise
   return runService({
     ...options,
     name: 'performance',
+    // The join and the outcomes never read a prediction's features: avsc skips their bytes.
+    predictionView: 'withoutFeatures',
     subscriptions: (service) => {
       const pipeline = new PerformancePipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
       options.onPipeline?.(pipeline);

@@ -22,12 +22,26 @@ export interface DecodedBatch<K extends EventType> {
   dead: UndecodableMessage[];
 }
 
-export function decodeBatch<K extends EventType>(batch: Batch, type: K, codec: Codec): DecodedBatch<K> {
+/**
+ * How a service reads predictions. 'withoutFeatures': through the reader schema without the
+ * feature maps (Codec.decodePredictionWithoutFeatures), for a service that never reads them
+ * (the performance service). The four feature fields are then absent from the decoded
+ * predictions, though decodeBatch still types them as Prediction: the service choosing this
+ * view types its items as PredictionWithoutFeatures (performance-pipeline.ts), so reading a
+ * feature there does not compile. Refusals are the same.
+ */
+export type PredictionView = 'full' | 'withoutFeatures';
+
+export function decodeBatch<K extends EventType>(batch: Batch, type: K, codec: Codec, predictionView: PredictionView = 'full'): DecodedBatch<K> {
   const events: DecodedMessage<K>[] = [];
   const dead: UndecodableMessage[] = [];
+  const withoutFeatures = type === 'prediction' && predictionView === 'withoutFeatures';
   for (const message of batch.messages) {
     try {
-      events.push({ message, event: codec.decode(type, message.value, message.headers) });
+      const event = withoutFeatures
+        ? (codec.decodePredictionWithoutFeatures(message.value, message.headers) as EventMap[K])
+        : codec.decode(type, message.value, message.headers);
+      events.push({ message, event });
     } catch (error) {
       // Anything else is a bug of ours, not bad input: let the batch fail and be redelivered.
       if (!(error instanceof CodecError)) throw error;

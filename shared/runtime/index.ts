@@ -9,7 +9,7 @@ export { ConsumerHealth, DEFAULT_STUCK_AFTER_MS } from './consumer-health.js';
 export type { ConsumerHealthOptions } from './consumer-health.js';
 export type { KafkaProbe } from './probes.js';
 export { decodeBatch, groupByModel } from './decode.js';
-export type { DecodedBatch, DecodedMessage, UndecodableMessage } from './decode.js';
+export type { DecodedBatch, DecodedMessage, PredictionView, UndecodableMessage } from './decode.js';
 export { DeadLetterPublisher, deadLetter, deadLetterKey } from './dead-letters.js';
 export type { DeadLetterFailure, DeadLetterOptions, DeadLetterPublisherOptions, DeadLetterSource } from './dead-letters.js';
 export { runMain, EXIT_CONFIG, EXIT_FAILURE } from './run-main.js';

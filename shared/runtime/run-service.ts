@@ -20,7 +20,7 @@ import { topicNames, topicSpecs } from '../topics.js';
 import type { TopicNames } from '../topics.js';
 import { DeadLetterPublisher } from './dead-letters.js';
 import { decodeBatch } from './decode.js';
-import type { DecodedMessage } from './decode.js';
+import type { DecodedMessage, PredictionView } from './decode.js';
 import { createServiceMetrics, recordHandledBatch } from './metrics.js';
 import type { ServiceMetrics } from './metrics.js';
 import { startOpsServer } from './ops-server.js';
@@ -44,6 +44,8 @@ export interface ServiceContext {
   readonly topics: TopicNames;
   readonly metrics: ServiceMetrics;
   readonly deadLetters: DeadLetterPublisher;
+  /** How decodeOrDeadLetter reads predictions (RunServiceOptions.predictionView). */
+  readonly predictionView: PredictionView;
   /**
    * Decodes a batch as `type`, publishes the messages that do not decode to the DLQ (before
    * returning, so before the batch can commit) and returns the valid events in offset order.
@@ -90,6 +92,12 @@ export interface RunServiceOptions {
   redis?: RedisClient;
   /** Default: a Codec with the config's event-time skew (DW_MAX_EVENT_SKEW_MS). */
   codec?: Codec;
+  /**
+   * How decodeOrDeadLetter reads predictions. Default 'full'. 'withoutFeatures' leaves the
+   * four feature maps out for a service that never reads them: the performance service, whose
+   * items are typed PredictionWithoutFeatures (decode.ts). What is refused, and why, does not change.
+   */
+  predictionView?: PredictionView;
   logger?: Logger;
   /** Consumer tuning of the KafkaBus runService creates (tests shorten session timeouts). */
   kafkaConsumer?: KafkaBusOptions['consumer'];
@@ -155,6 +163,7 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
   try {
     const metrics = createServiceMetrics(name);
     const codec = options.codec ?? new Codec({ validation: { maxEventSkewMs: config.maxEventSkewMs } });
+    const predictionView = options.predictionView ?? 'full';
     const topics = topicNames(config.topics.prefix);
     const probes: Record<string, Probe> = {};
 
@@ -182,8 +191,9 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
       topics,
       metrics,
       deadLetters,
+      predictionView,
       async decodeOrDeadLetter(batch, type) {
-        const { events, dead } = decodeBatch(batch, type, codec);
+        const { events, dead } = decodeBatch(batch, type, codec, predictionView);
         await deadLetters.publish(dead);
         return events;
       },

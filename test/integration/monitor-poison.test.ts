@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBus } from '../../shared/bus/kafka-bus.js';
 import type { OutgoingMessage } from '../../shared/bus/types.js';
 import { Codec, CodecError, SCHEMA_HEADER } from '../../shared/codec/index.js';
-import type { DeadLetter, EventMap, EventType, Label, Prediction } from '../../shared/codec/index.js';
+import type { DeadLetter, EventMap, EventType, Label, Prediction, PredictionWithoutFeatures } from '../../shared/codec/index.js';
 import { parseMonitoringConfig, resolveModelConfig } from '../../shared/config/monitoring-config.js';
 import { loadRuntimeConfig } from '../../shared/config/runtime-config.js';
 import { dqFamily } from '../../shared/monitor/feature-deltas.js';
@@ -247,18 +247,33 @@ describe('poison events of issue 9 among valid ones', () => {
 /**
  * A codec that lets out-of-range probabilities through, standing in for a poison event no
  * validation rule knows yet: its apply fails (the confusion matrix's RangeError), and the
- * performance service must bisect the batch and dead-letter it alone as APPLY_FAILED.
+ * performance service must bisect the batch and dead-letter it alone as APPLY_FAILED. Both
+ * decodes are lenient: the performance service reads predictions without their features.
  */
 class LenientCodec extends Codec {
   override decode<K extends EventType>(expected: K, bytes: Buffer | null, headers: Record<string, Buffer | string | undefined>): EventMap[K] {
-    try {
-      return super.decode(expected, bytes, headers);
-    } catch (error) {
-      if (error instanceof CodecError && error.reason === 'INVALID' && /classProbabilities/.test(error.message)) {
-        return this.typeOf(expected).fromBuffer(bytes!) as EventMap[K];
-      }
-      throw error;
-    }
+    return lenient(
+      () => super.decode(expected, bytes, headers),
+      () => this.typeOf(expected).fromBuffer(bytes!) as EventMap[K],
+    );
+  }
+
+  override decodePredictionWithoutFeatures(bytes: Buffer | null, headers: Record<string, Buffer | string | undefined>): PredictionWithoutFeatures {
+    return lenient(
+      () => super.decodePredictionWithoutFeatures(bytes, headers),
+      // With its features: a wider value than the view, never read by the service.
+      () => this.typeOf('prediction').fromBuffer(bytes!) as Prediction,
+    );
+  }
+}
+
+/** decode(), or read() when decode refused only an out-of-range probability. */
+function lenient<T>(decode: () => T, read: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    if (error instanceof CodecError && error.reason === 'INVALID' && /classProbabilities/.test(error.message)) return read();
+    throw error;
   }
 }
 

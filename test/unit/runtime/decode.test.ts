@@ -59,6 +59,29 @@ describe('decodeBatch', () => {
     for (const d of dead) expect(d.error.message.length).toBeGreaterThan(d.error.reason.length);
   });
 
+  it("the 'withoutFeatures' view gives the same split, with predictions lacking only their features", () => {
+    const messages: BusMessage[] = [];
+    let offset = 0;
+    for (const reason of Object.keys(MALFORMED) as CodecErrorReason[]) {
+      messages.push(message(offset++, valid(`ok-${offset}`)), { ...MALFORMED[reason](), offset: offset++ });
+    }
+    const full = decodeBatch(batchOf(messages), 'prediction', codec);
+    const view = decodeBatch(batchOf(messages), 'prediction', codec, 'withoutFeatures');
+    expect(view.dead.map((d) => [d.message.offset, d.error.message])).toEqual(full.dead.map((d) => [d.message.offset, d.error.message]));
+    expect(view.events.map((e) => e.message.offset)).toEqual(full.events.map((e) => e.message.offset));
+    for (const [i, { event }] of view.events.entries()) {
+      const { numericFeatures, categoricalFeatures, booleanFeatures, missingFeatures, ...rest } = full.events[i]!.event;
+      expect(numericFeatures).toEqual(SAMPLE_EVENTS.prediction.numericFeatures);
+      expect({ ...event }).toEqual(rest);
+      expect(event).not.toHaveProperty('numericFeatures');
+      void [categoricalFeatures, booleanFeatures, missingFeatures];
+    }
+    // Labels are read as always.
+    const label = codec.encode('label', SAMPLE_EVENTS.label);
+    const labels = decodeBatch(batchOf([message(0, label.value, label.headers)]), 'label', codec, 'withoutFeatures');
+    expect(labels.events.map((e) => e.event.predictionId)).toEqual([SAMPLE_EVENTS.label.predictionId]);
+  });
+
   it('refuses a null value (a tombstone) as MALFORMED instead of throwing', () => {
     const { events, dead } = decodeBatch(batchOf([message(5, null)]), 'prediction', codec);
     expect(events).toEqual([]);
