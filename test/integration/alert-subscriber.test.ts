@@ -8,9 +8,10 @@ import { AlertSubscriber } from '../../shared/sdk/index.js';
 import { topicNames, type TopicNames } from '../../shared/topics.js';
 import { kafkaBrokerList, uniqueName } from '../setup/env.js';
 import { SAMPLE_EVENTS } from '../support/sample-events.js';
+import { FAST_CONSUMER } from '../support/monitor-fixtures.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-const fastConsumer = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
+const fastConsumer = FAST_CONSUMER;
 const codec = new Codec();
 
 let bus: KafkaBus;

@@ -17,24 +17,22 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PublishIncompleteError } from '../../shared/bus/errors.js';
 import { KafkaBus } from '../../shared/bus/kafka-bus.js';
-import type { Prediction } from '../../shared/codec/index.js';
 import { Codec } from '../../shared/codec/index.js';
 import { parseMonitoringConfig, resolveModelConfig } from '../../shared/config/monitoring-config.js';
 import { loadRuntimeConfig } from '../../shared/config/runtime-config.js';
 import { dqFamily } from '../../shared/monitor/feature-deltas.js';
 import { covFamily } from '../../shared/monitor/performance.js';
-import { buildReference, referenceToJSON } from '../../shared/monitor/reference-profile.js';
 import { RedisMonitorState } from '../../shared/monitor-state/redis-monitor-state.js';
 import { defaultGroupId, DRIFT_GROUP, PERFORMANCE_GROUP, startDriftService, startPerformanceService, type MonitorServiceOptions } from '../../shared/pipeline/services.js';
 import type { ServiceHandle } from '../../shared/runtime/run-service.js';
 import { DriftwatchClient } from '../../shared/sdk/index.js';
 import type { LabelRecord, PredictionRecord } from '../../shared/sdk/records.js';
-import { toPredictionEvent } from '../../shared/sdk/records.js';
 import { generateScenario, predictionTime } from '../../shared/sim/scenario.js';
 import { topicNames } from '../../shared/topics.js';
 import { redisUrl, uniqueName } from '../setup/env.js';
 import { startTestCluster, type TestCluster } from '../support/kafka-cluster.js';
 import { waitForGroupCaughtUp } from '../support/kafka-progress.js';
+import { referenceOf } from '../support/monitor-fixtures.js';
 
 const PREDICTIONS = Number(process.env.DW_BROKER_LOSS_SERVICES_PREDICTIONS ?? 100_000);
 const BATCH = 1_000;
@@ -122,11 +120,7 @@ describe('broker loss through the services (3-node cluster, kill -9 one broker d
     await admin.connect();
     state = await RedisMonitorState.connect(redisUrl());
     // The drift service counts into windows from the first prediction (no sample to collect).
-    const rows = scenario.predictions.slice(0, 1_000).map((record): Prediction => {
-      const encoded = codec.encode('prediction', toPredictionEvent(record));
-      return codec.decode('prediction', encoded.value, encoded.headers);
-    });
-    await state.setReference(model, VERSION, referenceToJSON(buildReference(rows, { bins: settings.bins, maxCategories: settings.maxCategories, task: 'binary' })));
+    await state.setReference(model, VERSION, referenceOf(codec, scenario.predictions.slice(0, 1_000), settings));
 
     const config = loadRuntimeConfig({
       DW_MODE: 'distributed',

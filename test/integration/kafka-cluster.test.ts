@@ -12,9 +12,10 @@ import { kafkaProbe } from '../../shared/runtime/probes.js';
 import { uniqueName } from '../setup/env.js';
 import { startTestCluster } from '../support/kafka-cluster.js';
 import type { TestCluster } from '../support/kafka-cluster.js';
+import { FAST_CONSUMER } from '../support/monitor-fixtures.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-const fastConsumer = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
+const fastConsumer = FAST_CONSUMER;
 
 describe('topics on a 3-node cluster', () => {
   let cluster: TestCluster;

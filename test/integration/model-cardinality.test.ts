@@ -32,6 +32,7 @@ import { kafkaBrokerList, kafkaBrokers, uniqueName } from '../setup/env.js';
 import { waitForGroupCaughtUp } from '../support/kafka-progress.js';
 import { startOwnRedis, type OwnRedis } from '../support/own-redis.js';
 import { scanKeys } from '../support/redis-keys.js';
+import { FAST_CONSUMER } from '../support/monitor-fixtures.js';
 
 const MODELS = 50_000;
 const MAX_MODELS = 1_000;
@@ -73,7 +74,7 @@ const REFUSED_LINES_BOUND = 100;
 const LOG_LINES_BOUND = 500;
 
 const quiet = pino({ level: 'silent' });
-const fastConsumer = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
+const fastConsumer = FAST_CONSUMER;
 const codec = new Codec();
 const prefix = `${uniqueName('cardinality')}.`;
 const topics = topicNames(prefix);

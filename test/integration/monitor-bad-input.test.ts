@@ -10,12 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBus } from '../../shared/bus/kafka-bus.js';
 import type { OutgoingMessage } from '../../shared/bus/types.js';
 import { Codec } from '../../shared/codec/index.js';
-import type { DeadLetter, Prediction } from '../../shared/codec/index.js';
+import type { DeadLetter } from '../../shared/codec/index.js';
 import { parseMonitoringConfig, resolveModelConfig } from '../../shared/config/monitoring-config.js';
 import { loadRuntimeConfig } from '../../shared/config/runtime-config.js';
 import { dqFamily } from '../../shared/monitor/feature-deltas.js';
 import { covFamily } from '../../shared/monitor/performance.js';
-import { buildReference, referenceToJSON } from '../../shared/monitor/reference-profile.js';
 import { RedisMonitorState } from '../../shared/monitor-state/redis-monitor-state.js';
 import { defaultGroupId, DRIFT_GROUP, PERFORMANCE_GROUP, startDriftService, startPerformanceService } from '../../shared/pipeline/services.js';
 import type { ServiceHandle } from '../../shared/runtime/run-service.js';
@@ -26,6 +25,7 @@ import { generateScenario, predictionTime } from '../../shared/sim/scenario.js';
 import { topicNames } from '../../shared/topics.js';
 import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
 import { waitForGroupCaughtUp } from '../support/kafka-progress.js';
+import { FAST_CONSUMER, referenceOf } from '../support/monitor-fixtures.js';
 
 const MALFORMED = 10_000;
 const VALID_PREDICTIONS = 10_000;
@@ -39,7 +39,7 @@ const VERSION = '1';
 const SERVICES = ['performance', 'drift'] as const;
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-const fastConsumer = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
+const fastConsumer = FAST_CONSUMER;
 const codec = new Codec({ maxEventBytes: MAX_EVENT_BYTES });
 
 const prefix = `${uniqueName('bad-input')}.`;
@@ -99,11 +99,7 @@ function interleaved(count: number, bad: readonly MalformedMessage[]): { predict
 
 /** The version's reference, set as the CLI upload would, so the drift service counts every prediction into windows from the first. */
 function uploadedReference(records: readonly PredictionRecord[]): string {
-  const rows = records.map((record): Prediction => {
-    const encoded = codec.encode('prediction', toPredictionEvent(record));
-    return codec.decode('prediction', encoded.value, encoded.headers);
-  });
-  return referenceToJSON(buildReference(rows, { bins: settings.bins, maxCategories: settings.maxCategories, task: 'binary' }));
+  return referenceOf(codec, records, settings);
 }
 
 describe('monitoring services on bad input (10,000 malformed messages among valid ones)', () => {

@@ -18,7 +18,6 @@ import { parseMonitoringConfig, resolveModelConfig } from '../../shared/config/m
 import { loadRuntimeConfig } from '../../shared/config/runtime-config.js';
 import { dqFamily } from '../../shared/monitor/feature-deltas.js';
 import { covFamily } from '../../shared/monitor/performance.js';
-import { buildReference, referenceToJSON } from '../../shared/monitor/reference-profile.js';
 import { RedisMonitorState } from '../../shared/monitor-state/redis-monitor-state.js';
 import { defaultGroupId, DRIFT_GROUP, PERFORMANCE_GROUP, startDriftService, startPerformanceService } from '../../shared/pipeline/services.js';
 import type { ServiceHandle } from '../../shared/runtime/run-service.js';
@@ -28,6 +27,7 @@ import { generateScenario, predictionTime } from '../../shared/sim/scenario.js';
 import { topicNames } from '../../shared/topics.js';
 import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
 import { waitForGroupCaughtUp } from '../support/kafka-progress.js';
+import { FAST_CONSUMER, referenceOf } from '../support/monitor-fixtures.js';
 
 const VALID = 10_000;
 const PARTITIONS = 3;
@@ -36,7 +36,7 @@ const SERVICES = ['performance', 'drift'] as const;
 const YEAR_2034 = Date.UTC(2034, 0, 1);
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-const fastConsumer = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
+const fastConsumer = FAST_CONSUMER;
 const codec = new Codec();
 
 const prefix = `${uniqueName('poison')}.`;
@@ -128,11 +128,7 @@ describe('poison events of issue 9 among valid ones', () => {
     stops.push(() => state.close());
     redis = new Redis(redisUrl());
     stops.push(async () => void redis.disconnect());
-    const rows = scenario.predictions.slice(0, 1_000).map((record): Prediction => {
-      const encoded = codec.encode('prediction', toPredictionEvent(record));
-      return codec.decode('prediction', encoded.value, encoded.headers);
-    });
-    await state.setReference(model, VERSION, referenceToJSON(buildReference(rows, { bins: settings.bins, maxCategories: settings.maxCategories, task: 'binary' })));
+    await state.setReference(model, VERSION, referenceOf(codec, scenario.predictions.slice(0, 1_000), settings));
 
     const config = loadRuntimeConfig({
       DW_MODE: 'distributed',

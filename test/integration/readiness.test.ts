@@ -13,9 +13,10 @@ import { kafkaProbe } from '../../shared/runtime/probes.js';
 import { runService } from '../../shared/runtime/run-service.js';
 import type { ServiceHandle } from '../../shared/runtime/run-service.js';
 import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
+import { FAST_CONSUMER } from '../support/monitor-fixtures.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-const fastConsumer = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
+const fastConsumer = FAST_CONSUMER;
 
 type Report = { status: number; body: { ready: boolean; checks: Record<string, { ok: boolean; error?: string }> } };
 function readyz(port: number): Promise<Report> {

@@ -14,19 +14,19 @@ import { PublishIncompleteError } from '../../shared/bus/errors.js';
 import { KafkaBus } from '../../shared/bus/kafka-bus.js';
 import { partitionForKey } from '../../shared/bus/partitioner.js';
 import type { EventBus, OutgoingMessage } from '../../shared/bus/types.js';
-import { Codec, type Prediction } from '../../shared/codec/index.js';
+import { Codec } from '../../shared/codec/index.js';
 import { parseMonitoringConfig, resolveModelConfig } from '../../shared/config/monitoring-config.js';
 import { loadRuntimeConfig } from '../../shared/config/runtime-config.js';
 import { dqFamily } from '../../shared/monitor/feature-deltas.js';
-import { buildReference, referenceToJSON } from '../../shared/monitor/reference-profile.js';
 import { RedisMonitorState } from '../../shared/monitor-state/redis-monitor-state.js';
 import { defaultGroupId, DRIFT_GROUP, startDriftService } from '../../shared/pipeline/services.js';
 import type { ServiceHandle } from '../../shared/runtime/run-service.js';
 import { DriftwatchClient } from '../../shared/sdk/client.js';
-import { toPredictionEvent, type PredictionRecord } from '../../shared/sdk/records.js';
+import type { PredictionRecord } from '../../shared/sdk/records.js';
 import { topicNames } from '../../shared/topics.js';
 import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
 import { groupLag, waitForGroupCaughtUp } from '../support/kafka-progress.js';
+import { FAST_CONSUMER, referenceOf } from '../support/monitor-fixtures.js';
 
 const PER_PHASE = 1_500;
 const CALL = 250;
@@ -35,7 +35,7 @@ const VERSION = '1';
 const START = 1_700_000_000_000;
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-const fastConsumer = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
+const fastConsumer = FAST_CONSUMER;
 const codec = new Codec();
 const prefix = `${uniqueName('resent')}.`;
 const topics = topicNames(prefix);
@@ -126,11 +126,7 @@ describe('re-sent duplicate predictions through Kafka and the drift service', ()
     state = await RedisMonitorState.connect(redisUrl());
     stops.push(() => state.close());
     // A reference in place: every prediction goes to the windows (none to a reference sample).
-    const rows = records(0, 500).map((r): Prediction => {
-      const encoded = codec.encode('prediction', toPredictionEvent(r));
-      return codec.decode('prediction', encoded.value, encoded.headers);
-    });
-    await state.setReference(model, VERSION, referenceToJSON(buildReference(rows, { bins: settings.bins, maxCategories: settings.maxCategories, task: 'binary' })));
+    await state.setReference(model, VERSION, referenceOf(codec, records(0, 500), settings));
   });
 
   afterAll(async () => {

@@ -26,9 +26,10 @@ import { connectRedis, type RedisClient } from '../../shared/store/redis-connect
 import { topicNames, topicSpecs, type TopicNames } from '../../shared/topics.js';
 import { kafkaBrokerList, kafkaBrokers, uniqueName } from '../setup/env.js';
 import { startOwnRedis, type OwnRedis } from '../support/own-redis.js';
+import { FAST_CONSUMER } from '../support/monitor-fixtures.js';
 
 const codec = new Codec();
-const fastConsumer = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
+const fastConsumer = FAST_CONSUMER;
 const IDLE_EXPIRY = '2d';
 
 let bus: KafkaBus;

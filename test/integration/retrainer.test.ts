@@ -29,11 +29,12 @@ import { topicNames, topicSpecs, type TopicNames } from '../../shared/topics.js'
 import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
 import { runCli } from '../support/cli.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { FAST_CONSUMER } from '../support/monitor-fixtures.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const codec = new Codec();
-const fastConsumer = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
+const fastConsumer = FAST_CONSUMER;
 /** Training needs shared/retrain/train-challenger.ts and shared/learning (tfjs). */
 
 let bus: KafkaBus;
