@@ -10,6 +10,7 @@ import { DriftwatchClient } from '../../shared/sdk/index.js';
 import { RedisStore } from '../../shared/store/redis-store.js';
 import { topicNames } from '../../shared/topics.js';
 import { kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
+import { until } from '../support/until.js';
 
 const EVENTS = 20_000;
 const PARTITIONS = 3;
@@ -56,16 +57,6 @@ function startConsumer(env: Record<string, string>): Running {
       });
     },
   };
-}
-
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('exactly-once through Kafka and Redis', () => {

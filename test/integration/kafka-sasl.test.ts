@@ -28,6 +28,7 @@ import { groupLag } from '../support/kafka-progress.js';
 import { captureOutput, type CapturedOutput } from '../support/process-output.js';
 import { startSaslKafka, type SaslKafka } from '../support/sasl-kafka.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { until } from '../support/until.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 /** The broker's connections.max.reauth.ms: the longest an open connection keeps an old login. */
@@ -132,17 +133,6 @@ async function consumed(port: number, topic: string): Promise<number> {
   const { text } = await get(port, '/metrics');
   const line = text.split('\n').find((l) => l.startsWith('driftwatch_events_consumed_total{') && l.includes(`topic="${topic}"`));
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
-}
-
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, alive?: ServiceProcess): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (alive && alive.child.exitCode !== null) throw new Error(`the service exited while waiting for ${what}:\n${alive.output()}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Lines at error level or above, other than kafkajs's own reports of its requests. */

@@ -2,7 +2,6 @@
 // with a valid scenario (predictions and labels) on real Kafka and Redis, consumed by both
 // monitoring services. Both stay up; each dead-letters every malformed message it read,
 // with the reason, source position and original bytes; every valid event is counted.
-import { request } from 'node:http';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
 import { pino } from 'pino';
@@ -26,6 +25,8 @@ import { topicNames } from '../../shared/topics.js';
 import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
 import { waitForGroupCaughtUp } from '../support/kafka-progress.js';
 import { FAST_CONSUMER, referenceOf } from '../support/monitor-fixtures.js';
+import { until } from '../support/until.js';
+import { httpGet, dlqTotals } from '../support/http-get.js';
 
 const MALFORMED = 10_000;
 const VALID_PREDICTIONS = 10_000;
@@ -49,39 +50,6 @@ const monitoring = parseMonitoringConfig({ models: { [model]: { task: 'binary', 
 const settings = resolveModelConfig(monitoring, model);
 const scenario = generateScenario({ model, modelVersion: VERSION, seed: 11, count: VALID_PREDICTIONS + LATE_PREDICTIONS, eventsPerSecond: 200 });
 const malformed = malformedMessages(12, MALFORMED, { model, maxEventBytes: MAX_EVENT_BYTES });
-
-function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** `driftwatch_dlq_total` by reason from a Prometheus text exposition. */
-function dlqTotals(metricsText: string): Record<string, number> {
-  const totals: Record<string, number> = {};
-  for (const line of metricsText.split('\n')) {
-    const match = /^driftwatch_dlq_total\{([^}]*)\} (\S+)$/.exec(line);
-    const reason = match && /reason="([^"]*)"/.exec(match[1]!)?.[1];
-    if (reason) totals[reason] = Number(match[2]);
-  }
-  return totals;
-}
-
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** The scenario's first `count` predictions in delivery order with a malformed message after each, and the labels. */
 function interleaved(count: number, bad: readonly MalformedMessage[]): { predictions: OutgoingMessage[]; labels: LabelRecord[] } {

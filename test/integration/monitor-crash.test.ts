@@ -23,6 +23,7 @@ import { topicNames, topicSpecs } from '../../shared/topics.js';
 import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
 import { waitForGroupCaughtUp } from '../support/kafka-progress.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { until } from '../support/until.js';
 
 const PREDICTIONS = 200_000;
 const PARTITIONS = 6;
@@ -65,17 +66,6 @@ const serviceEnv = {
   // A killed member's partitions move after its session expires: 6 s instead of 30 s.
   KAFKA_SESSION_TIMEOUT_MS: '6000',
 };
-
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, alive?: ServiceProcess): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (alive && alive.child.exitCode !== null) throw new Error(`the service exited while waiting for ${what}:\n${alive.output()}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('performance service crash (kill -9 three times during a 200,000-prediction run)', () => {
   let bus: KafkaBus;

@@ -4,7 +4,6 @@
 // valid events. Each is dead-lettered exactly once per service that reads it, as INVALID with
 // its reason; every valid event is counted exactly; the watermark never sees 2034; /readyz
 // answers 200 throughout (no crash, no restart loop).
-import { request } from 'node:http';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
@@ -28,6 +27,8 @@ import { topicNames } from '../../shared/topics.js';
 import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
 import { waitForGroupCaughtUp } from '../support/kafka-progress.js';
 import { FAST_CONSUMER, referenceOf } from '../support/monitor-fixtures.js';
+import { until } from '../support/until.js';
+import { httpGet, dlqTotals } from '../support/http-get.js';
 
 const VALID = 10_000;
 const PARTITIONS = 3;
@@ -76,38 +77,6 @@ function poisons(): Poison[] {
       headers: { [SCHEMA_HEADER]: codec.typeOf('label').fingerprint('md5') },
     },
   ];
-}
-
-function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function dlqTotals(metricsText: string): Record<string, number> {
-  const totals: Record<string, number> = {};
-  for (const line of metricsText.split('\n')) {
-    const match = /^driftwatch_dlq_total\{([^}]*)\} (\S+)$/.exec(line);
-    const reason = match && /reason="([^"]*)"/.exec(match[1]!)?.[1];
-    if (reason) totals[reason] = Number(match[2]);
-  }
-  return totals;
-}
-
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('poison events of issue 9 among valid ones', () => {

@@ -23,6 +23,7 @@ import { modelKey } from '../../shared/store/types.js';
 import { topicNames } from '../../shared/topics.js';
 import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
 import { waitForGroupCaughtUp } from '../support/kafka-progress.js';
+import { until } from '../support/until.js';
 
 const BUCKET_MS = 1_000;
 // Predictions per second of event time: a 5 s window holds 2,000, enough for the drift tests
@@ -247,12 +248,3 @@ describe('monitors follow model versions (Kafka + Redis)', () => {
   });
 });
 
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -27,6 +27,7 @@ import { topicNames, topicSpecs, type TopicNames } from '../../shared/topics.js'
 import { kafkaBrokerList, kafkaBrokers, uniqueName } from '../setup/env.js';
 import { startOwnRedis, type OwnRedis } from '../support/own-redis.js';
 import { FAST_CONSUMER } from '../support/monitor-fixtures.js';
+import { until } from '../support/until.js';
 
 const codec = new Codec();
 const fastConsumer = FAST_CONSUMER;
@@ -98,16 +99,6 @@ async function startRetrainer(s: { prefix: string; store: LocalModelStore }, mon
     await handle.stop();
   };
   return { handle, logs, url: `http://127.0.0.1:${handle.port}`, stop };
-}
-
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)?.slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function modelEvents(topics: TopicNames, model: string): Promise<ModelEvent[]> {

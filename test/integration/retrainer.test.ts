@@ -30,6 +30,7 @@ import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/en
 import { runCli } from '../support/cli.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { FAST_CONSUMER } from '../support/monitor-fixtures.js';
+import { until } from '../support/until.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -91,17 +92,6 @@ async function startRetrainer(s: Setup, monitoring: MonitoringConfig = parseMoni
 }
 
 const urlOf = (handle: RetrainerHandle) => `http://127.0.0.1:${handle.port}`;
-
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000, alive?: ServiceProcess): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (alive && alive.child.exitCode !== null) throw new Error(`the retrainer exited while waiting for ${what}:\n${alive.output()}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)?.slice(0, 2000)}${alive ? `\n${alive.output()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Every model event of `model` on the models topic so far. */
 async function modelEvents(topics: TopicNames, model: string): Promise<ModelEvent[]> {

@@ -3,7 +3,6 @@
 // lands on the DLQ with its reason, original bytes and source position, and every valid
 // prediction reaches the handler exactly once.
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaBus } from '../../shared/bus/kafka-bus.js';
@@ -15,6 +14,7 @@ import { runService } from '../../shared/runtime/run-service.js';
 import type { ServiceHandle } from '../../shared/runtime/run-service.js';
 import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
 import { SAMPLE_EVENTS } from '../support/sample-events.js';
+import { httpGet } from '../support/http-get.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const fastConsumer = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 100 };
@@ -64,18 +64,6 @@ const MALFORMED_KINDS: Record<string, Malformed> = {
     make: (i) => ({ value: codec.encode('prediction', predictionInput(`nohdr-${i}`)).value, headers: {} }),
   },
 };
-
-function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
