@@ -61,8 +61,7 @@ export class DriftPipeline {
   /** Which models are counted (maxModels, allow-list) and when their in-memory state goes (issue 9). */
   private readonly gate: ModelGate;
   private readonly idle: IdleModels;
-  /** Made on the first batch: it needs the service's bus and metrics. */
-  private resent: ResentDuplicateFilter | undefined;
+  private readonly resent: ResentDuplicateFilter;
 
   constructor(private readonly options: DriftPipelineOptions) {
     const bounds = modelBounds(options.service, options.config, options.admission, (model) => this.forget(model));
@@ -70,6 +69,8 @@ export class DriftPipeline {
     this.idle = bounds.idle;
     this.settings = new ModelSettingsCache(options.config, bounds.log);
     this.loop = new EvaluationLoop({ state: options.state, bus: options.service.bus, topics: options.service.topics, scope: 'drift', logger: options.service.logger });
+    const { service } = options;
+    this.resent = new ResentDuplicateFilter({ reader: logReaderOf(service.bus), codec: service.codec, logger: service.logger, counter: service.metrics.duplicates });
   }
 
   /** Models whose state this instance holds in memory (bounded by maxModels). */
@@ -90,12 +91,6 @@ export class DriftPipeline {
     const decoded = await service.decodeOrDeadLetter(batch, 'prediction');
     // Re-sent copies of predictions already in the partition are dropped before anything counts
     // them (resent-duplicates.ts); unflagged predictions are not looked at.
-    this.resent ??= new ResentDuplicateFilter({
-      reader: logReaderOf(service.bus),
-      codec: service.codec,
-      logger: service.logger,
-      counter: service.metrics.duplicates,
-    });
     const items = await this.resent.filter(batch, decoded, ctx);
     const refused: DeadLetterFailure[] = [];
     for (const [model, modelItems] of groupByModel<Item>(items)) {

@@ -175,8 +175,9 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
       probes.kafka = kafka.probe;
     }
     if (store.mode === 'distributed') probes.redis = redisProbe(store.redis);
+    // Opened, and probed, only once a subscription tracks its progress in Redis (below): a probe
+    // of a progress record nothing opened would answer ready whatever became of Redis.
     const progress = store.mode === 'distributed' ? new RedisProgress(store.redis, name, logger) : null;
-    if (progress) probes.redisProgress = progress.probe;
 
     await bus.ensureTopics(topicSpecs(topics, config.topics.partitions, { retentionMs: config.topicRetentionMs }));
 
@@ -243,7 +244,10 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
       logger.error({ err: error }, 'consumer failed for good: not ready until restarted');
       options.onFatal?.(error, { name, logger, stop: () => stop() });
     };
-    if (progress && specs.some((spec) => spec.trackProgress)) await progress.open();
+    if (progress && specs.some((spec) => spec.trackProgress)) {
+      await progress.open();
+      probes.redisProgress = progress.probe;
+    }
     for (const spec of specs) {
       const tracked = spec.trackProgress ? progress : null;
       const tracker = new ConsumerHealth({ group: spec.groupId, stuckAfterMs, onFatal });

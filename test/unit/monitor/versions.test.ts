@@ -14,6 +14,7 @@ import type { ModelEvent } from '../../../shared/codec/index.js';
 import { createLogger } from '../../../shared/log/logger.js';
 import { MemoryMonitorState } from '../../../shared/monitor-state/memory-monitor-state.js';
 import { DriftPipeline, referenceAction } from '../../../shared/pipeline/drift-pipeline.js';
+import { createServiceMetrics } from '../../../shared/runtime/metrics.js';
 import type { ServiceContext } from '../../../shared/runtime/run-service.js';
 import { topicNames } from '../../../shared/topics.js';
 import { ADWIN } from '../../../shared/stats/detectors/index.js';
@@ -134,9 +135,10 @@ describe('DriftPipeline.handleModelEvents', () => {
 
   async function run(events: ModelEvent[]): Promise<MemoryMonitorState> {
     const state = new MemoryMonitorState();
-    // Only what handleModelEvents touches: the decoded events and a logger.
+    // Only what the pipeline's construction and handleModelEvents touch: the decoded events, a logger, metrics.
     const service = {
       logger: createLogger('versions-test', { level: 'silent' }),
+      metrics: createServiceMetrics('versions-test'),
       topics: topicNames('dw.'),
       decodeOrDeadLetter: async () => events.map((e, i) => ({ event: e, message: { offset: i } })),
     } as unknown as ServiceContext;
