@@ -77,9 +77,8 @@ export class ConsoleHistory {
   }
 
   applySnapshot(snapshot: MetricsSnapshot): ConsoleEvent | null {
-    const entry = snapshotEntry(snapshot);
-    if (!this.snapshots.add(snapshot.model, snapshot.horizon, entry, this.cutoff())) return null;
-    return { type: 'snapshot', data: { model: snapshot.model, horizon: snapshot.horizon, snapshot: entry } };
+    const entry = this.snapshots.add(snapshot.model, snapshot.horizon, snapshotEntry(snapshot), this.cutoff());
+    return entry && { type: 'snapshot', data: { model: snapshot.model, horizon: snapshot.horizon, snapshot: entry } };
   }
 
   applyAlert(alert: Alert): ConsoleEvent | null {

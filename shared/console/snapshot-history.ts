@@ -1,6 +1,10 @@
 // Metrics snapshots per model → horizon → version, each series sorted by window end with one
-// entry per end (a re-published snapshot of the same window replaces the earlier one), bounded
-// by time (window end older than the history) and by a count per series.
+// entry per end, bounded by time (window end older than the history) and by a count per series.
+//
+// Two services publish a snapshot of the same window: the performance service (accuracy, f1,
+// label coverage…) and the drift service (drift statistics, data quality, class shares). The
+// entry of a window is both merged (mergeSnapshots); a re-published snapshot from either
+// overrides what it carries.
 import type { ColumnDrift, MetricsSnapshot } from '../codec/index.js';
 import { PREDICTION_SHARE_PREFIX, REFERENCE_SHARE_PREFIX, sharesFromMetrics, withoutShares } from '../monitor/class-shares.js';
 
@@ -40,6 +44,20 @@ export function snapshotEntry(snapshot: MetricsSnapshot): SnapshotEntry {
   };
 }
 
+/** `next` over `previous` of the same window: its metrics win, its drift list and shares when it has them. */
+export function mergeSnapshots(previous: SnapshotEntry, next: SnapshotEntry): SnapshotEntry {
+  return {
+    ...next,
+    count: Math.max(previous.count, next.count),
+    time: Math.max(previous.time, next.time),
+    labelCoverage: next.labelCoverage ?? previous.labelCoverage,
+    metrics: { ...previous.metrics, ...next.metrics },
+    drift: next.drift.length > 0 ? next.drift : previous.drift,
+    predictionShares: next.predictionShares ?? previous.predictionShares,
+    referenceShares: next.referenceShares ?? previous.referenceShares,
+  };
+}
+
 /** Index of the first entry whose end is ≥ `end` (binary search; series are sorted by end). */
 function lowerBound(series: readonly SnapshotEntry[], end: number): number {
   let lo = 0;
@@ -63,9 +81,12 @@ export class SnapshotHistory {
     return this.entries;
   }
 
-  /** Adds (or replaces) the snapshot; false when it is older than `cutoff` (outside the history). */
-  add(model: string, horizon: string, entry: SnapshotEntry, cutoff: number): boolean {
-    if (entry.end < cutoff) return false;
+  /**
+   * Adds the snapshot, or merges it into the entry of the same window; the entry as it now is,
+   * or null when the snapshot is older than `cutoff` (outside the history) or than all the cap keeps.
+   */
+  add(model: string, horizon: string, entry: SnapshotEntry, cutoff: number): SnapshotEntry | null {
+    if (entry.end < cutoff) return null;
     let byHorizon = this.series.get(model);
     if (!byHorizon) this.series.set(model, (byHorizon = new Map()));
     let byVersion = byHorizon.get(horizon);
@@ -73,9 +94,10 @@ export class SnapshotHistory {
     let series = byVersion.get(entry.version);
     if (!series) byVersion.set(entry.version, (series = []));
     const at = lowerBound(series, entry.end);
-    if (series[at]?.end === entry.end) {
-      series[at] = entry;
-      return true;
+    const known = series[at];
+    if (known?.end === entry.end) {
+      series[at] = mergeSnapshots(known, entry);
+      return series[at];
     }
     series.splice(at, 0, entry);
     this.entries += 1;
@@ -84,7 +106,7 @@ export class SnapshotHistory {
       this.entries -= 1;
     }
     // A late snapshot older than everything kept may have been the one the cap just dropped.
-    return series.includes(entry);
+    return series.includes(entry) ? entry : null;
   }
 
   /** Drops windows that ended before `cutoff`, and series and models left empty. */

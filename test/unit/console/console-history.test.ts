@@ -35,7 +35,17 @@ describe('console history: snapshots', () => {
     expect(h.windows('m', '1h')).toEqual([]);
   });
 
-  it('replaces a re-published snapshot of the same window instead of adding one', () => {
+  it('merges the performance and the drift snapshot of the same window into one entry (SSE sends the merged one)', () => {
+    const h = history();
+    const drift = [{ feature: 'x', statistic: 'psi', value: 0.3, threshold: 0.2, drifted: true, pValue: null }];
+    h.applySnapshot(decoded('metricsSnapshot', snapshotAt('m', '1', '5m', NOW - 1_000, { metrics: { dataset_drift_share: 0.5, 'prediction_share:yes': 1 }, drift, labelCoverage: null })));
+    const event = h.applySnapshot(decoded('metricsSnapshot', snapshotAt('m', '1', '5m', NOW - 1_000, { metrics: { accuracy: 0.8 }, drift: [], labelCoverage: 0.9 })));
+    const merged = { metrics: { dataset_drift_share: 0.5, accuracy: 0.8 }, drift, labelCoverage: 0.9, predictionShares: { yes: 1 } };
+    expect(h.windows('m', '5m')).toEqual([expect.objectContaining(merged)]);
+    expect(event).toEqual({ type: 'snapshot', data: { model: 'm', horizon: '5m', snapshot: expect.objectContaining(merged) } });
+  });
+
+  it('a re-published snapshot of the same window overrides what it carries instead of adding an entry', () => {
     const h = history();
     h.applySnapshot(decoded('metricsSnapshot', snapshotAt('m', '1', '5m', NOW - 1_000, { metrics: { accuracy: 0.5 } })));
     const event = h.applySnapshot(decoded('metricsSnapshot', snapshotAt('m', '1', '5m', NOW - 1_000, { metrics: { accuracy: 0.7 } })));
