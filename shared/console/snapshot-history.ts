@@ -74,7 +74,14 @@ export class SnapshotHistory {
   private readonly series = new Map<string, Map<string, Map<string, SnapshotEntry[]>>>();
   private entries = 0;
 
-  constructor(private readonly maxPerSeries: number) {}
+  /**
+   * @param maxPerSeries entries kept per (model, version, horizon)
+   * @param maxTotal entries kept in all; over it the longest series are cut to a common length
+   */
+  constructor(
+    private readonly maxPerSeries: number,
+    private readonly maxTotal: number = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** Snapshots held, all series together. */
   get size(): number {
@@ -105,8 +112,36 @@ export class SnapshotHistory {
       series.splice(0, series.length - this.maxPerSeries);
       this.entries -= 1;
     }
-    // A late snapshot older than everything kept may have been the one the cap just dropped.
+    // Cut by 1 % more than needed, so the scan over every series runs once per many adds.
+    if (this.entries > this.maxTotal) this.shrinkTo(Math.floor(this.maxTotal * 0.99));
+    // A late snapshot older than everything kept may have been the one a cap just dropped.
     return series.includes(entry) ? entry : null;
+  }
+
+  /**
+   * Cuts the longest series (their oldest windows) to one common length, the largest that brings
+   * the total to `target` or below: a model with many versions or horizons loses history before
+   * one with a single series does.
+   */
+  private shrinkTo(target: number): void {
+    const all: SnapshotEntry[][] = [];
+    for (const byHorizon of this.series.values()) for (const byVersion of byHorizon.values()) for (const series of byVersion.values()) all.push(series);
+    const excessAt = (length: number): number => all.reduce((sum, series) => sum + Math.max(0, series.length - length), 0);
+    const needed = this.entries - target;
+    // The largest length whose cut removes at least what is needed (excessAt falls as length grows).
+    let lo = 0;
+    let hi = Math.max(...all.map((series) => series.length));
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (excessAt(mid) >= needed) lo = mid;
+      else hi = mid - 1;
+    }
+    for (const series of all) {
+      if (series.length > lo) {
+        this.entries -= series.length - lo;
+        series.splice(0, series.length - lo);
+      }
+    }
   }
 
   /** Drops windows that ended before `cutoff`, and series and models left empty. */

@@ -84,6 +84,23 @@ describe('console history: snapshots', () => {
   });
 });
 
+describe('console history: the total snapshot cap', () => {
+  it('cuts the longest series (oldest windows first) when all series together exceed it', () => {
+    const h = history({ maxSnapshotsPerSeries: 100, maxSnapshots: 14 });
+    const add = (version: string, n: number) => {
+      for (let i = n; i >= 1; i--) h.applySnapshot(decoded('metricsSnapshot', snapshotAt('m', version, '5m', NOW - i * 1_000)));
+    };
+    add('a', 10);
+    add('b', 3);
+    add('c', 2);
+    // 15 > 14: cut to 13 (1 % below the cap, rounded down) by shortening only the longest series.
+    expect(h.sizes().snapshots).toBe(13);
+    expect(h.windows('m', '5m', { version: 'a' }).map((s) => s.end)).toEqual([8, 7, 6, 5, 4, 3, 2, 1].map((i) => NOW - i * 1_000));
+    expect(h.windows('m', '5m', { version: 'b' })).toHaveLength(3);
+    expect(h.windows('m', '5m', { version: 'c' })).toHaveLength(2);
+  });
+});
+
 describe('console history: alerts', () => {
   it('keeps one entry per key with its transitions, firedAt and resolvedAt, and drops duplicate transitions', () => {
     const h = history();
