@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBus } from '../../shared/bus/kafka-bus.js';
 import type { EventBus, LogReader, SubscribeOptions } from '../../shared/bus/types.js';
 import { Codec } from '../../shared/codec/index.js';
+import { loadConsoleConfig } from '../../shared/console/console-config.js';
 import { ConsoleHistory } from '../../shared/console/console-history.js';
+import { startConsole } from '../../shared/console/console-service.js';
+import { loadRuntimeConfig } from '../../shared/config/runtime-config.js';
+import { LocalModelStore } from '../../shared/models/local-model-store.js';
 import { createConsoleMetrics } from '../../shared/console/console-metrics.js';
 import { EventFeed } from '../../shared/console/event-feed.js';
 import { topicNames, topicSpecs } from '../../shared/topics.js';
@@ -79,6 +83,44 @@ describe('console feed on Kafka', () => {
       expect(applied.values.find((v) => v.labels.topic === topics.metrics)?.value).toBe(early.length + 2 * models.length);
     } finally {
       await feed.stop();
+    }
+  });
+
+  it('is not ready, and its API answers 503, until the rebuild is done', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The rebuild's reads wait for the test: a bus whose readFrom starts only once released.
+    const slowBus: EventBus & LogReader = Object.assign(Object.create(bus) as KafkaBus, {
+      readFrom: async (...args: Parameters<KafkaBus['readFrom']>) => {
+        await held;
+        return bus.readFrom(...args);
+      },
+    });
+    await publishSnapshot('ready-check', Date.now() - 1_000);
+    const handle = await startConsole({
+      runtime: { ...loadRuntimeConfig({ DW_TOPIC_PREFIX: topics.metrics.slice(0, -'metrics'.length), DW_TOPIC_PARTITIONS: String(PARTITIONS) }), mode: 'distributed' },
+      console: { ...loadConsoleConfig({}), port: 0 },
+      models: new LocalModelStore('/nonexistent'),
+      logger,
+      bus: slowBus,
+      ops: { port: 0, host: '127.0.0.1' },
+      processMetrics: false,
+    });
+    try {
+      const readyz = await fetch(`http://127.0.0.1:${handle.opsPort}/readyz`);
+      expect(readyz.status).toBe(503);
+      expect(JSON.stringify(await readyz.json())).toContain('rebuilding the history from the log');
+      const api = await fetch(`http://127.0.0.1:${handle.port}/api/models`);
+      expect(api.status).toBe(503);
+      expect(((await api.json()) as { error: string }).error).toContain('rebuilding');
+      release();
+      await handle.ready;
+      expect((await fetch(`http://127.0.0.1:${handle.opsPort}/readyz`)).status).toBe(200);
+      const models = (await (await fetch(`http://127.0.0.1:${handle.port}/api/models`)).json()) as { models: { model: string }[] };
+      expect(models.models.map((m) => m.model)).toContain('ready-check');
+    } finally {
+      release();
+      await handle.stop();
     }
   });
 });

@@ -134,13 +134,10 @@ afterAll(async () => {
 describe('console service on Kafka', () => {
   let before: Record<string, unknown>;
 
-  it('rebuilds from the log (not ready until then), answers every route, streams live events, acts, skips bad input', async () => {
+  it('rebuilds from the log, answers every route, streams live events, acts, skips bad input', async () => {
     const c = await startConsoleProcess({});
     try {
-      // The rebuild joins throwaway groups on the broker (seconds): readiness says so meanwhile.
-      const early = await fetch(`http://127.0.0.1:${c.opsPort}/readyz`);
-      expect(early.status).toBe(503);
-      expect(JSON.stringify(await early.json())).toContain('rebuilding the history');
+      // (Readiness before the rebuild is done: console-feed.test.ts, where the rebuild can be held.)
       await waitReady(c);
       expect(c.process.output()).toContain('127.0.0.1 only: no DW_CONSOLE_TOKEN is set');
       // Bound to loopback only: the machine's other address refuses the connection.
