@@ -1,0 +1,29 @@
+// Model versions with the metrics their promotion decision compared; the champion is marked.
+import { el, fill } from './dom.js';
+import { clock, num, versionLabel } from './format.js';
+
+/** @param {HTMLElement} container @param {import('./store.js').Version[]} versions @param {string | null} champion */
+export function renderVersions(container, versions, champion) {
+  if (versions.length === 0) {
+    fill(container, [], 'no versions yet');
+    return;
+  }
+  const head = el('tr', null, ...['version', 'status', 'since', 'from', 'trigger', 'metric: challenger vs champion', 'trained on'].map((h) => el('th', null, h)));
+  const rows = versions.map((v) => {
+    const isChampion = v.version === champion;
+    const metric = v.metric;
+    const compared = metric ? `${metric}: ${num(v.challengerMetrics[metric])} vs ${num(v.championMetrics[metric])}` : '–';
+    return el(
+      'tr',
+      { 'data-version': v.version, 'data-status': v.status, ...(isChampion ? { 'data-champion': 'true', class: 'champion' } : {}) },
+      el('td', null, isChampion ? el('strong', { title: 'serving (champion)' }, `★ ${versionLabel(v.version)}`) : versionLabel(v.version)),
+      el('td', null, el(`span.chip.${v.status.toLowerCase()}`, null, v.status)),
+      el('td', null, clock(v.time)),
+      el('td', null, versionLabel(v.parentVersion)),
+      el('td', null, v.trigger.kind === 'ALERT' ? 'alert' : v.trigger.kind.toLowerCase()),
+      el('td', { title: v.reason ?? '' }, compared),
+      el('td.num', null, v.trainingSize > 0 ? `${v.trainingSize} rows` : '–'),
+    );
+  });
+  fill(container, [el('table.versions', null, el('thead', null, head), el('tbody', null, ...rows))], 'no versions yet');
+}
