@@ -1,5 +1,6 @@
-// tsc emits only JavaScript; Lua scripts live beside their callers and schemas at the
-// root, so the build copies both into dist/ keeping the same relative layout.
+// tsc emits only JavaScript; Lua scripts live beside their callers, schemas at the root and
+// the console's page in services/console/page, so the build copies them into dist/ keeping
+// the same relative layout.
 import { cpSync, existsSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 
@@ -17,3 +18,7 @@ function copyLua(dir) {
 copyLua('shared');
 copyLua('services');
 cpSync('schemas', join('dist', 'schemas'), { recursive: true });
+// The console's dashboard page (HTML, JS, CSS), served from dist/services/console/page.
+if (existsSync(join('services', 'console', 'page'))) {
+  cpSync(join('services', 'console', 'page'), join('dist', 'services', 'console', 'page'), { recursive: true });
+}

@@ -8,6 +8,7 @@ import type { ColumnDriftResult, ColumnType } from '../stats/drift/types.js';
 import { CategoricalCounts } from '../stats/window/categorical-counts.js';
 import type { CounterInput } from '../stats/window/counters.js';
 import { NumericHistogram } from '../stats/window/numeric-histogram.js';
+import { classShares, type PredictionShares } from './class-shares.js';
 import { DQ_FIELDS } from './feature-deltas.js';
 import { splitFeatureCounters } from './feature-fields.js';
 import type { ColumnReference } from './reference-profile.js';
@@ -30,6 +31,8 @@ export interface DataQuality {
 export interface DriftReport {
   columns: Record<string, ColumnDrift>;
   prediction: ColumnDrift | null;
+  /** Predicted-class shares of the window and of the reference (classification only). */
+  predictionShares?: PredictionShares | null;
   datasetDrift: { share: number; drifted: boolean; driftShare: number; columns: number };
   dataQuality: Record<string, DataQuality>;
   /** Predictions in the window. */
@@ -96,6 +99,16 @@ function columnDrift(column: ColumnReference, counters: CounterInput, choice: { 
   return { ...detectBinnedColumnDrift(input), count: a.count };
 }
 
+/** Shares of a categorical prediction column, aligned on the reference's vocabulary as the drift test is. */
+function predictionShares(column: ColumnReference, counters: CounterInput): PredictionShares | null {
+  if (column.type === 'numeric') return null;
+  const current = CategoricalCounts.fromCounters(column.vocabulary, counters, Math.max(column.vocabulary.length, 1));
+  return {
+    current: classShares(column.vocabulary, current.vocabularyCounts(), current.other),
+    reference: classShares(column.vocabulary, column.counts, column.other),
+  };
+}
+
 function share(numerator: number, denominator: number): number {
   return denominator > 0 ? numerator / denominator : Number.NaN;
 }
@@ -118,6 +131,7 @@ export function driftReport(reference: ReferenceProfile, windows: DriftWindows, 
     };
   }
   const prediction = reference.prediction ? columnDrift(reference.prediction, windows.pred ?? {}, undefined) : null;
+  const shares = reference.prediction ? predictionShares(reference.prediction, windows.pred ?? {}) : null;
   const list = Object.values(columns);
   const { driftShare } = settings.drift;
   const dataset =
@@ -127,5 +141,5 @@ export function driftReport(reference: ReferenceProfile, windows: DriftWindows, 
           const d = datasetDrift(list, driftShare);
           return { share: d.shareOfDriftedColumns, drifted: d.drifted, driftShare, columns: d.numberOfColumns };
         })();
-  return { columns, prediction, datasetDrift: dataset, dataQuality, count: n };
+  return { columns, prediction, predictionShares: shares, datasetDrift: dataset, dataQuality, count: n };
 }

@@ -1,5 +1,6 @@
 // The metrics-snapshot event of one model version, one horizon, one evaluation.
 import type { ColumnDrift as ColumnDriftEvent, MetricsSnapshotInput, Window } from '../codec/events.generated.js';
+import { shareMetrics } from './class-shares.js';
 import type { DriftReport } from './drift-report.js';
 
 /** Feature name under which the prediction distribution's drift appears in a snapshot. */
@@ -44,6 +45,7 @@ export function metricsSnapshot(input: SnapshotInput): MetricsSnapshotInput {
     Object.assign(
       metrics,
       finiteEntries({ dataset_drift_share: d.datasetDrift.share, predictions: d.count }),
+      finiteEntries(d.predictionShares ? shareMetrics(d.predictionShares) : {}),
       ...Object.entries(d.dataQuality).map(([f, q]) => finiteEntries({ [`missing_rate:${f}`]: q.missingRate, [`out_of_range:${f}`]: q.outOfRangeShare, [`unseen_categories:${f}`]: q.unseenShare })),
     );
   }

@@ -74,14 +74,19 @@ export interface ReadRegistryOptions {
   emptyAfterMs?: number;
 }
 
-function compareVersions(a: string, b: string): number {
+/** Version order: numerically when both are numbers, else by string. */
+export function compareVersions(a: string, b: string): number {
   const na = Number(a);
   const nb = Number(b);
   if (Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-class ModelAccumulator {
+/**
+ * One model's registry state, fed its model events in topic order (the console applies live
+ * events to it one by one, readModelRegistry a whole read of the topic).
+ */
+export class ModelAccumulator {
   readonly tracker = new ChampionTracker();
   readonly versions = new Map<string, ModelVersionView>();
   championSince: number | null = null;
