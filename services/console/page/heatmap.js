@@ -30,6 +30,17 @@ export function colour(s) {
   return `hsl(${Math.max(0, 40 - 20 * (s - 1))}, 80%, ${62 - 12 * (s - 1)}%)`;
 }
 
+/**
+ * How one cell is drawn: a window below minCount gets the neutral colour and no verdict,
+ * whatever the service published; otherwise its colour and the service's verdict.
+ * @param {Snapshot} s @param {import('./store.js').Drift} d @param {number} minCount
+ * @returns {{ fill: string, verdict: 'drifted' | 'no drift' | null }}
+ */
+export function cellOf(s, d, minCount) {
+  if (driftCount(s) < minCount) return { fill: UNJUDGED, verdict: null };
+  return { fill: colour(severity(d)), verdict: d.drifted ? 'drifted' : 'no drift' };
+}
+
 /** Per window end, the snapshot of the version that served most of it. @param {Snapshot[]} snapshots */
 function columnsOf(snapshots) {
   /** @type {Map<number, Snapshot>} */
@@ -103,12 +114,7 @@ export class DriftHeatmap {
         const x = LABEL_WIDTH + col * cell;
         const d = s.drift.find((entry) => entry.feature === feature);
         if (!d) return;
-        if (driftCount(s) < minCount) {
-          ctx.fillStyle = UNJUDGED;
-          ctx.fillRect(x, y + 1, Math.max(1, cell - 1), ROW_HEIGHT - 2);
-          return;
-        }
-        ctx.fillStyle = colour(severity(d));
+        ctx.fillStyle = cellOf(s, d, minCount).fill;
         ctx.fillRect(x, y + 1, Math.max(1, cell - 1), ROW_HEIGHT - 2);
       });
     });
@@ -137,13 +143,14 @@ export class DriftHeatmap {
     if (!s || feature === undefined) return;
     const d = s.drift.find((entry) => entry.feature === feature);
     if (!d) return;
-    const verdict = driftCount(s) < minCount ? `no verdict (${driftCount(s)} < minCount ${minCount})` : d.drifted ? 'DRIFTED' : 'no drift';
-    this.readout.textContent = `${feature} · window ending ${clock(s.end)} (${versionLabel(s.version)}, ${driftCount(s)} predictions) · ${d.statistic} ${num(d.value)} vs threshold ${num(d.threshold)} · ${verdict}`;
+    const { verdict } = cellOf(s, d, minCount);
+    const said = verdict === null ? `no verdict (${driftCount(s)} < minCount ${minCount})` : verdict;
+    this.readout.textContent = `${feature} · window ending ${clock(s.end)} (${versionLabel(s.version)}, ${driftCount(s)} predictions) · ${d.statistic} ${num(d.value)} vs threshold ${num(d.threshold)} · ${said}`;
   }
 }
 
 /** The drift statistics' sample: the drift service's count when known (see mergeSnapshots). @param {Snapshot} s */
-function driftCount(s) {
+export function driftCount(s) {
   return s.driftCount ?? s.count;
 }
 

@@ -17,7 +17,13 @@ export function renderVersions(container, versions, champion) {
       'tr',
       { 'data-version': v.version, 'data-status': v.status, ...(isChampion ? { 'data-champion': 'true', class: 'champion' } : {}) },
       el('td', null, isChampion ? el('strong', { title: 'serving (champion)' }, `★ ${versionLabel(v.version)}`) : versionLabel(v.version)),
-      el('td', null, el(`span.chip.${v.status.toLowerCase()}`, null, v.status)),
+      el(
+        'td',
+        null,
+        el(`span.chip.${v.status.toLowerCase()}`, null, v.status),
+        // A promotion does not publish an event for the version it replaces: say it here.
+        v.status === 'PROMOTED' && champion !== null && !isChampion ? el('span.muted', null, ' · replaced') : null,
+      ),
       el('td', null, clock(v.time)),
       el('td', null, versionLabel(v.parentVersion)),
       el('td', null, v.trigger.kind === 'ALERT' ? 'alert' : v.trigger.kind.toLowerCase()),
