@@ -11,7 +11,7 @@ export default tseslint.config(
     files: ['services/console/page/**/*.js'],
     languageOptions: {
       globals: Object.fromEntries(
-        ['window', 'document', 'location', 'history', 'fetch', 'EventSource', 'URL', 'URLSearchParams', 'requestAnimationFrame', 'devicePixelRatio', 'Option', 'uPlot'].map(
+        ['window', 'document', 'location', 'history', 'fetch', 'EventSource', 'URL', 'URLSearchParams', 'requestAnimationFrame', 'devicePixelRatio', 'confirm', 'Option', 'uPlot'].map(
           (name) => [name, 'readonly'],
         ),
       ),

@@ -3,8 +3,9 @@
 // browser download). The page is loaded before anything happened and never reloaded, so every
 // alert, promotion and recovery it shows came in over the live stream. It checks that the
 // charts really drew (uPlot's data, and the version colours in the canvas pixels), that the
-// token is enforced for the page, its assets and the API, and that a lost stream shows the
-// error banner. Screenshots go to test-output/ (gitignored).
+// token is enforced for the page, its assets and the API, that a rollback clicked in the page
+// comes back as the new champion, and that a lost stream shows the error banner. Screenshots
+// go to test-output/ (gitignored).
 //
 // Needs `npm run build` first (the test refuses to start without dist/) and /usr/bin/chromium.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -56,7 +57,8 @@ function startDemo(token: string): Promise<Demo> {
       DW_MODE: 'embedded',
       DW_CONSOLE_PORT: '0',
       DW_CONSOLE_TOKEN: token,
-      // The page stays up for the checks after the verdict.
+      // The dashboard stays up after the verdict until the test sends SIGINT.
+      DEMO_SERVE: '1',
       DEMO_TAIL: '40',
       LOG_LEVEL: 'warn',
     },
@@ -204,6 +206,18 @@ describe('the dashboard in a browser, on the live demo', () => {
     await page.screenshot({ path: `${SHOTS}/dashboard-recovered.png`, fullPage: true });
     console.info(`dashboard: first alert after ${alertAfterS.toFixed(1)} s, recovery verified after ${recoveredAfterS.toFixed(1)} s`);
     expect(recoveredAfterS).toBeLessThan(LOOP_MS / 1000);
+  });
+
+  it('rolls the model back from the versions table, through the API and back over SSE', async () => {
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#versions button[data-rollback="1"]');
+    // A rollback is a ROLLED_BACK event of the version rolled back to, which becomes champion.
+    await page.waitForSelector('#versions tr[data-version="1"][data-champion="true"][data-status="ROLLED_BACK"]', { timeout: 15_000 });
+    expect(await page.getAttribute('#versions tr[data-version="2"]', 'data-champion')).toBeNull();
+    expect(await page.textContent('#notice')).toContain('champion is now v1');
+    expect(await page.textContent('#model-summary')).toContain('champion v1');
+    const models = (await (await fetch(`${demo.origin}/api/models`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { models: { champion: string }[] };
+    expect(models.models[0]!.champion).toBe('1');
   });
 
   it('shows the error banner when the live stream is lost', async () => {

@@ -51,6 +51,34 @@ export async function getJson(path, params) {
   return response.json();
 }
 
+/**
+ * POST a JSON body (the page's two actions: retrain, rollback); errors as getJson's.
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<any>}
+ */
+export async function postJson(path, body) {
+  let response;
+  try {
+    response = await fetch(apiUrl(path), {
+      method: 'POST',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: JSON.stringify(body ?? {}),
+    });
+  } catch (error) {
+    throw new ApiError(`${path}: the console did not answer (${/** @type {Error} */ (error).message})`, 0);
+  }
+  /** @type {any} */
+  let reply = null;
+  try {
+    reply = await response.json();
+  } catch {
+    // An empty or non-JSON body: the status says enough.
+  }
+  if (!response.ok) throw new ApiError(`${path}: ${response.status} ${reply?.error ?? response.statusText}`, response.status);
+  return reply;
+}
+
 /** @typedef {'snapshot' | 'alert' | 'model' | 'incident'} EventKind */
 
 /**

@@ -1,7 +1,7 @@
 // The live dashboard: loads the selected model from the API, then applies the SSE events
 // of /api/events to the same store and redraws. Redraws are batched to one per frame, so
 // a burst of events (a replay, a reconnect) costs one drawing.
-import { ApiError, getJson, subscribe } from './api.js';
+import { ApiError, getJson, postJson, subscribe } from './api.js';
 import { renderAlerts } from './alerts.js';
 import { PerformanceCharts } from './charts.js';
 import { renderDistribution } from './distribution.js';
@@ -18,6 +18,8 @@ const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const ui = {
   picker: /** @type {HTMLSelectElement} */ (byId('model-picker')),
   summary: byId('model-summary'),
+  retrain: /** @type {HTMLButtonElement} */ (byId('retrain')),
+  notice: byId('notice'),
   live: byId('live'),
   banner: byId('banner'),
   driftHorizon: /** @type {HTMLSelectElement} */ (byId('drift-horizon')),
@@ -86,7 +88,8 @@ function draw() {
   const snapshots = horizon ? current.snapshotsOf(horizon) : [];
   heatmap.render(snapshots, horizon ? config.minCount[horizon] ?? 0 : 0);
   renderDistribution(ui.distribution, ui.distributionNote, snapshots, horizon ?? '');
-  renderVersions(ui.versions, current.versionList(), current.champion);
+  renderVersions(ui.versions, current.versionList(), current.champion, rollback);
+  ui.retrain.disabled = false;
   renderAlerts(ui.alerts, current.alertTimeline());
   renderIncidents(ui.incidents, current.incidentList());
   const firing = [...current.alerts.values()].filter((a) => a.status === 'FIRING').length;
@@ -243,6 +246,37 @@ ui.picker.addEventListener('change', () => {
   loadModel(model).catch((error) => problem('api', describe(error)));
 });
 ui.driftHorizon.addEventListener('change', scheduleDraw);
+ui.retrain.addEventListener('click', () => void retrain());
+
+/** A line beside the header saying what an action did. @param {string} text */
+function notify(text) {
+  ui.notice.textContent = text;
+}
+
+async function retrain() {
+  const model = store?.model;
+  if (!model || !confirm(`Ask the retrainer to retrain ${model} now?`)) return;
+  try {
+    const reply = await postJson(`/api/models/${encodeURIComponent(model)}/retrain`);
+    notify(`retrain of ${model} requested${reply?.status ? ` (${reply.status})` : ''}; the incident appears below`);
+    problem('action', null);
+  } catch (error) {
+    problem('action', describe(error));
+  }
+}
+
+/** Makes `version` the champion again; the model events that follow redraw the table. @param {string} version */
+async function rollback(version) {
+  const model = store?.model;
+  if (!model || !confirm(`Roll ${model} back to ${versionLabel(version)}? It becomes the champion at once.`)) return;
+  try {
+    const reply = await postJson(`/api/models/${encodeURIComponent(model)}/rollback`, { version, reason: 'rolled back from the dashboard' });
+    notify(`${model}: champion is now ${versionLabel(reply.champion)}`);
+    problem('action', null);
+  } catch (error) {
+    problem('action', describe(error));
+  }
+}
 window.addEventListener('resize', () => {
   // Chart widths follow the page: rebuild them at the new size.
   charts.render([], () => [], colours);

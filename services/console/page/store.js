@@ -14,6 +14,9 @@
  *   incidentId: string | null, trainingSize: number, events: { status: string, time: number }[] }} Version */
 /** @typedef {{ id: string, model: string, status: string, openedAt: number, updatedAt: number, [field: string]: any }} Incident */
 
+/** Model statuses that make their version the champion (schemas/model.avsc). */
+const CHAMPION_CHANGES = new Set(['PROMOTED', 'ROLLED_BACK']);
+
 /** Keeps at most this many snapshots per horizon: the API's history, and enough for every chart. */
 const MAX_SNAPSHOTS = 5000;
 
@@ -23,6 +26,8 @@ export class ModelStore {
     this.model = model;
     /** @type {string | null} */
     this.champion = null;
+    /** When the champion became champion: an older champion change never overrides it. */
+    this.championSince = Number.NEGATIVE_INFINITY;
     /** @type {string[]} */
     this.horizons = [];
     /** @type {Map<string, Map<string, Snapshot>>} horizon → `${version}@${end}` → snapshot */
@@ -37,9 +42,11 @@ export class ModelStore {
 
   /** @param {{ champion: string | null, horizons: string[], versions: Version[] }} detail */
   setDetail(detail) {
-    this.champion = detail.champion;
     for (const h of detail.horizons) this.addHorizon(h);
     for (const v of detail.versions) this.versions.set(v.version, v);
+    this.champion = detail.champion;
+    const current = detail.versions.find((v) => v.version === detail.champion);
+    this.championSince = current ? current.time : Number.NEGATIVE_INFINITY;
   }
 
   /** @param {string} horizon */
@@ -75,14 +82,21 @@ export class ModelStore {
     return [...this.alerts.values()].sort((a, b) => b.window.end - a.window.end || b.time - a.time);
   }
 
-  /** A model event: the version's latest state. Promotion makes it the champion. @param {Version} version */
+  /**
+   * A model event: the version's latest state. PROMOTED and ROLLED_BACK are champion changes
+   * (a rollback publishes ROLLED_BACK for the version rolled back *to*); the newest one names
+   * the champion.
+   * @param {Version} version
+   */
   putVersion(version) {
     const previous = this.versions.get(version.version);
     // An out-of-order (older) event never overwrites a newer state.
     if (previous && previous.time > version.time) return;
     this.versions.set(version.version, version);
-    if (version.status === 'PROMOTED') this.champion = version.version;
-    else if (this.champion === version.version) this.champion = null;
+    if (CHAMPION_CHANGES.has(version.status) && version.time >= this.championSince) {
+      this.champion = version.version;
+      this.championSince = version.time;
+    }
   }
 
   /** Versions, newest first. @returns {Version[]} */

@@ -49,11 +49,15 @@ describe('dashboard store', () => {
     expect(store.champion).toBe('2');
     store.putVersion(version('2', 'CANDIDATE', 2));
     expect(store.versions.get('2').status).toBe('PROMOTED');
-    store.putVersion(version('2', 'ROLLED_BACK', 4));
-    expect(store.champion).toBeNull();
-    store.putVersion(version('1', 'PROMOTED', 5));
+    // A rollback publishes ROLLED_BACK for the version it makes champion again.
+    store.putVersion(version('1', 'ROLLED_BACK', 5));
     expect(store.champion).toBe('1');
-    expect(store.versionList().map((v: { version: string }) => v.version)).toEqual(['2', '1']);
+    // An older champion change arriving late does not take over.
+    store.putVersion(version('3', 'PROMOTED', 4));
+    expect(store.champion).toBe('1');
+    store.putVersion(version('2', 'ROLLED_BACK', 6));
+    expect(store.champion).toBe('2');
+    expect(store.versionList().map((v: { version: string }) => v.version)).toEqual(['3', '2', '1']);
   });
 
   it('orders alerts by event time, newest first, one per key', () => {
