@@ -69,6 +69,8 @@ export function progressLine(p: ProgressReport): string {
 export function eventLine(event: DemoEvent): string | null {
   switch (event.type) {
     case 'started':
+    case 'console':
+      // Header lines, printed by runDemo itself.
       return null;
     case 'bootstrap-training':
       return `training v1 on ${event.rows} labelled rows of ${event.concept} …`;

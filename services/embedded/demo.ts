@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadRuntimeConfig, type RuntimeConfig } from '../../shared/config/runtime-config.js';
+import { loadConsoleConfig } from '../../shared/console/console-config.js';
 import { createLogger } from '../../shared/log/logger.js';
 import { LocalModelStore } from '../../shared/models/local-model-store.js';
 import { createConcept, isConceptKind, CONCEPT_KINDS, type ConceptSpec } from '../../shared/sim/concepts/index.js';
@@ -18,9 +19,11 @@ export class DemoOptionError extends Error {
   override readonly name = 'DemoOptionError';
 }
 
-export interface DemoCliOptions extends Omit<LoopDemoOptions, 'store' | 'logger' | 'onEvent' | 'signal'> {
+export interface DemoCliOptions extends Omit<LoopDemoOptions, 'store' | 'logger' | 'onEvent' | 'signal' | 'beforeClose'> {
   /** DW_MODEL_STORE, or undefined for a temporary directory. */
   storeDir: string | undefined;
+  /** Keep the dashboard serving after the verdict until the signal aborts (Ctrl-C). */
+  serve: boolean;
 }
 
 const FLAGS = {
@@ -40,12 +43,33 @@ const FLAGS = {
 } as const;
 type Flag = keyof typeof FLAGS;
 
-export function readDemoOptions(argv: string[], env: NodeJS.ProcessEnv): DemoCliOptions {
-  let values: Partial<Record<Flag, string>>;
+/**
+ * DEMO_SERVE (--serve / --no-serve): keep the dashboard up after the verdict until Ctrl-C. The
+ * default is yes on a terminal (someone can look at the page), no otherwise (tests, CI), so a
+ * non-interactive run exits as soon as the loop is done, with the same exit codes.
+ */
+function serveOption(flags: { serve?: boolean; 'no-serve'?: boolean }, env: NodeJS.ProcessEnv, stdoutIsTty: boolean): boolean {
+  if (flags.serve && flags['no-serve']) throw new DemoOptionError('--serve and --no-serve contradict each other');
+  if (flags.serve) return true;
+  if (flags['no-serve']) return false;
+  const text = env.DEMO_SERVE?.trim().toLowerCase();
+  if (text === undefined || text === '') return stdoutIsTty;
+  if (['1', 'true', 'yes'].includes(text)) return true;
+  if (['0', 'false', 'no'].includes(text)) return false;
+  throw new DemoOptionError(`DEMO_SERVE (--serve/--no-serve) must be 1 or 0, got "${env.DEMO_SERVE}"`);
+}
+
+/** `stdoutIsTty`: whether a person is likely watching (decides DEMO_SERVE's default). */
+export function readDemoOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTty = false): DemoCliOptions {
+  let values: Partial<Record<Flag, string>> & { serve?: boolean; 'no-serve'?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])) as Record<Flag, { type: 'string' }>,
+      options: {
+        ...(Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])) as Record<Flag, { type: 'string' }>),
+        serve: { type: 'boolean' },
+        'no-serve': { type: 'boolean' },
+      },
     }));
   } catch (error) {
     throw new DemoOptionError((error as Error).message);
@@ -111,7 +135,17 @@ export function readDemoOptions(argv: string[], env: NodeJS.ProcessEnv): DemoCli
     tailMs: Math.round(number('tail', 6, (n) => n >= 0, 'a non-negative number') * 1000),
     deadlineMs: Math.round(positive('deadline', 150) * 1000),
     progressEveryMs: Math.round(positive('progress-every', 3) * 1000),
+    // The dashboard: DW_CONSOLE_PORT (default 8090, 0 = any free port), DW_CONSOLE_TOKEN, DW_CONSOLE_HISTORY.
+    console: { config: loadConsoleConfig(env), fallbackToAnyPort: (env.DW_CONSOLE_PORT ?? '').trim() === '' },
+    serve: serveOption(values, env, stdoutIsTty),
   };
+}
+
+/** Resolves when the signal aborts (never without one). */
+function aborted(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return new Promise(() => {});
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 /** Runs the demo, writing its lines to `write`; resolves with the loop's result. */
@@ -125,6 +159,7 @@ export async function runDemo(
   const temporary = options.storeDir === undefined ? mkdtempSync(join(tmpdir(), 'dw-demo-models-')) : undefined;
   const storeDir = options.storeDir ?? temporary!;
   const logger = createLogger('demo', { level: options.config.logLevel, destination: process.stderr });
+  let dashboard: string | undefined;
   const onEvent = (event: DemoEvent): void => {
     if (event.type === 'started') {
       write(
@@ -134,11 +169,15 @@ export async function runDemo(
       write(`  concept ${event.before} → ${event.after} after ${event.driftAfterS} s; models stored in ${storeDir}${temporary ? ' (removed at exit)' : ''}`);
       return;
     }
+    if (event.type === 'console') {
+      dashboard = event.url;
+      write(`  dashboard: ${event.url}${event.token ? ' (append ?token=<DW_CONSOLE_TOKEN>)' : ''}`);
+      return;
+    }
     const line = eventLine(event);
     if (line !== null) write(`${stamp()} ${line}`);
   };
-  try {
-    const result = await runLoopDemo({ ...options, store: new LocalModelStore(storeDir), logger, onEvent, ...(signal ? { signal } : {}) });
+  const summarize = (result: LoopDemoResult): void => {
     const incident = result.verified ?? result.incidents.at(-1);
     write('');
     if (incident) for (const line of incidentLines(incident)) write(line);
@@ -157,6 +196,24 @@ export async function runDemo(
         `${v2 ? `v${v2} promoted ${at(`promoted:v${v2}`)}, swap ${at(`swap:v${v2}`)}, ` : ''}verdict ${at('incident:recovered') !== '–' ? at('incident:recovered') : at('incident:not_recovered')}.`,
     );
     write(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s (${result.reason}). Replay your own files with: driftwatch replay --help`);
+  };
+  // Serving: the summary first, then the dashboard stays up (services and bus too) until Ctrl-C.
+  const beforeClose = async (result: LoopDemoResult): Promise<void> => {
+    summarize(result);
+    if (dashboard === undefined || signal?.aborted) return;
+    write(`The dashboard keeps serving at ${dashboard} — press Ctrl-C to stop.`);
+    await aborted(signal);
+  };
+  try {
+    const result = await runLoopDemo({
+      ...options,
+      store: new LocalModelStore(storeDir),
+      logger,
+      onEvent,
+      ...(options.serve ? { beforeClose } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    if (!options.serve) summarize(result);
     return result;
   } finally {
     if (temporary) rmSync(temporary, { recursive: true, force: true });

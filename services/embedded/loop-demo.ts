@@ -19,8 +19,10 @@ import { KafkaBus } from '../../shared/bus/kafka-bus.js';
 import { MemoryBus } from '../../shared/bus/memory-bus.js';
 import type { EventBus, LogReader, Subscription } from '../../shared/bus/types.js';
 import { Codec, type Alert, type Incident, type ModelEvent } from '../../shared/codec/index.js';
-import { parseMonitoringConfig, resolveModelConfig } from '../../shared/config/monitoring-config.js';
+import { parseMonitoringConfig, resolveModelConfig, type MonitoringConfig } from '../../shared/config/monitoring-config.js';
 import type { RuntimeConfig } from '../../shared/config/runtime-config.js';
+import type { ConsoleConfig } from '../../shared/console/console-config.js';
+import { startConsole, type ConsoleHandle } from '../../shared/console/console-service.js';
 import type { ModelStore } from '../../shared/models/model-store.js';
 import { publishModelEvent } from '../../shared/models/publish-model-event.js';
 import { startRetrainerService } from '../../shared/pipeline/retrainer-service.js';
@@ -64,6 +66,13 @@ export interface LoopDemoOptions {
   logger: Logger;
   signal?: AbortSignal;
   onEvent?: (event: DemoEvent) => void;
+  /**
+   * Run the console (dashboard) on the loop's bus. `fallbackToAnyPort`: when its port is taken,
+   * take a free one instead of failing (the default port, which the user did not choose).
+   */
+  console?: { config: ConsoleConfig; fallbackToAnyPort: boolean };
+  /** Called with the result before anything is closed (the demo keeps the dashboard serving in it). */
+  beforeClose?: (result: LoopDemoResult) => Promise<void>;
 }
 
 export interface ProgressReport {
@@ -80,6 +89,7 @@ export interface ProgressReport {
 
 export type DemoEvent =
   | { type: 'started'; mode: string; model: string; before: string; after: string; rate: number; driftAfterS: number }
+  | { type: 'console'; url: string; token: boolean }
   | { type: 'bootstrap-training'; rows: number; concept: string }
   | { type: 'bootstrap'; version: string; seconds: number; metric: string; metrics: Record<string, number>; train: number; backend: string | null }
   | { type: 'serving'; version: string }
@@ -135,6 +145,7 @@ export async function runLoopDemo(options: LoopDemoOptions): Promise<LoopDemoRes
       });
   const keyspace = embedded ? new MemoryKeyspace() : undefined;
   const handles: ServiceHandle[] = [];
+  let dashboard: ConsoleHandle | undefined;
   let listening: Subscription | undefined;
   let watcher: import('../../shared/sdk/models/model-watcher.js').ModelWatcher | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
@@ -158,7 +169,18 @@ export async function runLoopDemo(options: LoopDemoOptions): Promise<LoopDemoRes
     const common = { config, monitoring, http: false as const, bus, codec, ...(keyspace ? { keyspace } : {}) };
     handles.push(await startPerformanceService({ ...common, logger: logger.child({ service: 'performance' }) }));
     handles.push(await startDriftService({ ...common, logger: logger.child({ service: 'drift' }) }));
-    handles.push(await startRetrainerService({ ...common, models: store, tickMs: 250, logger: logger.child({ service: 'retrainer' }) }));
+    // The retrainer's HTTP API on a free loopback port: the dashboard's "retrain" button posts there.
+    const retrainer = await startRetrainerService({
+      ...common,
+      ...(options.console ? { http: { port: 0, host: '127.0.0.1' } } : {}),
+      models: store,
+      tickMs: 250,
+      logger: logger.child({ service: 'retrainer' }),
+    });
+    handles.push(retrainer);
+    if (options.console) {
+      dashboard = await startDemoConsole(options.console, { config, monitoring, store, bus, logger, retrainerPort: retrainer.port });
+    }
 
     listening = await bus.subscribe({
       groupId: `${config.topics.prefix}demo-listener-${randomUUID()}`,
@@ -201,6 +223,7 @@ export async function runLoopDemo(options: LoopDemoOptions): Promise<LoopDemoRes
 
     // ---- version 1 ----------------------------------------------------------------------
     emit({ type: 'started', mode: config.mode, model, before: describeConcept(options.before), after: describeConcept(options.after), rate: options.rate, driftAfterS: options.driftAfterMs / 1000 });
+    if (dashboard) emit({ type: 'console', url: dashboard.url, token: options.console!.config.token !== null });
     emit({ type: 'bootstrap-training', rows: options.bootstrapRows, concept: concept.name });
     const trainStart = Date.now();
     const bootstrapVersion = await bootstrap(options, bus, codec, topics.models, policy);
@@ -318,7 +341,7 @@ export async function runLoopDemo(options: LoopDemoOptions): Promise<LoopDemoRes
     const final = await running.catch(() => live.progress());
     accuracy.end = final.rollingAccuracy;
     timings.total = elapsed();
-    return {
+    const result: LoopDemoResult = {
       completed: verdict !== undefined,
       reason,
       bootstrapVersion: bootstrapVersion.version,
@@ -331,14 +354,46 @@ export async function runLoopDemo(options: LoopDemoOptions): Promise<LoopDemoRes
       accuracy,
       timings,
     };
+    await options.beforeClose?.(result);
+    return result;
   } finally {
     clearInterval(progressTimer);
     options.signal?.removeEventListener('abort', onOuterAbort);
     stopRun.abort(new Error('stopped'));
     await watcher?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the model watcher failed'));
     await listening?.stop().catch(() => {});
+    await dashboard?.stop().catch((error: unknown) => logger.warn({ err: error }, 'stopping the console failed'));
     for (const handle of handles.reverse()) await handle.stop().catch((error: unknown) => logger.warn({ err: error }, 'stopping a service failed'));
     await bus.close().catch(() => {});
+  }
+}
+
+/** The console on the loop's bus; on a taken port it takes a free one when allowed (and says so). */
+async function startDemoConsole(
+  settings: NonNullable<LoopDemoOptions['console']>,
+  deps: { config: RuntimeConfig; monitoring: MonitoringConfig; store: ModelStore; bus: EventBus & LogReader; logger: Logger; retrainerPort: number | undefined },
+): Promise<ConsoleHandle> {
+  const consoleConfig: ConsoleConfig = {
+    ...settings.config,
+    ...(deps.retrainerPort !== undefined ? { retrainerUrl: `http://127.0.0.1:${deps.retrainerPort}` } : {}),
+  };
+  const start = (port: number): Promise<ConsoleHandle> =>
+    startConsole({
+      runtime: deps.config,
+      console: { ...consoleConfig, port },
+      monitoring: deps.monitoring,
+      models: deps.store,
+      bus: deps.bus,
+      logger: deps.logger.child({ service: 'console' }),
+      ops: false,
+      processMetrics: false,
+    });
+  try {
+    return await start(consoleConfig.port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !settings.fallbackToAnyPort) throw error;
+    deps.logger.warn(`port ${consoleConfig.port} is taken; the dashboard takes a free one (set DW_CONSOLE_PORT to choose)`);
+    return start(0);
   }
 }
 

@@ -5,7 +5,9 @@
 // seconds the concept switches, the accuracy rule fires, the retrainer trains and promotes
 // version 2, the app hot-swaps to it, its accuracy recovers and the verification says so.
 // The incident record is printed at the end. Needs no network. Exit code 0 when the loop
-// reached a verification verdict, 1 otherwise.
+// reached a verification verdict, 1 otherwise. The console (dashboard, docs/console.md) runs on
+// the same bus from the start: its URL is printed first, and on a terminal it keeps serving
+// after the verdict until Ctrl-C.
 //
 // Options (environment variable, or the flag beside it):
 //   DW_MODE            --mode M            embedded (default) or distributed: the same loop on the
@@ -25,6 +27,10 @@
 //   DEMO_TAIL          --tail S            keep predicting this long after the verdict (default 6)
 //   DEMO_DEADLINE      --deadline S        give up this long after the app started (default 150)
 //   DEMO_PROGRESS_EVERY --progress-every S a progress line every S seconds (default 3)
+//   DEMO_SERVE         --serve/--no-serve  keep the dashboard serving after the verdict until Ctrl-C
+//                                          (default: yes when stdout is a terminal, no otherwise)
+//   DW_CONSOLE_PORT                        the dashboard's port (default 8090, a free one if that is
+//                                          taken; 0 = any free port); DW_CONSOLE_TOKEN as for the service
 //   DW_MODEL_STORE                         model store directory (default: a new temporary one,
 //                                          removed at the end)
 //   LOG_LEVEL                              the services' log level, on stderr (default warn)
@@ -39,7 +45,7 @@ import { readDemoOptions, runDemo, DemoOptionError, type DemoCliOptions } from '
 async function main(): Promise<number> {
   let options: DemoCliOptions;
   try {
-    options = readDemoOptions(process.argv.slice(2), process.env);
+    options = readDemoOptions(process.argv.slice(2), process.env, process.stdout.isTTY === true);
   } catch (error) {
     if (error instanceof DemoOptionError || (error as Error).name === 'ConfigError') {
       process.stderr.write(`driftwatch demo: ${(error as Error).message}\n`);

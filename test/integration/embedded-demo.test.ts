@@ -17,10 +17,20 @@ describe('npm start demo (embedded, in process)', () => {
       DEMO_TAIL: '1',
       DEMO_DEADLINE: '80',
       DEMO_PROGRESS_EVERY: '5',
+      DW_CONSOLE_PORT: '0',
     });
+    expect(options.serve).toBe(false);
     const lines: string[] = [];
+    // The dashboard runs on the loop's bus: asked while the verdict is printed, it shows the loop.
+    let dashboard: string | undefined;
+    type ModelList = { models: { model: string; champion: string | null; versions: string[] }[] };
+    let atVerdict: Promise<ModelList> | undefined;
     const started = Date.now();
-    const result = await runDemo(options, (line) => lines.push(line));
+    const result = await runDemo(options, (line) => {
+      lines.push(line);
+      dashboard ??= /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line)?.[1];
+      if (dashboard && /verification RECOVERED/.test(line)) atVerdict ??= fetch(`${dashboard}api/models`).then((r) => r.json() as Promise<{ models: { model: string; champion: string | null; versions: string[] }[] }>);
+    });
     const seconds = (Date.now() - started) / 1000;
     const output = lines.join('\n');
 
@@ -46,6 +56,8 @@ describe('npm start demo (embedded, in process)', () => {
       at(/^Incident .* status RECOVERED/),
     ];
     expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(at(/dashboard: http:\/\/127\.0\.0\.1:\d+\//)).toBeLessThan(order[0]!);
+    expect((await atVerdict!).models).toEqual([expect.objectContaining({ model: 'sim', champion: '2', versions: ['1', '2'] })]);
 
     // The same, from what the loop saw on the topics.
     expect(result.bootstrapVersion).toBe('1');
