@@ -57,9 +57,10 @@ function startDemo(token: string): Promise<Demo> {
       DW_MODE: 'embedded',
       DW_CONSOLE_PORT: '0',
       DW_CONSOLE_TOKEN: token,
-      // The dashboard stays up after the verdict until the test sends SIGINT.
-      DEMO_SERVE: '1',
+      // The app keeps predicting 40 s after the verdict (new windows keep arriving for the
+      // "still live" check), then the dashboard stays up until the test sends SIGINT.
       DEMO_TAIL: '40',
+      DEMO_SERVE: '1',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -102,7 +102,10 @@ function markersOf(current) {
   const markers = [];
   for (const a of current.alerts.values()) markers.push({ at: a.firedAt, label: a.feature ?? a.metric, kind: 'alert' });
   for (const v of current.versions.values()) {
-    for (const e of v.events ?? []) if (e.status === 'PROMOTED') markers.push({ at: e.time, label: `${versionLabel(v.version)} promoted`, kind: 'promotion' });
+    for (const e of v.events ?? []) {
+      if (e.status === 'PROMOTED') markers.push({ at: e.time, label: `${versionLabel(v.version)} promoted`, kind: 'promotion' });
+      else if (e.status === 'ROLLED_BACK') markers.push({ at: e.time, label: `rolled back to ${versionLabel(v.version)}`, kind: 'promotion' });
+    }
   }
   return markers;
 }
