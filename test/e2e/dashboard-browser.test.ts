@@ -157,6 +157,9 @@ describe('the dashboard in a browser, on the live demo', () => {
     const refused = await page.goto(`${demo.origin}/`);
     expect(refused?.status()).toBe(401);
     expect(await page.textContent('body')).toContain('token');
+    // Only a wrong token: the page's own HTML is refused as well (every path needs the token).
+    const wrong = await page.goto(`${demo.origin}/?token=not-${token}`);
+    expect(wrong?.status()).toBe(401);
   });
 
   it('follows drift → alert → retrain → promoted v2 → recovery live, with charts that drew', async () => {
