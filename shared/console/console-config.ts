@@ -5,8 +5,13 @@ import { ConfigError } from '../config/runtime-config.js';
 export const DEFAULT_CONSOLE_PORT = 8090;
 export const DEFAULT_CONSOLE_OPS_PORT = 9467;
 export const DEFAULT_HISTORY_MS = 24 * 3_600_000;
-/** Snapshots kept per (model, version, horizon): a 5 s cadence over 24 h is 17 280, so this caps memory first. */
+/** Snapshots kept per (model, version, horizon): a 5m horizon reported every 10 s has 8 640 a day, so this binds first there. */
 export const DEFAULT_MAX_SNAPSHOTS_PER_SERIES = 2_000;
+/**
+ * Snapshots kept in all: about 5 KB each for a classifier with 10 features (44 metrics, 11 drift
+ * columns; measured), so the default holds the history to roughly 250 MB.
+ */
+export const DEFAULT_MAX_SNAPSHOTS = 50_000;
 export const DEFAULT_RETRAINER_URL = 'http://127.0.0.1:9466';
 
 export interface ConsoleConfig {
@@ -19,6 +24,8 @@ export interface ConsoleConfig {
   /** How far back the history reaches (event time, against the wall clock). */
   historyMs: number;
   maxSnapshotsPerSeries: number;
+  /** Snapshots kept in all series together. */
+  maxSnapshots: number;
   /** Alert keys kept (oldest latest-transition dropped first). */
   maxAlerts: number;
   /** Transitions kept per alert key. */
@@ -68,6 +75,7 @@ export function loadConsoleConfig(env: NodeJS.ProcessEnv = process.env): Console
     token,
     historyMs: historyText ? parseDuration(historyText, 'DW_CONSOLE_HISTORY') : DEFAULT_HISTORY_MS,
     maxSnapshotsPerSeries: integer(env, 'DW_CONSOLE_MAX_SNAPSHOTS', DEFAULT_MAX_SNAPSHOTS_PER_SERIES, 1),
+    maxSnapshots: integer(env, 'DW_CONSOLE_MAX_SNAPSHOTS_TOTAL', DEFAULT_MAX_SNAPSHOTS, 1),
     maxAlerts: integer(env, 'DW_CONSOLE_MAX_ALERTS', 5_000, 1),
     maxAlertHistory: integer(env, 'DW_CONSOLE_MAX_ALERT_HISTORY', 50, 1),
     maxIncidents: integer(env, 'DW_CONSOLE_MAX_INCIDENTS', 1_000, 1),

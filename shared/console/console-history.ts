@@ -17,6 +17,8 @@ export type ConsoleEvent =
 export interface HistoryLimits {
   historyMs: number;
   maxSnapshotsPerSeries: number;
+  /** All series together (default unbounded; the service sets DW_CONSOLE_MAX_SNAPSHOTS_TOTAL). */
+  maxSnapshots?: number;
   maxAlerts: number;
   maxAlertHistory: number;
   maxIncidents: number;
@@ -66,7 +68,7 @@ export class ConsoleHistory {
     readonly limits: HistoryLimits,
     private readonly now: () => number = Date.now,
   ) {
-    this.snapshots = new SnapshotHistory(limits.maxSnapshotsPerSeries);
+    this.snapshots = new SnapshotHistory(limits.maxSnapshotsPerSeries, limits.maxSnapshots);
     this.alertHistory = new AlertHistory(limits.maxAlerts, limits.maxAlertHistory);
     this.incidentHistory = new IncidentHistory(limits.maxIncidents);
   }
@@ -77,9 +79,8 @@ export class ConsoleHistory {
   }
 
   applySnapshot(snapshot: MetricsSnapshot): ConsoleEvent | null {
-    const entry = snapshotEntry(snapshot);
-    if (!this.snapshots.add(snapshot.model, snapshot.horizon, entry, this.cutoff())) return null;
-    return { type: 'snapshot', data: { model: snapshot.model, horizon: snapshot.horizon, snapshot: entry } };
+    const entry = this.snapshots.add(snapshot.model, snapshot.horizon, snapshotEntry(snapshot), this.cutoff());
+    return entry && { type: 'snapshot', data: { model: snapshot.model, horizon: snapshot.horizon, snapshot: entry } };
   }
 
   applyAlert(alert: Alert): ConsoleEvent | null {

@@ -1,6 +1,10 @@
 // Metrics snapshots per model → horizon → version, each series sorted by window end with one
-// entry per end (a re-published snapshot of the same window replaces the earlier one), bounded
-// by time (window end older than the history) and by a count per series.
+// entry per end, bounded by time (window end older than the history) and by a count per series.
+//
+// Two services publish a snapshot of the same window: the performance service (accuracy, f1,
+// label coverage…) and the drift service (drift statistics, data quality, class shares). The
+// entry of a window is both merged (mergeSnapshots); a re-published snapshot from either
+// overrides what it carries.
 import type { ColumnDrift, MetricsSnapshot } from '../codec/index.js';
 import { PREDICTION_SHARE_PREFIX, REFERENCE_SHARE_PREFIX, sharesFromMetrics, withoutShares } from '../monitor/class-shares.js';
 
@@ -40,6 +44,20 @@ export function snapshotEntry(snapshot: MetricsSnapshot): SnapshotEntry {
   };
 }
 
+/** `next` over `previous` of the same window: its metrics win, its drift list and shares when it has them. */
+export function mergeSnapshots(previous: SnapshotEntry, next: SnapshotEntry): SnapshotEntry {
+  return {
+    ...next,
+    count: Math.max(previous.count, next.count),
+    time: Math.max(previous.time, next.time),
+    labelCoverage: next.labelCoverage ?? previous.labelCoverage,
+    metrics: { ...previous.metrics, ...next.metrics },
+    drift: next.drift.length > 0 ? next.drift : previous.drift,
+    predictionShares: next.predictionShares ?? previous.predictionShares,
+    referenceShares: next.referenceShares ?? previous.referenceShares,
+  };
+}
+
 /** Index of the first entry whose end is ≥ `end` (binary search; series are sorted by end). */
 function lowerBound(series: readonly SnapshotEntry[], end: number): number {
   let lo = 0;
@@ -56,16 +74,26 @@ export class SnapshotHistory {
   private readonly series = new Map<string, Map<string, Map<string, SnapshotEntry[]>>>();
   private entries = 0;
 
-  constructor(private readonly maxPerSeries: number) {}
+  /**
+   * @param maxPerSeries entries kept per (model, version, horizon)
+   * @param maxTotal entries kept in all; over it the longest series are cut to a common length
+   */
+  constructor(
+    private readonly maxPerSeries: number,
+    private readonly maxTotal: number = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** Snapshots held, all series together. */
   get size(): number {
     return this.entries;
   }
 
-  /** Adds (or replaces) the snapshot; false when it is older than `cutoff` (outside the history). */
-  add(model: string, horizon: string, entry: SnapshotEntry, cutoff: number): boolean {
-    if (entry.end < cutoff) return false;
+  /**
+   * Adds the snapshot, or merges it into the entry of the same window; the entry as it now is,
+   * or null when the snapshot is older than `cutoff` (outside the history) or than all the cap keeps.
+   */
+  add(model: string, horizon: string, entry: SnapshotEntry, cutoff: number): SnapshotEntry | null {
+    if (entry.end < cutoff) return null;
     let byHorizon = this.series.get(model);
     if (!byHorizon) this.series.set(model, (byHorizon = new Map()));
     let byVersion = byHorizon.get(horizon);
@@ -73,9 +101,10 @@ export class SnapshotHistory {
     let series = byVersion.get(entry.version);
     if (!series) byVersion.set(entry.version, (series = []));
     const at = lowerBound(series, entry.end);
-    if (series[at]?.end === entry.end) {
-      series[at] = entry;
-      return true;
+    const known = series[at];
+    if (known?.end === entry.end) {
+      series[at] = mergeSnapshots(known, entry);
+      return series[at];
     }
     series.splice(at, 0, entry);
     this.entries += 1;
@@ -83,8 +112,36 @@ export class SnapshotHistory {
       series.splice(0, series.length - this.maxPerSeries);
       this.entries -= 1;
     }
-    // A late snapshot older than everything kept may have been the one the cap just dropped.
-    return series.includes(entry);
+    // Cut by 1 % more than needed, so the scan over every series runs once per many adds.
+    if (this.entries > this.maxTotal) this.shrinkTo(Math.floor(this.maxTotal * 0.99));
+    // A late snapshot older than everything kept may have been the one a cap just dropped.
+    return series.includes(entry) ? entry : null;
+  }
+
+  /**
+   * Cuts the longest series (their oldest windows) to one common length, the largest that brings
+   * the total to `target` or below: a model with many versions or horizons loses history before
+   * one with a single series does.
+   */
+  private shrinkTo(target: number): void {
+    const all: SnapshotEntry[][] = [];
+    for (const byHorizon of this.series.values()) for (const byVersion of byHorizon.values()) for (const series of byVersion.values()) all.push(series);
+    const excessAt = (length: number): number => all.reduce((sum, series) => sum + Math.max(0, series.length - length), 0);
+    const needed = this.entries - target;
+    // The largest length whose cut removes at least what is needed (excessAt falls as length grows).
+    let lo = 0;
+    let hi = Math.max(...all.map((series) => series.length));
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (excessAt(mid) >= needed) lo = mid;
+      else hi = mid - 1;
+    }
+    for (const series of all) {
+      if (series.length > lo) {
+        this.entries -= series.length - lo;
+        series.splice(0, series.length - lo);
+      }
+    }
   }
 
   /** Drops windows that ended before `cutoff`, and series and models left empty. */

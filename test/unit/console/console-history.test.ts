@@ -35,7 +35,17 @@ describe('console history: snapshots', () => {
     expect(h.windows('m', '1h')).toEqual([]);
   });
 
-  it('replaces a re-published snapshot of the same window instead of adding one', () => {
+  it('merges the performance and the drift snapshot of the same window into one entry (SSE sends the merged one)', () => {
+    const h = history();
+    const drift = [{ feature: 'x', statistic: 'psi', value: 0.3, threshold: 0.2, drifted: true, pValue: null }];
+    h.applySnapshot(decoded('metricsSnapshot', snapshotAt('m', '1', '5m', NOW - 1_000, { metrics: { dataset_drift_share: 0.5, 'prediction_share:yes': 1 }, drift, labelCoverage: null })));
+    const event = h.applySnapshot(decoded('metricsSnapshot', snapshotAt('m', '1', '5m', NOW - 1_000, { metrics: { accuracy: 0.8 }, drift: [], labelCoverage: 0.9 })));
+    const merged = { metrics: { dataset_drift_share: 0.5, accuracy: 0.8 }, drift, labelCoverage: 0.9, predictionShares: { yes: 1 } };
+    expect(h.windows('m', '5m')).toEqual([expect.objectContaining(merged)]);
+    expect(event).toEqual({ type: 'snapshot', data: { model: 'm', horizon: '5m', snapshot: expect.objectContaining(merged) } });
+  });
+
+  it('a re-published snapshot of the same window overrides what it carries instead of adding an entry', () => {
     const h = history();
     h.applySnapshot(decoded('metricsSnapshot', snapshotAt('m', '1', '5m', NOW - 1_000, { metrics: { accuracy: 0.5 } })));
     const event = h.applySnapshot(decoded('metricsSnapshot', snapshotAt('m', '1', '5m', NOW - 1_000, { metrics: { accuracy: 0.7 } })));
@@ -71,6 +81,23 @@ describe('console history: snapshots', () => {
     h.prune();
     expect(h.sizes().snapshots).toBe(0);
     expect(h.models()).toEqual([]);
+  });
+});
+
+describe('console history: the total snapshot cap', () => {
+  it('cuts the longest series (oldest windows first) when all series together exceed it', () => {
+    const h = history({ maxSnapshotsPerSeries: 100, maxSnapshots: 14 });
+    const add = (version: string, n: number) => {
+      for (let i = n; i >= 1; i--) h.applySnapshot(decoded('metricsSnapshot', snapshotAt('m', version, '5m', NOW - i * 1_000)));
+    };
+    add('a', 10);
+    add('b', 3);
+    add('c', 2);
+    // 15 > 14: cut to 13 (1 % below the cap, rounded down) by shortening only the longest series.
+    expect(h.sizes().snapshots).toBe(13);
+    expect(h.windows('m', '5m', { version: 'a' }).map((s) => s.end)).toEqual([8, 7, 6, 5, 4, 3, 2, 1].map((i) => NOW - i * 1_000));
+    expect(h.windows('m', '5m', { version: 'b' })).toHaveLength(3);
+    expect(h.windows('m', '5m', { version: 'c' })).toHaveLength(2);
   });
 });
 
