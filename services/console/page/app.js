@@ -72,7 +72,8 @@ function driftHorizon() {
   if (!store) return null;
   const chosen = ui.driftHorizon.value;
   if (chosen && store.horizons.includes(chosen)) return chosen;
-  return store.horizons.find((h) => config.minCount[h] !== undefined) ?? store.horizons[0] ?? null;
+  const current = store;
+  return current.horizons.find((h) => (current.minCount ?? config.minCount)[h] !== undefined) ?? current.horizons[0] ?? null;
 }
 
 function draw() {
@@ -86,7 +87,7 @@ function draw() {
   syncHorizonPicker(horizons);
   const horizon = driftHorizon();
   const snapshots = horizon ? current.snapshotsOf(horizon) : [];
-  heatmap.render(snapshots, horizon ? config.minCount[horizon] ?? 0 : 0);
+  heatmap.render(snapshots, horizon ? minCountOf(current, horizon) : 0);
   renderDistribution(ui.distribution, ui.distributionNote, snapshots, horizon ?? '');
   renderVersions(ui.versions, current.versionList(), current.champion, rollback);
   ui.retrain.disabled = false;
@@ -94,6 +95,11 @@ function draw() {
   renderIncidents(ui.incidents, current.incidentList());
   const firing = [...current.alerts.values()].filter((a) => a.status === 'FIRING').length;
   ui.summary.textContent = `champion ${versionLabel(current.champion)} · ${firing} firing alert${firing === 1 ? '' : 's'}`;
+}
+
+/** The fewest predictions a window of `horizon` needs for a drift verdict: the model's own, else the console's. @param {ModelStore} current @param {string} horizon */
+function minCountOf(current, horizon) {
+  return current.minCount?.[horizon] ?? config.minCount[horizon] ?? 0;
 }
 
 /** When alerts fired and versions were promoted, for the lines on the performance charts. @param {ModelStore} current */

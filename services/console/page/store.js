@@ -26,6 +26,12 @@ export class ModelStore {
     this.model = model;
     /** @type {string | null} */
     this.champion = null;
+    /**
+     * The drift rules' minCount per horizon for this model, when GET /api/models/:model gives
+     * it (a model's own rules and horizons may differ from the defaults /api/config reports).
+     * @type {Record<string, number> | null}
+     */
+    this.minCount = null;
     /** When the champion became champion: an older champion change never overrides it. */
     this.championSince = Number.NEGATIVE_INFINITY;
     /** @type {string[]} */
@@ -40,8 +46,9 @@ export class ModelStore {
     this.incidents = new Map();
   }
 
-  /** @param {{ champion: string | null, horizons: string[], versions: Version[] }} detail */
+  /** @param {{ champion: string | null, horizons: string[], versions: Version[], minCount?: Record<string, number> }} detail */
   setDetail(detail) {
+    this.minCount = detail.minCount ?? null;
     for (const h of detail.horizons) this.addHorizon(h);
     for (const v of detail.versions) this.versions.set(v.version, v);
     this.champion = detail.champion;

@@ -42,7 +42,8 @@ describe('dashboard store', () => {
     const store = new ModelStore('m');
     const version = (v: string, status: string, time: number) => ({ version: v, status, time, parentVersion: null, trigger: { kind: 'MANUAL', alertId: null },
       metric: null, challengerMetrics: {}, championMetrics: {}, reason: null, incidentId: null, trainingSize: 0, events: [] });
-    store.setDetail({ champion: '1', horizons: ['5s'], versions: [version('1', 'PROMOTED', 1)] });
+    store.setDetail({ champion: '1', horizons: ['5s'], versions: [version('1', 'PROMOTED', 1)], minCount: { '5s': 1000 } });
+    expect(store.minCount).toEqual({ '5s': 1000 });
     store.putVersion(version('2', 'CANDIDATE', 2));
     expect(store.champion).toBe('1');
     store.putVersion(version('2', 'PROMOTED', 3));
