@@ -3,7 +3,8 @@
 // browser download). The page is loaded before anything happened and never reloaded, so every
 // alert, promotion and recovery it shows came in over the live stream. It checks that the
 // charts really drew (uPlot's data, and the version colours in the canvas pixels), that the
-// token is enforced for the page, its assets and the API, that a rollback clicked in the page
+// token is enforced for the page, its assets and the API, that a reload draws the same history
+// from the API alone, that a rollback clicked in the page
 // comes back as the new champion, and that a lost stream shows the error banner. Screenshots
 // go to test-output/ (gitignored).
 //
@@ -210,6 +211,19 @@ describe('the dashboard in a browser, on the live demo', () => {
     await page.screenshot({ path: `${SHOTS}/dashboard-recovered.png`, fullPage: true });
     console.info(`dashboard: first alert after ${alertAfterS.toFixed(1)} s, recovery verified after ${recoveredAfterS.toFixed(1)} s`);
     expect(recoveredAfterS).toBeLessThan(LOOP_MS / 1000);
+  });
+
+  it('draws the same history after a reload, from the API alone', async () => {
+    const live = await page.evaluate(() => (globalThis as unknown as PageGlobals).driftwatch.chartPoints());
+    await page.reload();
+    await page.waitForSelector('#versions tr[data-version="2"][data-champion="true"]', { timeout: 15_000 });
+    await page.waitForSelector('#incidents article.incident[data-status="RECOVERED"]', { timeout: 15_000 });
+    const loaded = await page.evaluate(() => (globalThis as unknown as PageGlobals).driftwatch.chartPoints());
+    // The API holds every window the stream delivered (and maybe a few newer ones).
+    for (const [horizon, n] of Object.entries(live)) expect(loaded[horizon], horizon).toBeGreaterThanOrEqual(n);
+    expect(await pixelsOfColour(page, '#performance-charts canvas', V2_COLOUR)).toBeGreaterThan(50);
+    expect(await heatmapVerdictPixels(page)).toBeGreaterThan(500);
+    expect(await page.locator('#alerts tr[data-status="FIRING"]').count()).toBeGreaterThan(0);
   });
 
   it('rolls the model back from the versions table, through the API and back over SSE', async () => {
