@@ -14,6 +14,7 @@ import { formatDuration } from '../../shared/config/monitoring-config.js';
 import { loadRuntimeConfig, type RuntimeConfig } from '../../shared/config/runtime-config.js';
 import { createLogger } from '../../shared/log/logger.js';
 import type { ReplayInput, ReplayProgress, RunReplay } from '../../shared/report/replay.js';
+import { driftMinCounts } from '../../shared/report/drift-min-count.js';
 import { REPORT_FORMAT, type Report } from '../../shared/report/types.js';
 import type { LabelRecord, PredictionRecord } from '../../shared/sdk/records.js';
 import { mergeByTime } from './merge-by-time.js';
@@ -106,7 +107,11 @@ export const runReplay: RunReplay = async (input: ReplayInput): Promise<Report> 
   }
 
   report('done');
-  const models = collector.modelReports();
+  // The rules' context the report needs to present the windows as the alerts judged them.
+  const models = collector.modelReports().map((model) => {
+    const settings = resolveModelConfig(monitoring, model.model);
+    return { ...model, evaluationHorizon: settings.evaluationHorizon.name, driftMinCount: driftMinCounts(settings.alerts) };
+  });
   return {
     format: REPORT_FORMAT,
     run: {

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Alert } from '../codec/index.js';
+import { PERFORMANCE_METRICS } from '../config/monitoring-config.js';
+import { PREDICTION_COLUMN } from '../monitor/metrics-snapshot.js';
 import type { ModelReport, Report } from './types.js';
 
 export interface UplotAssets {
@@ -58,8 +60,13 @@ function cell(text: string, className?: string): string {
   return className ? `<td class="${className}">${escapeHtml(text)}</td>` : `<td>${escapeHtml(text)}</td>`;
 }
 
+/** Alerts in event time (window end, then publish time): publish order interleaves the services. */
+export function byEventTime(alerts: readonly Alert[]): Alert[] {
+  return [...alerts].sort((a, b) => a.window.end - b.window.end || a.time - b.time);
+}
+
 function alertRows(alerts: Alert[]): string {
-  return alerts
+  return byEventTime(alerts)
     .map(
       (a) =>
         `<tr>${cell(isoTime(a.window.end))}${cell(a.kind)}${cell(a.status, a.status === 'FIRING' ? 'firing' : 'resolved')}` +
@@ -78,10 +85,12 @@ function modelSection(model: ModelReport, index: number): string {
       `<th>metric</th><th>feature</th><th>value</th><th>threshold</th><th>window</th><th>count</th><th>message</th></tr></thead>` +
       `<tbody>\n${alertRows(model.alerts)}\n</tbody></table>`
     : '<p class="muted">No alerts.</p>';
+  // The section the alerts were judged on is the one a reader needs first.
+  const openHorizon = horizons.some(([name]) => name === model.evaluationHorizon) ? model.evaluationHorizon : horizons[0]?.[0];
   const horizonBlocks = horizons
     .map(
-      ([horizon], h) =>
-        `<details${h === 0 ? ' open' : ''}><summary>Window ${escapeHtml(horizon)}</summary>` +
+      ([horizon]) =>
+        `<details${horizon === openHorizon ? ' open' : ''}><summary>Window ${escapeHtml(horizon)}${horizon === model.evaluationHorizon ? ' (evaluation horizon: alerts are judged on it)' : ''}</summary>` +
         `<h3>Performance</h3><div class="charts" data-chart="metrics" data-model="${index}" data-horizon="${escapeHtml(horizon)}"></div>` +
         `<h3>Drift per feature</h3><div class="charts" data-chart="drift" data-model="${index}" data-horizon="${escapeHtml(horizon)}"></div>` +
         `</details>`,
@@ -120,6 +129,19 @@ const PAGE_SCRIPT = String.raw`
   var report = JSON.parse(document.getElementById('dw-report').textContent);
   var palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
   var preferred = ['accuracy', 'f1', 'precision', 'recall', 'f1_macro', 'balanced_accuracy'];
+  // Only these go on the performance chart: a snapshot also carries counts and drift/quality
+  // figures (predictions, dataset_drift_share, missing_rate:x, ...) on other scales.
+  var performanceMetrics = __PERFORMANCE_METRICS__;
+  var predictionColumn = __PREDICTION_COLUMN__;
+  // Mirrors minCountFor (shared/report/drift-min-count.ts).
+  function minCountFor(model, feature) {
+    var counts = model.driftMinCount || {};
+    var own = counts[feature], wildcard = feature === predictionColumn ? undefined : counts['*'];
+    var found = [own, wildcard].filter(function (n) { return typeof n === 'number'; });
+    return found.length ? Math.min.apply(null, found) : 0;
+  }
+  // The drift statistics' sample (the drift service leaves out the predictions that built the reference).
+  function driftCount(w) { return typeof w.metrics.drift_predictions === 'number' ? w.metrics.drift_predictions : w.window.count; }
   function markers(alerts) {
     return {
       hooks: {
@@ -141,7 +163,7 @@ const PAGE_SCRIPT = String.raw`
   }
   function chart(container, title, names, xs, columns, alerts, hidden) {
     var series = [{}].concat(names.map(function (name, i) {
-      return { label: name, stroke: palette[i % palette.length], width: 1.5, spanGaps: false, show: !hidden || !hidden(name, i) };
+      return { label: name, stroke: /^below minCount/.test(name) ? '#aaaaaa' : palette[i % palette.length], width: 1.5, spanGaps: false, show: !hidden || !hidden(name, i) };
     }));
     var box = document.createElement('div');
     box.className = 'chart';
@@ -162,7 +184,11 @@ const PAGE_SCRIPT = String.raw`
     function column() { return ends.map(function () { return null; }); }
     if (container.dataset.chart === 'metrics') {
       var names = [];
-      windows.forEach(function (w) { Object.keys(w.metrics).forEach(function (k) { if (names.indexOf(k) < 0) names.push(k); }); });
+      windows.forEach(function (w) {
+        Object.keys(w.metrics).forEach(function (k) {
+          if (k !== 'label_coverage' && performanceMetrics.indexOf(k) >= 0 && names.indexOf(k) < 0) names.push(k);
+        });
+      });
       names.sort(function (a, b) {
         var ia = preferred.indexOf(a), ib = preferred.indexOf(b);
         return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || (a < b ? -1 : a > b ? 1 : 0);
@@ -184,19 +210,37 @@ const PAGE_SCRIPT = String.raw`
     windows.forEach(function (w) { w.drift.forEach(function (d) { if (features.indexOf(d.feature) < 0) features.push(d.feature); }); });
     if (features.length === 0) { var q = document.createElement('p'); q.className = 'muted'; q.textContent = 'No drift statistics.'; container.appendChild(q); return; }
     features.forEach(function (feature) {
-      var value = column(), threshold = column(), statistic = '';
+      // A window below the rules' minCount has no verdict: its value is drawn apart, in grey,
+      // with no threshold to compare it with.
+      var minCount = minCountFor(model, feature);
+      var value = column(), threshold = column(), unjudged = column(), statistic = '';
       windows.forEach(function (w) {
         w.drift.forEach(function (d) {
           if (d.feature !== feature) return;
-          value[at[w.window.end]] = d.value; threshold[at[w.window.end]] = d.threshold; statistic = d.statistic;
+          var i = at[w.window.end];
+          statistic = d.statistic;
+          if (driftCount(w) < minCount) { unjudged[i] = d.value; return; }
+          value[i] = d.value; threshold[i] = d.threshold;
         });
       });
       var related = model.alerts.filter(function (a) { return a.feature === feature; });
-      chart(container, feature + ' — ' + statistic, [statistic || 'value', 'threshold'], xs, [value, threshold], related);
+      var names = [statistic || 'value', 'threshold'], cols = [value, threshold];
+      if (unjudged.some(function (v) { return v !== null; })) {
+        names.push('below minCount ' + minCount + ' (no verdict)');
+        cols.push(unjudged);
+      }
+      chart(container, feature + ' — ' + statistic, names, xs, cols, related);
     });
   });
 })();
 `;
+
+function pageScript(): string {
+  return PAGE_SCRIPT.replace('__PERFORMANCE_METRICS__', jsonForScript(PERFORMANCE_METRICS)).replace(
+    '__PREDICTION_COLUMN__',
+    jsonForScript(PREDICTION_COLUMN),
+  );
+}
 
 const STYLE = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1180px; color: #222; padding: 0 16px; }
@@ -227,7 +271,7 @@ ${runSection(report)}
 ${report.models.map(modelSection).join('\n')}
 <script type="application/json" id="dw-report">${jsonForScript(report)}</script>
 <script>${scriptSafe(uplot.js)}</script>
-<script>${scriptSafe(PAGE_SCRIPT)}</script>
+<script>${scriptSafe(pageScript())}</script>
 </body>
 </html>
 `;

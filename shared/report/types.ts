@@ -39,8 +39,19 @@ export interface ModelReport {
    * appear twice, once with metrics and once with drift; readers merge them.
    */
   windows: WindowReport[];
-  /** Every alert transition, in the order published. */
+  /** Every alert transition, in the order published (the HTML sorts them by event time). */
   alerts: Alert[];
+  /**
+   * The horizon the alert rules judge (the model's evaluationHorizon); the HTML opens its
+   * section. Absent in reports written before it existed: the shortest horizon is opened.
+   */
+  evaluationHorizon?: string;
+  /**
+   * The smallest window (predictions) the drift rules judge, per drift entry name: a feature,
+   * or the name the drift service gives prediction drift; `*` for every other feature. A
+   * window below it gets no drift verdict, so the HTML does not draw one. Absent: 0.
+   */
+  driftMinCount?: Record<string, number>;
 }
 
 export interface WindowReport {

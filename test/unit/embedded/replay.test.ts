@@ -31,6 +31,9 @@ describe('runReplay', () => {
     expect(last.window.end - last.window.start).toBe(300_000);
     expect(last.metrics.accuracy).toBeGreaterThan(0.8);
     expect(last.drift.map((d) => d.feature)).toContain('spend');
+    // Defaults: alerts are judged on 5m windows; drift rules on windows of at least 1,000 predictions.
+    expect(churn!.evaluationHorizon).toBe('5m');
+    expect(churn!.driftMinCount).toEqual({ '*': 1000, '@prediction': 1000 });
     expect(progress.at(-1)).toEqual({ stage: 'done', predictions: 4_000, labels: scenario.labels.length });
     expect(progress.some((p) => p.stage === 'replaying' && p.predictions > 0 && p.predictions < 4_000)).toBe(true);
   });

@@ -83,6 +83,68 @@ describe('renderReportHtml', () => {
   });
 });
 
+describe('renderReportHtml presents the windows as the alert rules judged them', () => {
+  it('lists alerts by event time, not in the order the services published them', () => {
+    const report = sampleReport();
+    const model = report.models[0]!;
+    const [firing, resolved] = model.alerts;
+    // The drift service published its resolution before the performance service's older alert.
+    const performance = { ...firing!, id: 'perf', key: 'perf', kind: 'PERFORMANCE' as const, metric: 'accuracy', feature: null,
+      window: { ...firing!.window, end: firing!.window.end - 300_000 }, time: resolved!.time + 1 };
+    model.alerts = [resolved!, firing!, performance];
+    const html = renderReportHtml(report);
+    const kinds = [...html.matchAll(/<tr><td>[^<]*<\/td><td>(\w+)<\/td><td class="(firing|resolved)">/g)].map((m) => `${m[1]} ${m[2]}`);
+    expect(kinds).toEqual(['PERFORMANCE firing', 'DATA_DRIFT firing', 'DATA_DRIFT resolved']);
+  });
+
+  it("opens the evaluation horizon's section, and only it", () => {
+    const report = sampleReport();
+    report.models[0]!.evaluationHorizon = '1h';
+    const html = renderReportHtml(report);
+    expect(html).toMatch(/<details open><summary>Window 1h \(evaluation horizon/);
+    expect(html).toMatch(/<details><summary>Window 5m<\/summary>/);
+  });
+
+  it('opens the shortest horizon of a report that names no evaluation horizon', () => {
+    const html = renderReportHtml(sampleReport());
+    expect(html).toMatch(/<details open><summary>Window 5m<\/summary>/);
+    expect(html).toMatch(/<details><summary>Window 1h<\/summary>/);
+  });
+
+  it('keeps counts and drift/quality figures out of the performance chart', () => {
+    const report = sampleReport();
+    for (const w of report.models[0]!.windows) {
+      if (w.metrics.accuracy === undefined) continue;
+      Object.assign(w.metrics, { predictions: 6000, count: 5800, drift_predictions: 5000, dataset_drift_share: 0.5, 'missing_rate:spend': 0.01, label_coverage: 0.95 });
+    }
+    const metrics = runPageScript(renderReportHtml(report)).find((c) => c.chart === 'metrics' && c.horizon === '5m')!;
+    expect(metrics.labels).toEqual(['accuracy', 'f1', 'f1_macro', 'label coverage']);
+  });
+
+  it('draws no drift verdict for a window below the drift rules\' minCount', () => {
+    const report = sampleReport();
+    const model = report.models[0]!;
+    // Window counts are 6001..6006: the first three are below 6004.
+    model.driftMinCount = { '*': 6004 };
+    const spend = runPageScript(renderReportHtml(report)).find((c) => c.chart === 'drift' && c.horizon === '5m' && c.title.startsWith('spend'))!;
+    const [, value, threshold, unjudged] = spend.data;
+    expect(spend.labels).toEqual(['wasserstein', 'threshold', 'below minCount 6004 (no verdict)']);
+    expect(value).toEqual([null, null, null, 0.8, 0.8, 0.8]);
+    expect(threshold).toEqual([null, null, null, 0.1, 0.1, 0.1]);
+    expect(unjudged).toEqual([0.02, 0.02, 0.02, null, null, null]);
+  });
+
+  it("judges drift on the drift service's own sample size when the report has it", () => {
+    const report = sampleReport();
+    const model = report.models[0]!;
+    model.driftMinCount = { '*': 1000 };
+    for (const w of model.windows) w.metrics.drift_predictions = w.window.count === 6001 ? 900 : 5000;
+    const spend = runPageScript(renderReportHtml(report)).find((c) => c.chart === 'drift' && c.horizon === '5m' && c.title.startsWith('spend'))!;
+    expect(spend.data[1]).toEqual([null, 0.02, 0.02, 0.8, 0.8, 0.8]);
+    expect(spend.data[3]).toEqual([0.02, null, null, null, null, null]);
+  });
+});
+
 interface CapturedChart {
   chart: string;
   horizon: string;
