@@ -7,10 +7,11 @@
 //   (default 7 days) instead of none: without one Alertmanager resolves an alert it has not
 //   heard of for resolve_timeout (5 minutes). The RESOLVED, when it comes, ends it earlier.
 // - severity is a label (routes and inhibitions use it) but changes while an alert fires
-//   (WARNING escalates to CRITICAL). Only one severity of a key fires at a time, so every post
-//   also resolves the key's other severities: an escalation ends the WARNING alert, and a
-//   RESOLVED ends whichever severity fired. Resolving an alert Alertmanager never had is a no-op
-//   (no notification goes out for it).
+//   (WARNING escalates to CRITICAL), and a new severity is a new alert to Alertmanager. So the
+//   sink remembers (SinkMemory, per alert key) which severity it last sent firing, and the
+//   next transition of the key also resolves that one: an escalation ends the WARNING alert,
+//   a RESOLVED ends whichever severity fired. It never resolves a severity it did not send,
+//   which Alertmanager would show in the group's next notification as a resolved alert.
 import { z } from 'zod';
 import { formatNumber, formatWindowRange } from '../alerts/alert-event.js';
 import type { Alert, Severity } from '../codec/events.generated.js';
@@ -50,6 +51,8 @@ export interface AlertmanagerFormat {
   labels: Record<string, string>;
   firingTtlMs: number;
   now: number;
+  /** The severity of this key the sink last sent firing, if it is still firing; null for none. */
+  previous: Severity | null;
 }
 
 /** The label set of one severity of an alert key: identical for its FIRING and its RESOLVED. */
@@ -66,17 +69,21 @@ export function alertmanagerLabels(alert: Alert, severity: Severity, extra: Reco
   };
 }
 
-/** What one transition posts: the alert at its severity, and its other severities resolved. */
+/** What one transition posts: the alert at its severity, and the key's previous severity resolved if it differs. */
 export function alertmanagerAlerts(alert: Alert, format: AlertmanagerFormat): PostableAlert[] {
   const at = new Date(alert.time).toISOString();
   const annotations = alertmanagerAnnotations(alert);
-  return SEVERITIES.map((severity) => {
-    const labels = alertmanagerLabels(alert, severity, format.labels);
-    if (alert.status === 'FIRING' && severity === alert.severity) {
-      return { labels, annotations, startsAt: at, endsAt: new Date(Math.max(alert.time, format.now) + format.firingTtlMs).toISOString() };
-    }
-    return { labels, annotations, endsAt: at };
-  });
+  const posted: PostableAlert[] = [];
+  if (format.previous !== null && format.previous !== alert.severity) {
+    posted.push({ labels: alertmanagerLabels(alert, format.previous, format.labels), annotations, endsAt: at });
+  }
+  const labels = alertmanagerLabels(alert, alert.severity, format.labels);
+  if (alert.status === 'FIRING') {
+    posted.push({ labels, annotations, startsAt: at, endsAt: new Date(Math.max(alert.time, format.now) + format.firingTtlMs).toISOString() });
+  } else {
+    posted.push({ labels, annotations, endsAt: at });
+  }
+  return posted;
 }
 
 export function alertmanagerAnnotations(alert: Alert): Record<string, string> {
@@ -115,13 +122,19 @@ export const alertmanagerSinkKind: SinkKind<typeof settings> = {
           ...(env.DW_NOTIFY_ALERTMANAGER_FIRING_TTL ? { firingTtl: env.DW_NOTIFY_ALERTMANAGER_FIRING_TTL } : {}),
         }
       : undefined,
-  create: (name, { url, headers, labels, firingTtl }, { timeoutMs }): Sink => {
+  create: (name, { url, headers, labels, firingTtl }, { timeoutMs, memory }): Sink => {
     const endpoint = alertsEndpoint(url);
     return {
       name,
       kind: 'alertmanager',
-      deliver: (alert, signal) =>
-        postJson(endpoint, alertmanagerAlerts(alert, { labels, firingTtlMs: firingTtl, now: Date.now() }), { headers, timeoutMs, signal }),
+      deliver: async (alert, signal) => {
+        const remembered = await memory.get(alert.key);
+        const previous = SEVERITIES.includes(remembered as Severity) ? (remembered as Severity) : null;
+        await postJson(endpoint, alertmanagerAlerts(alert, { labels, firingTtlMs: firingTtl, now: Date.now(), previous }), { headers, timeoutMs, signal });
+        // Only once Alertmanager has it: a retry of this transition must resolve the same previous severity.
+        if (alert.status === 'FIRING') await memory.set(alert.key, alert.severity, firingTtl);
+        else await memory.delete(alert.key);
+      },
     };
   },
 };

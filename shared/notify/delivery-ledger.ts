@@ -10,9 +10,9 @@ import type { RedisClient } from '../store/redis-connection.js';
 export type ClaimState = { state: 'claimed' } | { state: 'delivered' | 'dead' } | { state: 'busy'; expiresInMs: number };
 export type FinishState = 'held' | 'lost' | 'delivered';
 
-/** `dw:notify:<namespace>:<sink>:<alert id>`; the namespace (the topic prefix) keeps deployments sharing a Redis apart. */
+/** `dw:notify:<namespace>:<sink>:delivery:<alert id>`; the namespace (the topic prefix) keeps deployments sharing a Redis apart. */
 export function deliveryKey(namespace: string, sink: string, alertId: string): string {
-  return `dw:notify:${namespace}:${sink}:${alertId}`;
+  return `dw:notify:${namespace}:${sink}:delivery:${alertId}`;
 }
 
 export class DeliveryLedger {

@@ -13,10 +13,11 @@ import type { Alert } from '../codec/events.generated.js';
 import { scrubSecrets } from '../log/logger.js';
 import type { DeadLetterPublisher } from '../runtime/dead-letters.js';
 import type { DecodedMessage } from '../runtime/decode.js';
-import { wants } from './alert-filter.js';
 import { BatchSession } from './batch-session.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
-import type { ConfiguredSink, DeliveryPolicy } from './notify-config.js';
+import type { DeliveryPolicy } from './notify-config.js';
+import { wants, type AlertFilter } from './alert-filter.js';
+import type { Sink } from './sink.js';
 import type { NotifyMetrics } from './notify-metrics.js';
 import { deliverWithRetries, worstCaseDeliveryMs } from './retry.js';
 
@@ -27,8 +28,14 @@ const CLAIM_MARGIN_MS = 30_000;
 /** Longest wait between looks at another instance's claim. */
 const BUSY_POLL_MS = 250;
 
+/** A built sink and the alerts it wants. */
+export interface RoutedSink {
+  sink: Sink;
+  filter: AlertFilter;
+}
+
 export interface DispatcherOptions {
-  sinks: readonly ConfiguredSink[];
+  sinks: readonly RoutedSink[];
   policy: DeliveryPolicy;
   ledger: DeliveryLedger;
   metrics: NotifyMetrics;
@@ -83,7 +90,7 @@ export class AlertDispatcher {
     }
   }
 
-  private async deliverToSink({ sink, filter }: ConfiguredSink, alert: Alert, session: BatchSession): Promise<SinkResult> {
+  private async deliverToSink({ sink, filter }: RoutedSink, alert: Alert, session: BatchSession): Promise<SinkResult> {
     const { ledger, metrics, policy, logger } = this.options;
     if (!wants(filter, alert)) {
       metrics.deliveries.inc({ sink: sink.name, outcome: 'filtered' });

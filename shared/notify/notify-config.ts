@@ -11,6 +11,7 @@ import { parseDuration } from '../config/monitoring-config.js';
 import { ConfigError } from '../config/runtime-config.js';
 import { ALERT_KINDS, SEVERITY_ORDER, type AlertFilter } from './alert-filter.js';
 import type { Sink } from './sink.js';
+import type { SinkMemory } from './sink-kind.js';
 import { SINK_KINDS } from './sink-kinds.js';
 
 export const NOTIFY_CONFIG_ENV = 'DW_NOTIFY_CONFIG';
@@ -27,9 +28,12 @@ export interface DeliveryPolicy {
   recordTtlMs: number;
 }
 
+/** A validated sink entry; the service builds it once its Redis (the sink's memory) is connected. */
 export interface ConfiguredSink {
-  sink: Sink;
+  name: string;
+  kind: string;
   filter: AlertFilter;
+  create(memory: SinkMemory): Sink;
 }
 
 export interface NotifyConfig {
@@ -110,7 +114,9 @@ export function parseNotifyConfig(input: unknown, source: string): NotifyConfig 
     const sinkKind = SINK_KINDS.find((k) => k.kind === kind)!;
     const settings = validate(sinkKind.settings, rest, source, ['sinks', index]);
     return {
-      sink: sinkKind.create(name, settings, { timeoutMs: delivery.timeoutMs }),
+      name,
+      kind,
+      create: (memory) => sinkKind.create(name, settings, { timeoutMs: delivery.timeoutMs, memory }),
       filter: {
         minSeverity: (minSeverity ?? file.minSeverity) as AlertFilter['minSeverity'],
         kinds: ((entryKinds ?? file.kinds) as AlertFilter['kinds'] | undefined) ?? null,

@@ -6,6 +6,18 @@ import type { Sink } from './sink.js';
 export interface SinkCommon {
   /** Per request; a request without an answer by then failed (retryable). */
   timeoutMs: number;
+  /** What the sink remembers between alerts, per alert key (Redis, shared by the instances). */
+  memory: SinkMemory;
+}
+
+/**
+ * A little per-alert-key state of one sink, for a destination that needs to know what it was
+ * sent before (Alertmanager: which severity of a key fires). Values expire.
+ */
+export interface SinkMemory {
+  get(alertKey: string): Promise<string | null>;
+  set(alertKey: string, value: string, ttlMs: number): Promise<void>;
+  delete(alertKey: string): Promise<void>;
 }
 
 export interface SinkKind<S extends z.ZodType = z.ZodType> {

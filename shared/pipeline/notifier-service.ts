@@ -8,6 +8,7 @@ import { DeliveryLedger } from '../notify/delivery-ledger.js';
 import { AlertDispatcher } from '../notify/dispatch.js';
 import type { NotifyConfig } from '../notify/notify-config.js';
 import { createNotifyMetrics } from '../notify/notify-metrics.js';
+import { redisSinkMemory } from '../notify/redis-sink-memory.js';
 import { runService, type RunServiceOptions, type ServiceHandle } from '../runtime/run-service.js';
 import { defaultGroupId } from './services.js';
 
@@ -32,17 +33,19 @@ export function startNotifierService(options: NotifierServiceOptions): Promise<S
       if (service.store.mode !== 'distributed') {
         throw new TypeError('the notifier runs distributed only: its delivery records live in Redis');
       }
+      const { redis } = service.store;
+      const namespace = service.config.topics.prefix;
       const dispatcher = new AlertDispatcher({
-        sinks: notify.sinks,
+        sinks: notify.sinks.map((configured) => ({ sink: configured.create(redisSinkMemory(redis, namespace, configured.name)), filter: configured.filter })),
         policy: notify.delivery,
-        ledger: new DeliveryLedger(service.store.redis, service.config.topics.prefix, owner),
+        ledger: new DeliveryLedger(redis, namespace, owner),
         metrics: createNotifyMetrics(service.metrics.registry),
         deadLetters: service.deadLetters,
         logger: service.logger,
         ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       });
       service.logger.info(
-        { sinks: notify.sinks.map(({ sink, filter }) => ({ name: sink.name, kind: sink.kind, ...filter })), startFrom: notify.startFrom },
+        { sinks: notify.sinks.map(({ name, kind, filter }) => ({ name, kind, ...filter })), startFrom: notify.startFrom },
         'notification sinks configured',
       );
       return [

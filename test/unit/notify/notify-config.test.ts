@@ -32,7 +32,7 @@ describe('notification config from the environment', () => {
       DW_NOTIFY_SLACK_URL: SLACK,
       DW_NOTIFY_ALERTMANAGER_URL: 'http://alertmanager:9093',
     });
-    expect(config.sinks.map(({ sink, filter }) => [sink.name, sink.kind, filter])).toEqual([
+    expect(config.sinks.map(({ name, kind, filter }) => [name, kind, filter])).toEqual([
       ['webhook', 'webhook', { minSeverity: 'INFO', kinds: null }],
       ['slack', 'slack', { minSeverity: 'INFO', kinds: null }],
       ['alertmanager', 'alertmanager', { minSeverity: 'INFO', kinds: null }],
@@ -113,7 +113,7 @@ describe('notification config from a file', () => {
       ].join('\n'),
     );
     const config = loadNotifyConfig({ DW_NOTIFY_CONFIG: path });
-    expect(config.sinks.map(({ sink, filter }) => [sink.name, sink.kind, filter])).toEqual([
+    expect(config.sinks.map(({ name, kind, filter }) => [name, kind, filter])).toEqual([
       ['pager', 'webhook', { minSeverity: 'CRITICAL', kinds: null }],
       ['audit', 'webhook', { minSeverity: 'WARNING', kinds: ['PERFORMANCE'] }],
       ['alertmanager', 'alertmanager', { minSeverity: 'WARNING', kinds: null }],
