@@ -26,7 +26,10 @@ export interface NotifierDeployment {
 }
 
 export function newDeployment(name: string): NotifierDeployment {
-  const prefix = `${uniqueName(name)}.`;
+  return deploymentOf(`${uniqueName(name)}.`);
+}
+
+export function deploymentOf(prefix: string): NotifierDeployment {
   return { prefix, topics: topicNames(prefix) };
 }
 
