@@ -57,6 +57,11 @@ describe('notification config from the environment', () => {
     expect(config.startFrom).toBe('earliest');
   });
 
+  it('takes an empty variable as unset, as compose passes `${X:-}`', () => {
+    const config = loadNotifyConfig({ DW_NOTIFY_SLACK_URL: SLACK, DW_NOTIFY_WEBHOOK_URL: '', DW_NOTIFY_WEBHOOK_HEADERS: '', DW_NOTIFY_ALERTMANAGER_URL: '' });
+    expect(config.sinks.map((s) => s.name)).toEqual(['slack']);
+  });
+
   it('refuses no sink at all, naming the variables to set', () => {
     expect(errorOf(() => loadNotifyConfig({}))).toBe(
       'invalid environment: no notification sink configured; set DW_NOTIFY_WEBHOOK_URL, DW_NOTIFY_SLACK_URL, DW_NOTIFY_ALERTMANAGER_URL or DW_NOTIFY_CONFIG',
