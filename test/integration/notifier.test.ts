@@ -184,6 +184,30 @@ describe('notifier on Kafka and Redis', () => {
     expect((await httpGet(handle.port!, '/readyz')).status).toBe(200);
   });
 
+  it('leaves an alert still being retried uncommitted and unclaimed when it stops, so the next instance delivers it at once', async () => {
+    const deployment = newDeployment('notify-stop');
+    const path = `/${uniqueName('down')}`;
+    receiver.setDefault(path, { status: 503 });
+    const file = { delivery: { maxAttempts: 5, backoff: 2_000, maxBackoff: 8_000, timeout: 2_000 }, sinks: [{ kind: 'webhook', url: receiver.url(path) }] };
+    const group = uniqueName('notify-group');
+    const first = await notifier(deployment, file, group);
+    const alert = transition('churn', 'stop');
+    await publishAlerts(producer, deployment, [alert]);
+    await until('the first try', () => receiver.requests(path).length, (n) => n >= 1);
+
+    const stopping = Date.now();
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+    // The wait between tries is cut short, not sat out.
+    expect(Date.now() - stopping).toBeLessThan(1_500);
+
+    receiver.setDefault(path, { status: 200 });
+    // Same group: the batch was not committed, and the claim was given back (else this waits ~50 s for it to expire).
+    const second = await notifier(deployment, file, group);
+    await until('delivered by the next instance', () => metricValue(second, 'driftwatch_notify_deliveries_total', { sink: 'webhook', outcome: 'delivered' }), (n) => n === 1, 15_000);
+    expect(receiver.requests(path).filter((r) => r.status === 200).map((r) => (r.body as Alert).id)).toEqual([alert.id]);
+  });
+
   it('delivers each alert once when a restarted notifier reads the topic again', async () => {
     const deployment = newDeployment('notify-restart');
     const path = `/${uniqueName('hook')}`;
