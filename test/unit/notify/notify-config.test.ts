@@ -134,6 +134,22 @@ describe('notification config from a file', () => {
     expect(written).not.toContain('/hook');
   });
 
+  it('loads examples/notifications.yaml', () => {
+    Object.assign(process.env, {
+      SLACK_WEBHOOK_URL: 'https://hooks.slack.example/services/T1/B1/example-one',
+      ONCALL_SLACK_WEBHOOK_URL: 'https://hooks.slack.example/services/T1/B2/example-two',
+      AUDIT_WEBHOOK_AUTHORIZATION: 'Bearer example-audit-token',
+    });
+    const config = loadNotifyConfig({ DW_NOTIFY_CONFIG: 'examples/notifications.yaml' });
+    expect(config.sinks.map(({ name, kind, filter }) => [name, kind, filter.minSeverity, filter.kinds])).toEqual([
+      ['ml-team', 'slack', 'WARNING', null],
+      ['on-call', 'slack', 'CRITICAL', null],
+      ['audit', 'webhook', 'WARNING', ['PERFORMANCE', 'CONCEPT_DRIFT']],
+      ['alertmanager', 'alertmanager', 'INFO', null],
+    ]);
+    expect(config.startFrom).toBe('latest');
+  });
+
   it('refuses the environment\'s sink variables beside a file: one place decides', () => {
     const path = file('n.json', JSON.stringify({ sinks: [{ kind: 'slack', url: SLACK }] }));
     expect(errorOf(() => loadNotifyConfig({ DW_NOTIFY_CONFIG: path, DW_NOTIFY_SLACK_URL: SLACK }))).toBe(
