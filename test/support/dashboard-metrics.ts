@@ -1,0 +1,102 @@
+// Which metrics a Grafana dashboard queries, and whether the services export them. Grafana
+// shows an empty panel, not an error, for a metric nobody exports (a typo, a renamed counter),
+// so the dashboard is checked against the services' real /metrics output instead.
+//
+// The PromQL scan is deliberately small: it knows selectors (`name{labels}`), functions
+// (`name(`), grouping clauses (`by (...)`), range and subquery brackets, strings, numbers and
+// Grafana's `$variables`, which is all a dashboard's exprs use.
+
+export interface DashboardQuery {
+  panel: string;
+  expr: string;
+}
+
+export interface MetricSelector {
+  metric: string;
+  /** The services its `service` matcher names (`=` or a `=~` alternation); null: any service. */
+  services: string[] | null;
+}
+
+/** Every Prometheus target's expr, with its panel's title, rows' nested panels included. */
+export function dashboardQueries(dashboard: unknown): DashboardQuery[] {
+  const queries: DashboardQuery[] = [];
+  const visit = (panels: unknown): void => {
+    if (!Array.isArray(panels)) return;
+    for (const panel of panels as Array<{ title?: string; targets?: Array<{ expr?: unknown }>; panels?: unknown }>) {
+      for (const target of panel.targets ?? []) {
+        if (typeof target.expr === 'string' && target.expr.trim() !== '') queries.push({ panel: panel.title ?? '(untitled)', expr: target.expr });
+      }
+      visit(panel.panels);
+    }
+  };
+  visit((dashboard as { panels?: unknown }).panels);
+  return queries;
+}
+
+const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan', 'atan2']);
+
+/** The metric names an expr selects, each with the services its `service` matcher names. */
+export function metricSelectors(expr: string): MetricSelector[] {
+  // Label blocks first (they hold strings and names that are not metrics), then what else
+  // cannot name a metric: strings, Grafana variables, ranges, grouping clauses.
+  const blocks: string[] = [];
+  let text = expr.replace(/\{[^}]*\}/g, (block) => `{#${blocks.push(block) - 1}}`);
+  text = text
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, ' ')
+    .replace(/\$\{[^}]*\}|\$\w+/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const selectors: MetricSelector[] = [];
+  for (const match of text.matchAll(/(?<![\w.:])([a-zA-Z_:][\w:]*)\s*(\(|\{#(\d+)\})?/g)) {
+    const [, name, after, block] = match;
+    if (after === '(' || KEYWORDS.has(name!.toLowerCase())) continue;
+    selectors.push({ metric: name!, services: block === undefined ? null : serviceMatcher(blocks[Number(block)]!) });
+  }
+  return selectors;
+}
+
+function serviceMatcher(block: string): string[] | null {
+  const match = /\bservice\s*(=~|=)\s*"([^"]*)"/.exec(block);
+  if (!match) return null;
+  return match[1] === '=' ? [match[2]!] : match[2]!.split('|');
+}
+
+/**
+ * The sample names a text exposition declares, from its `# TYPE` lines (so a labelled counter
+ * nothing incremented yet counts): histograms as their _bucket, _sum and _count series.
+ */
+export function exportedSampleNames(exposition: string): Set<string> {
+  const names = new Set<string>();
+  for (const [, name, type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name! + suffix);
+    else if (type === 'summary') for (const suffix of ['', '_sum', '_count']) names.add(name! + suffix);
+    else names.add(name!);
+  }
+  return names;
+}
+
+/**
+ * One line per metric a panel queries that a service it is about does not export. A selector
+ * without a `service` matcher is about every service in `exports`; `generated` names series
+ * Prometheus makes itself (`up`), which no service exports.
+ */
+export function missingMetrics(
+  queries: readonly DashboardQuery[],
+  exports: Readonly<Record<string, Set<string>>>,
+  generated: ReadonlySet<string> = new Set(),
+): string[] {
+  const missing: string[] = [];
+  for (const { panel, expr } of queries) {
+    const selectors = metricSelectors(expr);
+    if (selectors.length === 0) missing.push(`panel "${panel}": no metric in ${expr}`);
+    for (const { metric, services } of selectors) {
+      if (generated.has(metric)) continue;
+      for (const service of services ?? Object.keys(exports)) {
+        const exported = exports[service];
+        if (exported === undefined) missing.push(`panel "${panel}": ${metric} is about service "${service}", which was not checked`);
+        else if (!exported.has(metric)) missing.push(`panel "${panel}": ${metric} is not exported by ${service}`);
+      }
+    }
+  }
+  return missing;
+}
