@@ -16,7 +16,7 @@ import { malformedMessages } from '../../shared/sim/malformed.js';
 import { generateScenario } from '../../shared/sim/scenario.js';
 import { topicNames, topicSpecs } from '../../shared/topics.js';
 import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
-import { dashboardQueries, exportedSampleNames, missingMetrics } from '../support/dashboard-metrics.js';
+import { dashboardQueries, exportedSampleNames, missingMetrics, promqlOf } from '../support/dashboard-metrics.js';
 import { httpGet } from '../support/http-get.js';
 import { startPrometheus, testScrapeConfig, type RunningPrometheus } from '../support/prometheus.js';
 import { hasService, startServiceFleet, type ServiceFleet } from '../support/service-fleet.js';
@@ -189,14 +189,19 @@ describe('the Grafana dashboard (deploy/grafana/dashboards/driftwatch.json)', ()
 
   it('every panel query is PromQL that Prometheus evaluates', async () => {
     const failures: string[] = [];
+    // Grafana's variables as it sets them: $__rate_interval is 4 scrape intervals, $service "All".
+    const variables = { __rate_interval: '4s', service: '.*' };
     for (const { panel, expr } of queries) {
-      // Grafana's own variable, at the value it takes for a 1 s scrape interval.
-      await prometheus.query(expr.replaceAll('$__rate_interval', '4s')).catch((error: Error) => failures.push(`${panel}: ${error.message}`));
+      await prometheus.query(promqlOf(expr, variables)).catch((error: Error) => failures.push(`${panel}: ${error.message}`));
     }
     expect(failures).toEqual([]);
+    // The service variable offers every running service.
+    const variable = queries.find((q) => q.panel === 'variable "service"')!;
+    const offered = await prometheus.query(`group by (service) (${promqlOf(variable.expr, variables)})`);
+    expect(offered.map((s) => s.metric.service).sort()).toEqual([...SERVICES].sort());
     // The throughput panel, over a minute: rate() needs a counter that grew between two
     // scrapes, so more predictions go out now that the series exist.
-    const throughput = queries.find((q) => q.panel === 'Events consumed per second')!.expr.replaceAll('$__rate_interval', '1m');
+    const throughput = promqlOf(queries.find((q) => q.panel === 'Events consumed per second')!.expr, { __rate_interval: '1m', service: '.*' });
     await new DriftwatchClient({ bus, topics }).logPredictions(scenario.predictions.slice(0, 100).map((p) => ({ ...p, id: `${p.id}-again` })));
     const consuming = await until(
       'the throughput panel to show both monitors consuming predictions',

@@ -3,8 +3,8 @@
 // so the dashboard is checked against the services' real /metrics output instead.
 //
 // The PromQL scan is deliberately small: it knows selectors (`name{labels}`), functions
-// (`name(`), grouping clauses (`by (...)`), range and subquery brackets, strings, numbers and
-// Grafana's `$variables`, which is all a dashboard's exprs use.
+// (`name(`), grouping clauses (`by (...)`), range and subquery brackets, strings, numbers,
+// Grafana's `$variables` and its `label_values()`, which is all a dashboard's queries use.
 
 export interface DashboardQuery {
   panel: string;
@@ -13,11 +13,14 @@ export interface DashboardQuery {
 
 export interface MetricSelector {
   metric: string;
-  /** The services its `service` matcher names (`=` or a `=~` alternation); null: any service. */
+  /** The services its `service` matcher names (`=` or a `=~` alternation); null: any service (no matcher, or a variable). */
   services: string[] | null;
 }
 
-/** Every Prometheus target's expr, with its panel's title, rows' nested panels included. */
+/**
+ * Every Prometheus target's expr, with its panel's title (rows' nested panels included), and
+ * every query variable's query (`variable "<name>"`).
+ */
 export function dashboardQueries(dashboard: unknown): DashboardQuery[] {
   const queries: DashboardQuery[] = [];
   const visit = (panels: unknown): void => {
@@ -30,7 +33,26 @@ export function dashboardQueries(dashboard: unknown): DashboardQuery[] {
     }
   };
   visit((dashboard as { panels?: unknown }).panels);
+  const variables = (dashboard as { templating?: { list?: Array<{ name: string; type: string; query?: unknown }> } }).templating?.list ?? [];
+  for (const variable of variables) {
+    if (variable.type !== 'query') continue;
+    const query = typeof variable.query === 'string' ? variable.query : (variable.query as { query?: unknown } | undefined)?.query;
+    if (typeof query === 'string') queries.push({ panel: `variable "${variable.name}"`, expr: query });
+  }
   return queries;
+}
+
+/**
+ * A dashboard query as Prometheus would get it: Grafana's `label_values(<selector>, <label>)`
+ * becomes its selector, and each `$name` / `${name}` its value in `values` (others stay,
+ * and Prometheus will refuse them).
+ */
+export function promqlOf(expr: string, values: Readonly<Record<string, string>>): string {
+  return labelValuesSelector(expr).replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced?: string, bare?: string) => values[(braced ?? bare)!] ?? whole);
+}
+
+function labelValuesSelector(expr: string): string {
+  return expr.replace(/^\s*label_values\(\s*(.+?)\s*,\s*\w+\s*\)\s*$/s, '$1');
 }
 
 const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan', 'atan2']);
@@ -40,7 +62,7 @@ export function metricSelectors(expr: string): MetricSelector[] {
   // Label blocks first (they hold strings and names that are not metrics), then what else
   // cannot name a metric: strings, Grafana variables, ranges, grouping clauses.
   const blocks: string[] = [];
-  let text = expr.replace(/\{[^}]*\}/g, (block) => `{#${blocks.push(block) - 1}}`);
+  let text = labelValuesSelector(expr).replace(/\{[^}]*\}/g, (block) => `{#${blocks.push(block) - 1}}`);
   text = text
     .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, ' ')
     .replace(/\$\{[^}]*\}|\$\w+/g, ' ')
@@ -57,7 +79,8 @@ export function metricSelectors(expr: string): MetricSelector[] {
 
 function serviceMatcher(block: string): string[] | null {
   const match = /\bservice\s*(=~|=)\s*"([^"]*)"/.exec(block);
-  if (!match) return null;
+  // A Grafana variable (`service=~"$service"`) can be any service.
+  if (!match || match[2]!.includes('$')) return null;
   return match[1] === '=' ? [match[2]!] : match[2]!.split('|');
 }
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { dashboardQueries, exportedSampleNames, metricSelectors, missingMetrics } from '../../support/dashboard-metrics.js';
+import { dashboardQueries, exportedSampleNames, metricSelectors, missingMetrics, promqlOf } from '../../support/dashboard-metrics.js';
 
 const deploy = resolve(import.meta.dirname, '../../../deploy/grafana');
 const dashboard = JSON.parse(readFileSync(resolve(deploy, 'dashboards/driftwatch.json'), 'utf8')) as {
@@ -67,6 +67,13 @@ describe('metricSelectors', () => {
     expect(metricSelectors('label_replace(up{job=~"a|b"}, "dst", "some_label_value", "src", "(.*)")')).toEqual([{ metric: 'up', services: null }]);
   });
 
+  it('reads Grafana\'s label_values() as its selector, and a variable service matcher as any service', () => {
+    expect(metricSelectors('label_values(driftwatch_window_update_seconds_count, service)')).toEqual([
+      { metric: 'driftwatch_window_update_seconds_count', services: null },
+    ]);
+    expect(metricSelectors('sum(rate(c_total{service=~"$service"}[$__rate_interval]))')).toEqual([{ metric: 'c_total', services: null }]);
+  });
+
   it('reads the service a selector is about from its `service` matcher', () => {
     expect(metricSelectors('increase(driftwatch_retrains_total{service="retrainer", status!="FAILED"}[1m])')).toEqual([
       { metric: 'driftwatch_retrains_total', services: ['retrainer'] },
@@ -75,6 +82,27 @@ describe('metricSelectors', () => {
       { metric: 'x_total', services: ['performance', 'drift'] },
       { metric: 'y_total', services: null },
     ]);
+  });
+});
+
+describe('dashboardQueries and promqlOf', () => {
+  it('lists panel targets and query variables, and turns them into PromQL with the variables\' values', () => {
+    const queries = dashboardQueries({
+      panels: [{ type: 'row', title: 'r', panels: [{ title: 'p', targets: [{ expr: 'rate(c_total{service=~"$service"}[${__rate_interval}])' }, { expr: '' }] }] }],
+      templating: { list: [{ name: 'service', type: 'query', query: { query: 'label_values(h_count, service)' } }, { name: 'i', type: 'interval', query: '1m,5m' }] },
+    });
+    expect(queries).toEqual([
+      { panel: 'p', expr: 'rate(c_total{service=~"$service"}[${__rate_interval}])' },
+      { panel: 'variable "service"', expr: 'label_values(h_count, service)' },
+    ]);
+    const values = { service: '.*', __rate_interval: '1m' };
+    expect(queries.map((q) => promqlOf(q.expr, values))).toEqual(['rate(c_total{service=~".*"}[1m])', 'h_count']);
+    expect(promqlOf('x{a="$unknown"}', values)).toBe('x{a="$unknown"}');
+  });
+
+  it('the dashboard filters every panel not pinned to a service by the service variable', () => {
+    const panels = dashboardQueries(dashboard).filter((q) => !q.panel.startsWith('variable') && !/^up\{/.test(q.expr));
+    for (const { panel, expr } of panels) expect(expr, panel).toMatch(/service=~"\$service"|service="retrainer"/);
   });
 });
 
