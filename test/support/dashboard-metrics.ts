@@ -13,8 +13,10 @@ export interface DashboardQuery {
 
 export interface MetricSelector {
   metric: string;
-  /** The services its `service` matcher names (`=` or a `=~` alternation); null: any service (no matcher, or a variable). */
+  /** The services its `service` matcher names (`=` or a `=~` alternation); null: no matcher, every service. */
   services: string[] | null;
+  /** The Grafana variable its `service` matcher takes (`service=~"$service"`): the services that variable offers. */
+  variable?: string;
 }
 
 /**
@@ -62,7 +64,8 @@ export function metricSelectors(expr: string): MetricSelector[] {
   // Label blocks first (they hold strings and names that are not metrics), then what else
   // cannot name a metric: strings, Grafana variables, ranges, grouping clauses.
   const blocks: string[] = [];
-  let text = labelValuesSelector(expr).replace(/\{[^}]*\}/g, (block) => `{#${blocks.push(block) - 1}}`);
+  // `${name}` as `$name` first: its braces are not a label block.
+  let text = labelValuesSelector(expr).replace(/\$\{(\w+)\}/g, '$$$1').replace(/\{[^}]*\}/g, (block) => `{#${blocks.push(block) - 1}}`);
   text = text
     .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, ' ')
     .replace(/\$\{[^}]*\}|\$\w+/g, ' ')
@@ -72,16 +75,31 @@ export function metricSelectors(expr: string): MetricSelector[] {
   for (const match of text.matchAll(/(?<![\w.:])([a-zA-Z_:][\w:]*)\s*(\(|\{#(\d+)\})?/g)) {
     const [, name, after, block] = match;
     if (after === '(' || KEYWORDS.has(name!.toLowerCase())) continue;
-    selectors.push({ metric: name!, services: block === undefined ? null : serviceMatcher(blocks[Number(block)]!) });
+    selectors.push({ metric: name!, ...serviceMatcher(block === undefined ? '' : blocks[Number(block)]!) });
   }
   return selectors;
 }
 
-function serviceMatcher(block: string): string[] | null {
+function serviceMatcher(block: string): Omit<MetricSelector, 'metric'> {
   const match = /\bservice\s*(=~|=)\s*"([^"]*)"/.exec(block);
-  // A Grafana variable (`service=~"$service"`) can be any service.
-  if (!match || match[2]!.includes('$')) return null;
-  return match[1] === '=' ? [match[2]!] : match[2]!.split('|');
+  if (!match) return { services: null };
+  const variable = /^\$(\w+)$/.exec(match[2]!)?.[1];
+  if (variable !== undefined) return { services: null, variable };
+  return { services: match[1] === '=' ? [match[2]!] : match[2]!.split('|') };
+}
+
+/**
+ * The services each `label_values(<metric>, service)` variable offers: those whose exposition
+ * declares that metric (as Grafana would list them from Prometheus).
+ */
+export function variableServices(queries: readonly DashboardQuery[], exports: Readonly<Record<string, Set<string>>>): Record<string, string[]> {
+  const offered: Record<string, string[]> = {};
+  for (const { panel, expr } of queries) {
+    const name = /^variable "(\w+)"$/.exec(panel)?.[1];
+    const metric = /^\s*label_values\(\s*([a-zA-Z_:][\w:]*)\s*,\s*service\s*\)\s*$/.exec(expr)?.[1];
+    if (name !== undefined && metric !== undefined) offered[name] = Object.keys(exports).filter((service) => exports[service]!.has(metric));
+  }
+  return offered;
 }
 
 /**
@@ -100,21 +118,28 @@ export function exportedSampleNames(exposition: string): Set<string> {
 
 /**
  * One line per metric a panel queries that a service it is about does not export. A selector
- * without a `service` matcher is about every service in `exports`; `generated` names series
- * Prometheus makes itself (`up`), which no service exports.
+ * is about the services its `service` matcher names; with a variable (`$service`), those the
+ * variable offers (`variables`, see variableServices); without a matcher, every service in
+ * `exports`. `generated` names series Prometheus makes itself (`up`), which no service exports.
  */
 export function missingMetrics(
   queries: readonly DashboardQuery[],
   exports: Readonly<Record<string, Set<string>>>,
-  generated: ReadonlySet<string> = new Set(),
+  options: { generated?: ReadonlySet<string>; variables?: Readonly<Record<string, string[]>> } = {},
 ): string[] {
   const missing: string[] = [];
   for (const { panel, expr } of queries) {
     const selectors = metricSelectors(expr);
     if (selectors.length === 0) missing.push(`panel "${panel}": no metric in ${expr}`);
-    for (const { metric, services } of selectors) {
-      if (generated.has(metric)) continue;
-      for (const service of services ?? Object.keys(exports)) {
+    for (const { metric, services, variable } of selectors) {
+      if (options.generated?.has(metric)) continue;
+      const about = variable === undefined ? (services ?? Object.keys(exports)) : options.variables?.[variable];
+      if (about === undefined) {
+        missing.push(`panel "${panel}": ${metric} is about the services of $${variable}, which offers none known`);
+        continue;
+      }
+      if (about.length === 0) missing.push(`panel "${panel}": ${metric} is about no service`);
+      for (const service of about) {
         const exported = exports[service];
         if (exported === undefined) missing.push(`panel "${panel}": ${metric} is about service "${service}", which was not checked`);
         else if (!exported.has(metric)) missing.push(`panel "${panel}": ${metric} is not exported by ${service}`);

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { dashboardQueries, exportedSampleNames, metricSelectors, missingMetrics, promqlOf } from '../../support/dashboard-metrics.js';
+import { dashboardQueries, exportedSampleNames, metricSelectors, missingMetrics, promqlOf, variableServices } from '../../support/dashboard-metrics.js';
 
 const deploy = resolve(import.meta.dirname, '../../../deploy/grafana');
 const dashboard = JSON.parse(readFileSync(resolve(deploy, 'dashboards/driftwatch.json'), 'utf8')) as {
@@ -71,7 +71,10 @@ describe('metricSelectors', () => {
     expect(metricSelectors('label_values(driftwatch_window_update_seconds_count, service)')).toEqual([
       { metric: 'driftwatch_window_update_seconds_count', services: null },
     ]);
-    expect(metricSelectors('sum(rate(c_total{service=~"$service"}[$__rate_interval]))')).toEqual([{ metric: 'c_total', services: null }]);
+    expect(metricSelectors('sum(rate(c_total{service=~"$service"}[$__rate_interval])) + d{service="${service}"}')).toEqual([
+      { metric: 'c_total', services: null, variable: 'service' },
+      { metric: 'd', services: null, variable: 'service' },
+    ]);
   });
 
   it('reads the service a selector is about from its `service` matcher', () => {
@@ -100,9 +103,12 @@ describe('dashboardQueries and promqlOf', () => {
     expect(promqlOf('x{a="$unknown"}', values)).toBe('x{a="$unknown"}');
   });
 
-  it('the dashboard filters every panel not pinned to a service by the service variable', () => {
-    const panels = dashboardQueries(dashboard).filter((q) => !q.panel.startsWith('variable') && !/^up\{/.test(q.expr));
-    for (const { panel, expr } of panels) expect(expr, panel).toMatch(/service=~"\$service"|service="retrainer"/);
+  it('the dashboard filters every driftwatch panel not pinned to the retrainer by the service variable', () => {
+    for (const { panel, expr } of dashboardQueries(dashboard)) {
+      for (const selector of metricSelectors(expr).filter((s) => s.metric.startsWith('driftwatch_') && !panel.startsWith('variable'))) {
+        expect(selector.variable ?? selector.services, `${panel}: ${expr}`).toEqual(selector.metric.startsWith('driftwatch_retrain') ? ['retrainer'] : 'service');
+      }
+    }
   });
 });
 
@@ -130,11 +136,26 @@ describe('missingMetrics', () => {
       { panel: 'prometheus', expr: 'up' },
       { panel: 'constant', expr: 'vector(1)' },
     ];
-    expect(missingMetrics(queries, exports, new Set(['up']))).toEqual([
+    expect(missingMetrics(queries, exports, { generated: new Set(['up']) })).toEqual([
       'panel "typo": c_totl is not exported by a',
       'panel "everywhere": only_b is not exported by a',
       'panel "unchecked": c_total is about service "c", which was not checked',
       'panel "constant": no metric in vector(1)',
+    ]);
+  });
+
+  it('holds a panel filtered by a variable to the services that variable offers', () => {
+    const exports = { a: exportedSampleNames(exposition.replace('# TYPE only_b gauge', '')), b: exportedSampleNames('# TYPE only_b gauge') };
+    const variables = variableServices([{ panel: 'variable "service"', expr: 'label_values(h_seconds_count, service)' }, { panel: 'variable "other"', expr: 'label_values(only_b, service)' }], exports);
+    expect(variables).toEqual({ service: ['a'], other: ['b'] });
+    const queries = [
+      { panel: 'ok', expr: 'rate(c_total{service=~"$service"}[1m])' },
+      { panel: 'not in b', expr: 'c_total{service=~"$other"}' },
+      { panel: 'unknown variable', expr: 'c_total{service=~"$nope"}' },
+    ];
+    expect(missingMetrics(queries, exports, { variables })).toEqual([
+      'panel "not in b": c_total is not exported by b',
+      'panel "unknown variable": c_total is about the services of $nope, which offers none known',
     ]);
   });
 });
