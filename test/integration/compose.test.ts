@@ -34,6 +34,7 @@ interface ResolvedService {
   image?: string;
   command?: string[];
   environment?: Record<string, string>;
+  profiles?: string[];
   ports?: Array<{ published: number | string; target: number }>;
   volumes?: string[];
 }
@@ -102,7 +103,9 @@ describe('docker-compose.yml', () => {
     expect(services.console!.command).toEqual(['node', 'dist/services/console/main.js']);
     expect(services.console!.environment).toMatchObject({ DW_CONSOLE_TOKEN: CONSOLE_TOKEN, KAFKA_BROKERS: 'kafka:29092', DW_RETRAINER_URL: 'http://retrainer:9466' });
     expect(services.notifier!.command).toEqual(['node', 'dist/services/notifier/main.js']);
-    expect(services.notifier!.environment).toMatchObject({ KAFKA_BROKERS: 'kafka:29092', REDIS_URL: 'redis://redis:6379' });
+    // The notifier needs a sink: it starts only with --profile notifier, and takes its sinks from the environment.
+    expect(services.notifier!.environment).toMatchObject({ KAFKA_BROKERS: 'kafka:29092', REDIS_URL: 'redis://redis:6379', DW_NOTIFY_WEBHOOK_URL: '' });
+    expect(services.notifier!.profiles).toEqual(['notifier']);
     expect(services.prometheus!.image).toMatch(/^prom\/prometheus:/);
     expect(services.grafana!.image).toMatch(/^grafana\/grafana:/);
   });

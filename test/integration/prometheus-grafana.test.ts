@@ -5,6 +5,8 @@
 // every metric the dashboard queries must be in the /metrics output of the services its
 // panel is about, and every panel query must be PromQL that this Prometheus accepts.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -42,6 +44,7 @@ let fleet: ServiceFleet;
 let prometheus: RunningPrometheus;
 let omittedJobs: string[];
 let storeDir: string;
+let webhook: Server;
 
 /** The value of a single-series (or summed) instant query; 0 when it has no series yet. */
 async function scalar(expr: string): Promise<number> {
@@ -54,6 +57,12 @@ beforeAll(async () => {
   await bus.ensureTopics(topicSpecs(topics, 1));
   storeDir = mkdtempSync(join(tmpdir(), 'dw-prom-models-'));
   const [consolePort] = await freePorts(1);
+  // The notifier refuses to start without a sink: a webhook that takes whatever it is sent.
+  webhook = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(204).end());
+  });
+  await new Promise<void>((done) => webhook.listen(0, '127.0.0.1', done));
   fleet = await startServiceFleet(
     SERVICES,
     {
@@ -67,7 +76,10 @@ beforeAll(async () => {
       LOG_LEVEL: 'warn',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
     },
-    { console: { DW_CONSOLE_PORT: String(consolePort) } },
+    {
+      console: { DW_CONSOLE_PORT: String(consolePort) },
+      notifier: { DW_NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts` },
+    },
   );
   const config = testScrapeConfig(fleet.ports);
   omittedJobs = config.omitted;
@@ -78,6 +90,7 @@ afterAll(async () => {
   await prometheus?.stop();
   await fleet?.stop();
   await bus?.close();
+  if (webhook) await new Promise((done) => webhook.close(done));
   if (storeDir) rmSync(storeDir, { recursive: true, force: true });
 });
 

@@ -2,7 +2,7 @@
 // default, and the test config derived from it (test/support/prometheus.ts) keeps its jobs
 // and paths. The real scrape is test/integration/prometheus-grafana.test.ts.
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEPLOY_PROMETHEUS_CONFIG, testScrapeConfig } from '../../support/prometheus.js';
@@ -12,6 +12,16 @@ interface Config {
   scrape_configs: Array<{ job_name: string; metrics_path: string; static_configs: Array<{ targets: string[] }> }>;
 }
 const deployed = parse(readFileSync(DEPLOY_PROMETHEUS_CONFIG, 'utf8')) as Config;
+
+/** The fallback of main.ts's `opsPortFromEnv(process.env, <port>)`: a number, or a constant it imports. */
+function defaultOpsPort(main: string): string | undefined {
+  const source = readFileSync(main, 'utf8');
+  const argument = /opsPortFromEnv\(process\.env, (\w+)\)/.exec(source)?.[1];
+  if (argument === undefined || /^\d+$/.test(argument)) return argument;
+  const from = new RegExp(`import \\{[^}]*\\b${argument}\\b[^}]*\\} from '([^']+)\\.js'`).exec(source)?.[1];
+  const module = from === undefined ? source : readFileSync(resolve(dirname(main), `${from}.ts`), 'utf8');
+  return new RegExp(`const ${argument}\\b[^=]*= (\\d+)`).exec(module)?.[1];
+}
 
 describe('deploy/prometheus.yml', () => {
   it('has one job per service, scraping /metrics on the compose host of that name', () => {
@@ -29,7 +39,7 @@ describe('deploy/prometheus.yml', () => {
     for (const job of deployed.scrape_configs) {
       const main = resolve(import.meta.dirname, `../../../services/${job.job_name}/main.ts`);
       if (!existsSync(main)) continue;
-      const fallback = /opsPortFromEnv\(process\.env, (\d+)\)/.exec(readFileSync(main, 'utf8'))?.[1];
+      const fallback = defaultOpsPort(main);
       expect(fallback, `${main} names no default ops port`).toBeDefined();
       expect(job.static_configs[0]!.targets).toEqual([`${job.job_name}:${fallback}`]);
       checked += 1;
