@@ -120,7 +120,8 @@ export function exportedSampleNames(exposition: string): Set<string> {
  * One line per metric a panel queries that a service it is about does not export. A selector
  * is about the services its `service` matcher names; with a variable (`$service`), those the
  * variable offers (`variables`, see variableServices); without a matcher, every service in
- * `exports`. `generated` names series Prometheus makes itself (`up`), which no service exports.
+ * `exports`; a variable's query, at least one service. `generated` names series Prometheus
+ * makes itself (`up`), which no service exports.
  */
 export function missingMetrics(
   queries: readonly DashboardQuery[],
@@ -133,6 +134,11 @@ export function missingMetrics(
     if (selectors.length === 0) missing.push(`panel "${panel}": no metric in ${expr}`);
     for (const { metric, services, variable } of selectors) {
       if (options.generated?.has(metric)) continue;
+      // A variable lists the services that have its metric: one is enough.
+      if (panel.startsWith('variable ')) {
+        if (!Object.values(exports).some((exported) => exported.has(metric))) missing.push(`${panel}: ${metric} is exported by no service`);
+        continue;
+      }
       const about = variable === undefined ? (services ?? Object.keys(exports)) : options.variables?.[variable];
       if (about === undefined) {
         missing.push(`panel "${panel}": ${metric} is about the services of $${variable}, which offers none known`);

@@ -152,10 +152,13 @@ describe('missingMetrics', () => {
       { panel: 'ok', expr: 'rate(c_total{service=~"$service"}[1m])' },
       { panel: 'not in b', expr: 'c_total{service=~"$other"}' },
       { panel: 'unknown variable', expr: 'c_total{service=~"$nope"}' },
+      { panel: 'variable "service"', expr: 'label_values(h_seconds_count, service)' },
+      { panel: 'variable "typo"', expr: 'label_values(h_second_count, service)' },
     ];
     expect(missingMetrics(queries, exports, { variables })).toEqual([
       'panel "not in b": c_total is not exported by b',
       'panel "unknown variable": c_total is about the services of $nope, which offers none known',
+      'variable "typo": h_second_count is exported by no service',
     ]);
   });
 });
