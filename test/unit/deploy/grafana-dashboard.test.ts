@@ -103,10 +103,12 @@ describe('dashboardQueries and promqlOf', () => {
     expect(promqlOf('x{a="$unknown"}', values)).toBe('x{a="$unknown"}');
   });
 
-  it('the dashboard filters every driftwatch panel not pinned to the retrainer by the service variable', () => {
+  it("the dashboard pins each service's own metrics to it and filters the shared runtime's by the service variable", () => {
+    const owner = (metric: string) => (/^driftwatch_(retrain|notify|console)/.exec(metric)?.[1] ?? '').replace('retrain', 'retrainer').replace('notify', 'notifier');
     for (const { panel, expr } of dashboardQueries(dashboard)) {
       for (const selector of metricSelectors(expr).filter((s) => s.metric.startsWith('driftwatch_') && !panel.startsWith('variable'))) {
-        expect(selector.variable ?? selector.services, `${panel}: ${expr}`).toEqual(selector.metric.startsWith('driftwatch_retrain') ? ['retrainer'] : 'service');
+        const pinned = owner(selector.metric);
+        expect(selector.variable ?? selector.services, `${panel}: ${expr}`).toEqual(pinned === '' ? 'service' : [pinned]);
       }
     }
   });
@@ -133,10 +135,11 @@ describe('missingMetrics', () => {
       { panel: 'typo', expr: 'rate(c_totl{service="a"}[1m])' },
       { panel: 'everywhere', expr: 'only_b' },
       { panel: 'unchecked', expr: 'c_total{service="c"}' },
+      { panel: 'absent here', expr: 'c_total{service="gone"}' },
       { panel: 'prometheus', expr: 'up' },
       { panel: 'constant', expr: 'vector(1)' },
     ];
-    expect(missingMetrics(queries, exports, { generated: new Set(['up']) })).toEqual([
+    expect(missingMetrics(queries, exports, { generated: new Set(['up']), absent: new Set(['gone']) })).toEqual([
       'panel "typo": c_totl is not exported by a',
       'panel "everywhere": only_b is not exported by a',
       'panel "unchecked": c_total is about service "c", which was not checked',
