@@ -40,13 +40,16 @@ const positiveSeconds = (text: string): number => {
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 async function tail(deps: AlertsCommandDeps, options: TailOptions): Promise<void> {
+  // Without --from-beginning: every alert published from now on, including those published
+  // while the consumer is still joining its group (by the messages' timestamps).
+  const startedAt = Date.now();
   const env = deps.env ?? process.env;
   const { bus, runtime } = await connectBus(env, 'fatal');
   const topics = topicNames(runtime.topics.prefix);
   const subscriber = new AlertSubscriber({
     bus,
     topics,
-    fromBeginning: options.fromBeginning ?? false,
+    ...(options.fromBeginning ? { fromBeginning: true } : { fromTime: startedAt }),
     ...(options.model?.length ? { filter: { model: options.model } } : {}),
     // Skipped (undecodable) messages are worth a line on stderr; stdout is the alerts.
     logger: createLogger('driftwatch-cli', { level: env.LOG_LEVEL ?? 'warn', destination: process.stderr }),
