@@ -2,7 +2,7 @@
 // service-table.ts) and the consumer lag of each driftwatch consumer group (consumer-lag.ts),
 // as two tables or one JSON object. Exit 1 when a service is not ready or Kafka cannot be asked.
 import { Kafka, logLevel } from 'kafkajs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { securityOptions } from '../../shared/bus/kafka-bus.js';
 import { ConfigError, loadRuntimeConfig, type RuntimeConfig } from '../../shared/config/runtime-config.js';
 import { table } from '../../shared/report/text-table.js';
@@ -33,17 +33,17 @@ const CONNECT_TIMEOUT_MS = 5_000;
 
 const shown = (url: URL): string => url.href.replace(/\/$/, '');
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+/** --service, repeatable; an unknown name is a usage error (exit 2), as for `service`. */
+const collectService = (value: string, previous: string[] = []): string[] => {
+  if (!findService(value)) throw new InvalidArgumentError(`unknown service "${value}"; known services: ${serviceNames().join(', ')}`);
+  return [...previous, value];
+};
 
 function chosenServices(names: string[] | undefined): { rows: ServiceRow[]; explicit: boolean } {
   if (!names?.length) return { rows: [...SERVICES], explicit: false };
   return {
     explicit: true,
-    rows: names.map((name) => {
-      const row = findService(name);
-      if (!row) throw new CliError(`unknown service "${name}"; known services: ${serviceNames().join(', ')}`);
-      return row;
-    }),
+    rows: names.map((name) => findService(name)!),
   };
 }
 
@@ -133,7 +133,7 @@ export function registerStatusCommand(program: Command, deps: StatusCommandDeps)
   program
     .command('status')
     .description("Each service's readiness (GET /readyz) and the consumer lag of each driftwatch consumer group on its topics.")
-    .option('--service <name>', `only this service (repeat for several): ${serviceNames().join(', ')}`, collect)
+    .option('--service <name>', `only this service (repeat for several): ${serviceNames().join(', ')}`, collectService)
     .option('--json', 'machine-readable output')
     .addHelpText(
       'after',
