@@ -2,12 +2,12 @@
 // alerts published after it started (filtered by model), prints the retained ones with
 // --from-beginning, stops at --max, ends with 0 on Ctrl-C and 1 when --max does not come in time.
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBus } from '../../shared/bus/kafka-bus.js';
 import { Codec, type Alert, type AlertInput } from '../../shared/codec/index.js';
 import { topicNames, topicSpecs, type TopicNames } from '../../shared/topics.js';
 import { kafkaBrokerList, kafkaBrokers, uniqueName } from '../setup/env.js';
-import { runCliBinary, spawnCli } from '../support/cli.js';
+import { killSpawnedClis, runCliBinary, spawnCli } from '../support/cli.js';
 import { SAMPLE_EVENTS } from '../support/sample-events.js';
 
 const codec = new Codec();
@@ -30,6 +30,8 @@ beforeAll(async () => {
   // Retained before any tail starts: only --from-beginning shows it.
   await publish(alert('old-1', { message: 'before the tail' }));
 });
+
+afterEach(killSpawnedClis);
 
 afterAll(async () => {
   await bus?.close();

@@ -2,9 +2,9 @@
 // real broker and Redis: the drift service runs in the foreground and answers /readyz; status
 // shows it ready, the others not (exit 1), and the lag of groups that have not consumed what
 // `produce` published; SIGTERM stops the service with 0.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
-import { runCliBinary, spawnCli, type CliProcess } from '../support/cli.js';
+import { killSpawnedClis, runCliBinary, spawnCli } from '../support/cli.js';
 import { readyStatus, stackEnv, type StackEnv } from '../support/stack-env.js';
 
 interface StatusJson {
@@ -14,15 +14,12 @@ interface StatusJson {
 }
 
 let stack: StackEnv;
-let drift: CliProcess | undefined;
 
 beforeAll(async () => {
   stack = await stackEnv('cli-service');
 });
 
-afterAll(async () => {
-  await drift?.stop('SIGKILL');
-});
+afterEach(killSpawnedClis);
 
 const status = async (args: string[] = []) => {
   const run = await runCliBinary(['status', '--json', ...args], stack.env);
@@ -32,7 +29,7 @@ const status = async (args: string[] = []) => {
 describe('driftwatch service and status (built binary)', () => {
   it('service drift: ready on its port, seen by status with the lag of the groups that did not consume; SIGTERM exits 0', async () => {
     const port = stack.ports.drift!;
-    drift = spawnCli(['service', 'drift'], stack.env);
+    const drift = spawnCli(['service', 'drift'], stack.env);
     await until('drift /readyz 200', () => readyStatus(port), (s) => s === 200, 90_000);
     expect(drift.stderr()).toContain(`driftwatch: drift: ops on port ${port}`);
 

@@ -86,9 +86,18 @@ export interface CliProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+const spawned = new Set<ChildProcess>();
+
+/** SIGKILLs every spawnCli process still running (afterEach: a failed test must not leave one behind). */
+export function killSpawnedClis(): void {
+  for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  spawned.clear();
+}
+
 /** The built binary left running (start, service, alerts tail): its output kept whole. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
   const child = spawn(process.execPath, [builtCli(), ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawned.add(child);
   let stdout = '';
   let stderr = '';
   const waiters = new Set<() => void>();

@@ -1,6 +1,7 @@
 // LOG_FORMAT and the terminal check: pretty lines for a person, JSON for a pipe, and the same
 // redaction and secret scrubbing in both.
 import { PassThrough } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createLogger, logFormat, registerSecret, type LogFormat } from '../../../shared/log/logger.js';
 
@@ -33,7 +34,7 @@ describe('log format', () => {
 
   it('writes readable lines to a terminal, with the service before the message', () => {
     // Colours too, on a terminal; the words are what is checked.
-    const text = logSecrets(undefined, true).replace(/\x1b\[[0-9;]*m/g, '');
+    const text = stripVTControlCharacters(logSecrets(undefined, true));
     expect(text).not.toMatch(/^\{/m);
     expect(text).toMatch(/INFO.*drift: connecting with \[redacted\]/);
     expect(text).toMatch(/ERROR.*drift: failed/);
