@@ -76,8 +76,9 @@ export function supervise(specs: ChildSpec[], options: SuperviseOptions): Promis
         stoppedBy = { signal };
         options.report(`${signal}: stopping ${[...running.keys()].join(', ') || 'nothing'}`);
       }
-      // A second signal is passed on too: the services take it as "exit now".
-      stopAll(signal);
+      // A second signal is passed on too: the services take it as "exit now". They stop
+      // gracefully on SIGTERM and SIGINT only; a closed terminal's SIGHUP would just kill them.
+      stopAll(signal === 'SIGHUP' ? 'SIGTERM' : signal);
     };
     const finish = (): void => {
       if (running.size > 0) return;
