@@ -4,6 +4,7 @@
 // not a failure. --max and --timeout bound it for scripts.
 import { InvalidArgumentError, type Command } from 'commander';
 import { UnknownTopicError } from '../../shared/bus/errors.js';
+import type { AlertKind, Severity } from '../../shared/codec/events.generated.js';
 import { createLogger } from '../../shared/log/logger.js';
 import { AlertSubscriber } from '../../shared/sdk/alert-subscriber.js';
 import { topicNames } from '../../shared/topics.js';
@@ -19,6 +20,8 @@ export interface AlertsCommandDeps extends CliStreams {
 
 interface TailOptions {
   model?: string[];
+  kind?: AlertKind[];
+  minSeverity?: Severity;
   fromBeginning?: boolean;
   json?: boolean;
   max?: number;
@@ -39,6 +42,21 @@ const positiveSeconds = (text: string): number => {
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+const KINDS: readonly AlertKind[] = ['DATA_DRIFT', 'PREDICTION_DRIFT', 'PERFORMANCE', 'CONCEPT_DRIFT', 'DATA_QUALITY'];
+const SEVERITIES: readonly Severity[] = ['INFO', 'WARNING', 'CRITICAL'];
+
+const collectKind = (value: string, previous: AlertKind[] = []): AlertKind[] => {
+  const kind = value.toUpperCase() as AlertKind;
+  if (!KINDS.includes(kind)) throw new InvalidArgumentError(`must be one of ${KINDS.join(', ')}`);
+  return [...previous, kind];
+};
+
+const severity = (value: string): Severity => {
+  const level = value.toUpperCase() as Severity;
+  if (!SEVERITIES.includes(level)) throw new InvalidArgumentError(`must be one of ${SEVERITIES.join(', ')}`);
+  return level;
+};
+
 async function tail(deps: AlertsCommandDeps, options: TailOptions): Promise<void> {
   // Without --from-beginning: every alert published from now on, including those published
   // while the consumer is still joining its group (by the messages' timestamps).
@@ -50,7 +68,11 @@ async function tail(deps: AlertsCommandDeps, options: TailOptions): Promise<void
     bus,
     topics,
     ...(options.fromBeginning ? { fromBeginning: true } : { fromTime: startedAt }),
-    ...(options.model?.length ? { filter: { model: options.model } } : {}),
+    filter: {
+      ...(options.model?.length ? { model: options.model } : {}),
+      ...(options.kind?.length ? { kind: options.kind } : {}),
+      ...(options.minSeverity ? { minSeverity: options.minSeverity } : {}),
+    },
     // Skipped (undecodable) messages are worth a line on stderr; stdout is the alerts.
     logger: createLogger('driftwatch-cli', { level: env.LOG_LEVEL ?? 'warn', destination: process.stderr }),
   });
@@ -103,6 +125,8 @@ export function registerAlertsCommands(program: Command, deps: AlertsCommandDeps
     .command('tail')
     .description('Follow the alerts topic: one line per alert transition (time, model, version, kind, status, severity, metric[feature], value vs threshold).')
     .option('--model <name>', 'only this model (repeat for several)', collect)
+    .option('--kind <kind>', `only this kind (repeat for several): ${KINDS.join(', ')}`, collectKind)
+    .option('--min-severity <level>', `only alerts at least this severe: ${SEVERITIES.join(' < ')}`, severity)
     .option('--from-beginning', 'start with the oldest alert the topic keeps, not only new ones')
     .option('--json', 'one JSON object per alert (JSON Lines) instead of text')
     .option('--max <n>', 'stop after n alerts', positiveInteger)

@@ -4,6 +4,7 @@
 // line publishes nothing; a Kafka failure midway says how many events were already confirmed.
 import { InvalidArgumentError, type Command } from 'commander';
 import { Codec } from '../../shared/codec/index.js';
+import { ConfigError, loadRuntimeConfig, type RuntimeConfig } from '../../shared/config/runtime-config.js';
 import { DriftwatchClient } from '../../shared/sdk/client.js';
 import type { LabelRecord, PredictionRecord } from '../../shared/sdk/records.js';
 import { topicNames, topicSpecs } from '../../shared/topics.js';
@@ -14,6 +15,8 @@ import { CliError, type CliStreams } from './program.js';
 
 export interface ProduceCommandDeps extends CliStreams {
   env?: NodeJS.ProcessEnv;
+  /** Aborted on Ctrl-C (main.ts): stops between batches, saying how many were confirmed. */
+  signal?: AbortSignal;
 }
 
 interface ProduceOptions {
@@ -54,7 +57,15 @@ async function checkFile(path: string, codec: Codec): Promise<{ predictions: num
 
 async function produce(deps: ProduceCommandDeps, options: ProduceOptions): Promise<void> {
   const env = deps.env ?? process.env;
-  const codec = new Codec();
+  let settings: RuntimeConfig;
+  try {
+    settings = loadRuntimeConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+  // The services' own limit on event times ahead of the clock, so what passes here passes there.
+  const codec = new Codec({ validation: { maxEventSkewMs: settings.maxEventSkewMs } });
   let events: Iterable<Delivery> | AsyncIterable<Delivery>;
   let expected: { predictions: number; labels: number };
   if (options.file !== undefined) {
@@ -97,7 +108,13 @@ async function produce(deps: ProduceCommandDeps, options: ProduceOptions): Promi
     for await (const event of events) {
       if (event.kind === 'prediction') predictions.push(event.record);
       else labels.push(event.record);
-      if (predictions.length + labels.length >= options.batch) await flush();
+      if (predictions.length + labels.length >= options.batch) {
+        await flush();
+        if (deps.signal?.aborted) {
+          deps.stderr.write(`driftwatch: interrupted after ${sent.predictions} predictions and ${sent.labels} labels were confirmed\n`);
+          throw new CliError('interrupted');
+        }
+      }
     }
     await flush();
   } catch (error) {

@@ -40,7 +40,9 @@ afterAll(async () => {
 describe('driftwatch alerts tail (built binary)', () => {
   it('prints each new alert of the chosen model as JSON and stops after --max', async () => {
     const tail = spawnCli(['alerts', 'tail', '--model', 'churn', '--json', '--max', '2', '--timeout', '90'], env);
+    const critical = spawnCli(['alerts', 'tail', '--kind', 'performance', '--min-severity', 'critical', '--json', '--max', '1', '--timeout', '90'], env);
     await tail.waitFor(`following ${topics.alerts} for churn`);
+    await critical.waitFor(`following ${topics.alerts}`);
     await publish(
       alert('new-1'),
       alert('other-model', { model: 'fraud', key: 'fraud|1|DATA_DRIFT|psi|tenure' }),
@@ -50,6 +52,8 @@ describe('driftwatch alerts tail (built binary)', () => {
     const got = tail.stdout().trim().split('\n').map((line) => JSON.parse(line) as Alert);
     expect(got.map((a) => a.id).sort()).toEqual(['new-1', 'new-2']);
     expect(got.find((a) => a.id === 'new-2')).toMatchObject({ model: 'churn', status: 'RESOLVED', kind: 'PERFORMANCE', value: 0.71, threshold: 0.8 });
+    expect(await critical.exited).toBe(0);
+    expect((JSON.parse(critical.stdout()) as Alert).id).toBe('new-2');
   });
 
   it('prints retained alerts as text lines with --from-beginning', async () => {
@@ -75,6 +79,9 @@ describe('driftwatch alerts tail (built binary)', () => {
     expect(short.stderr).toContain('driftwatch: timed out after 3 s with 0 of the 1 alerts asked for');
     const plain = await runCliBinary(['alerts', 'tail', '--model', 'nobody', '--timeout', '2'], env);
     expect(plain).toMatchObject({ code: 0, stdout: '' });
+    const usage = await runCliBinary(['alerts', 'tail', '--kind', 'SPOOKY'], env);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('must be one of DATA_DRIFT, PREDICTION_DRIFT, PERFORMANCE, CONCEPT_DRIFT, DATA_QUALITY');
     const missing = await runCliBinary(['alerts', 'tail', '--timeout', '2'], { ...env, DW_TOPIC_PREFIX: `${uniqueName('no-such')}.` });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^driftwatch: .*alerts.*DW_TOPIC_PREFIX/);

@@ -4,12 +4,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBus } from '../../shared/bus/kafka-bus.js';
 import { topicNames } from '../../shared/topics.js';
 import { kafkaBrokerList, kafkaBrokers, uniqueName } from '../setup/env.js';
-import { runCliBinary } from '../support/cli.js';
+import { killSpawnedClis, runCliBinary, spawnCli } from '../support/cli.js';
+import { until } from '../support/until.js';
 import { readTopic } from '../support/read-topic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dw-produce-cli-'));
@@ -20,6 +22,8 @@ const env = (prefix: string): NodeJS.ProcessEnv => ({ ...process.env, KAFKA_BROK
 beforeAll(async () => {
   bus = await KafkaBus.connect({ brokers: kafkaBrokerList(), logger: pino({ level: 'silent' }) });
 });
+
+afterEach(killSpawnedClis);
 
 afterAll(async () => {
   await bus?.close();
@@ -104,6 +108,30 @@ describe('driftwatch produce (built binary)', () => {
     const broken = await runCliBinary(['produce', '--file', file], env(prefix));
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(new RegExp(`^driftwatch: ${file}:2: not valid JSON .*\\(nothing was published\\)\\n$`));
+  });
+
+  it('stops between batches on Ctrl-C, exit 130, saying exactly how many events the topics got', async () => {
+    const prefix = `${uniqueName('produce-interrupt')}.`;
+    const topics = topicNames(prefix);
+    const produce = spawnCli(['produce', '--count', '200000', '--batch', '200'], env(prefix));
+    const admin = new Kafka({ brokers: kafkaBrokerList(), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const total = async (topic: string) => {
+        const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
+        return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+      };
+      await until('the first batches on the topic', () => total(topics.predictions), (n) => n > 0, 60_000);
+      expect(await produce.stop('SIGINT')).toBe(130);
+      const match = /driftwatch: interrupted after (\d+) predictions and (\d+) labels were confirmed\n/.exec(produce.stderr());
+      expect(match, produce.stderr()).not.toBeNull();
+      expect(Number(match![1])).toBeLessThan(200_000);
+      expect(await total(topics.predictions)).toBe(Number(match![1]));
+      expect(await total(topics.labels)).toBe(Number(match![2]));
+      expect(produce.stderr()).toMatch(/driftwatch: interrupted\n$/);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('exits 2 on a usage error and 1 with one line when Kafka is unreachable', async () => {
