@@ -51,7 +51,7 @@ export const SERVICES: readonly ServiceRow[] = [
     ],
   },
   { name: 'console', summary: 'the web console', urlVariable: 'DW_CONSOLE_URL', defaultUrl: 'http://127.0.0.1:9467', groups: [], optional: true },
-  { name: 'notifier', summary: 'sends alerts on', urlVariable: 'DW_NOTIFIER_URL', defaultUrl: 'http://127.0.0.1:9468', groups: [], optional: true },
+  { name: 'notifier', summary: 'delivers alert notifications', urlVariable: 'DW_NOTIFIER_URL', defaultUrl: 'http://127.0.0.1:9468', groups: [], optional: true },
 ];
 
 export const serviceNames = (): string[] => SERVICES.map((s) => s.name);

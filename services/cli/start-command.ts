@@ -42,7 +42,7 @@ function outcome(result: SuperviseResult): void {
   if (unclean.length > 0) throw new CliError(`stopped, but not cleanly: ${unclean.map((e) => `${e.name} ${describeExit(e)}`).join(', ')}`);
 }
 
-async function start(deps: StartCommandDeps, demoArgs: string[], options: StartOptions): Promise<void> {
+async function start(deps: StartCommandDeps, demoArgs: string[], options: StartOptions, command: Command): Promise<void> {
   const env = deps.env ?? process.env;
   const report = line(deps);
   const graceMs = options.graceSeconds * 1000;
@@ -55,7 +55,8 @@ async function start(deps: StartCommandDeps, demoArgs: string[], options: StartO
     if (exit.code !== 0) throw new ExitStatus(exit.code ?? 1, exit.code === null ? `the embedded demo ${describeExit(exit)}` : '');
     return;
   }
-  if (demoArgs.length > 0) throw new CliError(`unexpected arguments ${demoArgs.join(' ')}: only --embedded takes demo options (after --)`);
+  // A usage error (exit 2), like any other commander refuses.
+  if (demoArgs.length > 0) command.error(`error: unexpected arguments ${demoArgs.join(' ')}: only --embedded takes demo options (after --)`, { exitCode: 2 });
   const children = stackChildren(deps, env);
   report(`running ${children.map((c) => c.name).join(', ')} against ${env.KAFKA_BROKERS ?? 'KAFKA_BROKERS (unset)'}; Ctrl-C stops them all`);
   outcome(await supervise(children, { report, graceMs }));
@@ -83,5 +84,5 @@ export function registerStartCommand(program: Command, deps: StartCommandDeps): 
         '.\nExit codes: 0 stopped by Ctrl-C/SIGTERM and every service stopped cleanly; 1 a service died (the others are stopped) ' +
         'or one did not stop cleanly; 2 usage. With --embedded, the demo\'s own code.',
     )
-    .action((demoArgs: string[], options: StartOptions) => start(deps, demoArgs, options));
+    .action((demoArgs: string[], options: StartOptions, command: Command) => start(deps, demoArgs, options, command));
 }

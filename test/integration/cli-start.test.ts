@@ -94,12 +94,12 @@ describe('driftwatch start (built binary)', () => {
     expect(start.stderr()).toContain('driftwatch: embedded demo exited with code 1');
   });
 
-  it('--embedded passes a bad demo option on as the demo\'s usage error (2); demo options without --embedded are refused', async () => {
+  it('--embedded passes a bad demo option on as the demo\'s usage error (2); demo options without --embedded are a usage error', async () => {
     const bad = spawnCli(['start', '--embedded', '--', '--rate', 'fast'], process.env);
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toMatch(/driftwatch demo: .*rate/);
     const stray = spawnCli(['start', 'extra'], process.env);
-    expect(await stray.exited).toBe(1);
-    expect(stray.stderr()).toContain('driftwatch: unexpected arguments extra: only --embedded takes demo options (after --)');
+    expect(await stray.exited).toBe(2);
+    expect(stray.stderr()).toContain('error: unexpected arguments extra: only --embedded takes demo options (after --)');
   });
 });
