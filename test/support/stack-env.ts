@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { freePorts } from '../../scripts/local-services.js';
 import { SERVICES } from '../../services/cli/service-table.js';
 import { kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
+import { httpGet } from './http-get.js';
 
 export interface StackEnv {
   env: NodeJS.ProcessEnv;
@@ -35,8 +36,7 @@ export async function stackEnv(name: string): Promise<StackEnv> {
 }
 
 /** GET /readyz's status, 0 when nothing listens. */
-export async function readyStatus(port: number): Promise<number> {
-  const { httpGet } = await import('./http-get.js');
+export function readyStatus(port: number): Promise<number> {
   return httpGet(port, '/readyz').then(
     (r) => r.status,
     () => 0,
