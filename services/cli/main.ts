@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Entry point of the `driftwatch` command (package.json bin). Exit codes: 0 success,
-// 1 a failure (bad input, replay error), 2 a usage error, 130 interrupted.
+// 1 a failure (bad input, replay error), 2 a usage error, 130 interrupted; `service` and
+// `start --embedded` pass their child's code through (ExitStatus).
 import { CommanderError } from 'commander';
 import { registerSecretsFromEnv, scrubSecrets } from '../../shared/log/logger.js';
 import type { RunReplay } from '../../shared/report/replay.js';
 import { createProgram, CliError } from './program.js';
+import { ExitStatus } from './exit-status.js';
 import { InputError } from './input-error.js';
 
 /**
@@ -40,6 +42,10 @@ async function main(): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof ExitStatus) {
+      if (error.message) process.stderr.write(`driftwatch: ${scrubSecrets(error.message)}\n`);
+      return error.code;
+    }
     if (controller.signal.aborted) {
       process.stderr.write('driftwatch: interrupted\n');
       return 130;

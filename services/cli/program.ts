@@ -15,6 +15,11 @@ import { createProgress } from './progress.js';
 import { detectFormat, inputSize, readLabels, readPredictions, RECORD_FORMATS, type RecordFormat } from './read-records.js';
 import { registerRetrainCommand } from './retrain-command.js';
 import { registerTrainCommand } from './train-command.js';
+import { registerAlertsCommands } from './alerts-command.js';
+import { registerProduceCommand } from './produce-command.js';
+import { registerServiceCommand } from './service-command.js';
+import { registerStartCommand } from './start-command.js';
+import { registerStatusCommand } from './status-command.js';
 import { writeLabels, writePredictions } from './write-records.js';
 
 /** A failure to report as one line on stderr, with exit code 1 (usage errors exit 2 via commander). */
@@ -199,7 +204,10 @@ async function generate(deps: CliDeps, options: GenerateOptions): Promise<void> 
 
 export function createProgram(deps: CliDeps): Command {
   const program = new Command('driftwatch')
-    .description('Streaming model monitor: replay prediction and label files into a drift and performance report.')
+    .description(
+      'Streaming model monitor: run the services (start, service), feed them (produce), watch them (alerts tail, status), ' +
+        'replay files into a drift and performance report, manage models and retrains.',
+    )
     .configureOutput({
       writeOut: (text) => deps.stdout.write(text),
       writeErr: (text) => deps.stderr.write(text),
@@ -238,6 +246,11 @@ export function createProgram(deps: CliDeps): Command {
   registerRetrainCommand(program, deps);
   registerIncidentsCommand(program, deps);
   registerTrainCommand(program, deps);
+  registerStartCommand(program, deps);
+  registerServiceCommand(program, deps);
+  registerProduceCommand(program, deps);
+  registerAlertsCommands(program, deps);
+  registerStatusCommand(program, deps);
 
   return program;
 }

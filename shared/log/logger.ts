@@ -1,12 +1,14 @@
-// pino JSON logs for every service. Service, model and version are bound as fields by
-// child loggers. Secrets are kept out of every line three ways:
+// pino logs for every service: JSON lines, or, when they go to a terminal, pino-pretty's
+// readable lines (LOG_FORMAT=json|pretty decides instead). Service, model and version are
+// bound as fields by child loggers. Secrets are kept out of every line three ways:
 // - fields named like a credential (password, sasl, token, …) are redacted by path;
 // - errors go through serializeError, which drops what clients attach to them (ioredis puts
 //   the AUTH command with its password in `command.args`) and redacts credential-named keys;
 // - every line is scrubbed of the secret values the process knows (KAFKA_SASL_PASSWORD, the
 //   password in REDIS_URL, anything registerSecret() was given) and of URL user-info, so a
 //   secret that reached a message text is still never written.
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -41,7 +43,43 @@ export interface LoggerSettings {
   level?: string;
   /** Where to write; defaults to stdout. Tests pass a stream to read the lines back. */
   destination?: NodeJS.WritableStream;
+  /** Default: LOG_FORMAT, else pretty when the destination is a terminal, JSON otherwise. */
+  format?: LogFormat;
 }
+
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/**
+ * LOG_FORMAT when it names a format; otherwise pretty for a terminal (a person reads it) and
+ * JSON for anything else (a pipe, a file, a log collector parses it). `invalid` is a value
+ * LOG_FORMAT held that is neither, reported by createLogger's first line.
+ */
+export function logFormat(env: NodeJS.ProcessEnv, destinationIsTTY: boolean): { format: LogFormat; invalid?: string } {
+  const text = env.LOG_FORMAT?.trim().toLowerCase();
+  if (text === 'json' || text === 'pretty') return { format: text };
+  const format = destinationIsTTY ? 'pretty' : 'json';
+  return text ? { format, invalid: env.LOG_FORMAT! } : { format };
+}
+
+/**
+ * pino-pretty in this thread (no worker: the lines come out in order with what the process
+ * writes itself, and flush() on exit works). It receives each line after the streamWrite hook
+ * scrubbed it and after redaction, so both protections hold for pretty lines too.
+ */
+function prettyStream(destination: NodeJS.WritableStream | undefined, colorize: boolean): DestinationStream {
+  return pretty({
+    destination: destination ?? 1,
+    sync: true,
+    colorize,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+    messageFormat: '{if service}{service}: {end}{msg}',
+  });
+}
+
+/** The bad LOG_FORMAT is reported once per process, not by every logger created. */
+let warnedFormat = false;
 
 export function createLogger(service: string, settings: LoggerSettings = {}): Logger {
   registerSecretsFromEnv(process.env);
@@ -53,7 +91,17 @@ export function createLogger(service: string, settings: LoggerSettings = {}): Lo
     hooks: { streamWrite: scrubSecrets },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return settings.destination ? pino(options, settings.destination) : pino(options);
+  const target = settings.destination ?? process.stdout;
+  const isTTY = (target as { isTTY?: boolean }).isTTY === true;
+  const chosen = settings.format !== undefined ? { format: settings.format } : logFormat(process.env, isTTY);
+  let logger: Logger;
+  if (chosen.format === 'pretty') logger = pino(options, prettyStream(settings.destination, isTTY));
+  else logger = settings.destination ? pino(options, settings.destination) : pino(options);
+  if (chosen.invalid !== undefined && !warnedFormat) {
+    warnedFormat = true;
+    logger.warn(`LOG_FORMAT "${chosen.invalid}" is not one of ${LOG_FORMATS.join(', ')}; writing ${chosen.format} (the default for this output)`);
+  }
+  return logger;
 }
 
 /** A logger that drops everything, for library callers that pass none. */

@@ -40,6 +40,13 @@ export interface AlertSubscriberOptions {
   groupId?: string;
   /** Start from the oldest retained alert when the group has no committed offset (default false: new alerts only). */
   fromBeginning?: boolean;
+  /**
+   * Only alerts whose Kafka message timestamp is at or after this time (ms since the epoch);
+   * the retained log is read from its beginning to find them. "Every alert published since I
+   * started", exactly: a fresh group without fromBeginning starts wherever the partition ends
+   * when it first fetches, which may be after alerts published while it was joining.
+   */
+  fromTime?: number;
   filter?: AlertFilter;
   /** Alerts held between the bus and the app before the bus waits (default 1,000). */
   maxQueued?: number;
@@ -96,6 +103,7 @@ export class AlertSubscriber implements AsyncIterable<Alert> {
   private readonly codec: Codec;
   private readonly groupId: string;
   private readonly fromBeginning: boolean;
+  private readonly fromTime: number | undefined;
   private readonly accepts: (alert: Alert) => boolean;
   private readonly maxQueued: number;
   private readonly logger: Logger;
@@ -116,7 +124,8 @@ export class AlertSubscriber implements AsyncIterable<Alert> {
     this.topic = (options.topics ?? topicNames()).alerts;
     this.codec = options.codec ?? new Codec();
     this.groupId = options.groupId ?? `driftwatch-alert-subscriber-${randomUUID()}`;
-    this.fromBeginning = options.fromBeginning ?? false;
+    this.fromTime = options.fromTime;
+    this.fromBeginning = (options.fromBeginning ?? false) || options.fromTime !== undefined;
     this.accepts = alertFilter(options.filter);
     this.maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
     if (!Number.isInteger(this.maxQueued) || this.maxQueued < 1) {
@@ -208,6 +217,7 @@ export class AlertSubscriber implements AsyncIterable<Alert> {
   private async handle(batch: Batch, ctx: BatchContext): Promise<void> {
     let last = 0;
     for (const message of batch.messages) {
+      if (this.fromTime !== undefined && message.timestamp < this.fromTime) continue;
       const alert = this.decode(message);
       if (alert === null) continue;
       if (!this.accepts(alert)) {

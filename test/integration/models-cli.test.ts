@@ -184,5 +184,10 @@ describe('driftwatch models', () => {
     const unknown = await cli(['models', 'show', 'nope']);
     expect(unknown).toMatchObject({ code: 1, stderr: 'driftwatch: unknown model nope: no events on the models topic (known: churn)\n' });
     expect((await cli(['models', 'frobnicate'])).code).toBe(2);
+    const rolled = await cli(['models', 'rollback', model, '2', '--reason', 'through the binary', '--json']);
+    expect(rolled.stderr).toBe('');
+    expect(JSON.parse(rolled.stdout)).toMatchObject({ model, version: '2', previousChampion: '1', reason: 'through the binary' });
+    const shown = await cli(['models', 'show', model, '--json']);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ model, champion: '2' });
   }, 60_000);
 });

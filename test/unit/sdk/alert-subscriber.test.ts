@@ -72,6 +72,19 @@ describe('alertFilter', () => {
 });
 
 describe('AlertSubscriber on the MemoryBus', () => {
+  it('with fromTime, delivers exactly the alerts stamped at or after it, whenever the subscription started', async () => {
+    const { bus } = await setup();
+    cleanup.push(() => bus.close());
+    const at = (ts: number, a: AlertInput) => ({ key: a.key, timestamp: ts, ...codec.encode('alert', a) });
+    await bus.publish(topics.alerts, [at(1_000, alert({ id: 'old' })), at(2_000, alert({ id: 'edge' })), at(3_000, alert({ id: 'new' }))]);
+    const subscriber = new AlertSubscriber({ bus, topics, fromTime: 2_000, logger: silent });
+    cleanup.push(() => subscriber.close());
+    const iterator = subscriber[Symbol.asyncIterator]();
+    expect((await take(iterator, 2)).map((a) => a.id)).toEqual(['edge', 'new']);
+    await bus.publish(topics.alerts, [at(4_000, alert({ id: 'later' }))]);
+    expect((await take(iterator, 1)).map((a) => a.id)).toEqual(['later']);
+  });
+
   it('delivers the alerts published after start(), filtered', async () => {
     const { bus, publish } = await setup();
     cleanup.push(() => bus.close());
