@@ -14,7 +14,7 @@ import { formatDuration } from '../../shared/config/monitoring-config.js';
 import { loadRuntimeConfig, type RuntimeConfig } from '../../shared/config/runtime-config.js';
 import { createLogger } from '../../shared/log/logger.js';
 import type { ReplayInput, ReplayProgress, RunReplay } from '../../shared/report/replay.js';
-import { driftMinCounts } from '../../shared/report/drift-min-count.js';
+import { driftMinCounts } from '../../shared/monitor/drift-min-count.js';
 import { REPORT_FORMAT, type Report } from '../../shared/report/types.js';
 import type { LabelRecord, PredictionRecord } from '../../shared/sdk/records.js';
 import { mergeByTime } from './merge-by-time.js';

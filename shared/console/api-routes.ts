@@ -15,6 +15,8 @@ export interface ApiContext {
   actions: ConsoleActions;
   /** GET /api/config's answer, fixed at start but for the rebuild's start time. */
   config: () => Record<string, unknown>;
+  /** The drift rules' minCount per horizon for one model (GET /api/models/:model's minCount). */
+  minCountOf: (model: string) => Record<string, number>;
 }
 
 export interface ApiRoute {
@@ -46,7 +48,7 @@ function optionalText(query: URLSearchParams, name: string): string | undefined 
 
 const ok = (body: unknown): RouteReply => ({ status: 200, body });
 
-export function apiRoutes({ history, actions, config }: ApiContext): ApiRoute[] {
+export function apiRoutes({ history, actions, config, minCountOf }: ApiContext): ApiRoute[] {
   const knownModel = (match: RegExpExecArray): string => {
     const model = modelOf(match);
     if (!history.knows(model)) throw new HttpError(404, `unknown model "${model}" (not in the console's history)`);
@@ -58,7 +60,10 @@ export function apiRoutes({ history, actions, config }: ApiContext): ApiRoute[] 
     {
       method: 'GET',
       path: /^\/api\/models\/([^/]+)$/,
-      handle: async (match) => ok(history.model(knownModel(match))),
+      handle: async (match) => {
+        const model = knownModel(match);
+        return ok({ ...history.model(model), minCount: minCountOf(model) });
+      },
     },
     {
       method: 'GET',

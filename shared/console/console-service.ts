@@ -21,7 +21,7 @@ import type { ConsoleConfig } from './console-config.js';
 import { ConsoleHistory } from './console-history.js';
 import { createConsoleMetrics, type ConsoleMetrics } from './console-metrics.js';
 import { startConsoleServer, type ConsoleServer } from './console-server.js';
-import { driftMinCount } from './drift-min-count.js';
+import { driftMinCountByHorizon } from './drift-min-count.js';
 import { EventFeed } from './event-feed.js';
 import { SseHub, PING_EVERY_MS } from './sse-hub.js';
 import { StaticAssets } from './static-assets.js';
@@ -131,10 +131,14 @@ export async function startConsole(options: StartConsoleOptions): Promise<Consol
       cleanups.push({ what: 'ops server', run: () => ops.close() });
       opsPort = ops.port;
     }
-    const minCount = options.monitoring ? driftMinCount(options.monitoring) : {};
+    const monitoring = options.monitoring;
+    const minCountOf = (model: string): Record<string, number> => (monitoring ? driftMinCountByHorizon(monitoring, model) : {});
+    // No model named: the defaults section decides (a model's own rules may differ).
+    const minCount = minCountOf('\u0000defaults');
     const routes = apiRoutes({
       history,
       actions: consoleActions({ bus, codec, topics, models: options.models, retrainerUrl: config.retrainerUrl, ...(options.fetch ? { fetch: options.fetch } : {}) }),
+      minCountOf,
       config: () => ({ minCount, historyMs: config.historyMs, startedFrom: feed.startedFrom, auth: config.token !== null }),
     });
     const server: ConsoleServer = await startConsoleServer({

@@ -133,7 +133,7 @@ const PAGE_SCRIPT = String.raw`
   // figures (predictions, dataset_drift_share, missing_rate:x, ...) on other scales.
   var performanceMetrics = __PERFORMANCE_METRICS__;
   var predictionColumn = __PREDICTION_COLUMN__;
-  // Mirrors minCountFor (shared/report/drift-min-count.ts).
+  // Mirrors minCountFor (shared/monitor/drift-min-count.ts).
   function minCountFor(model, feature) {
     var counts = model.driftMinCount || {};
     var own = counts[feature], wildcard = feature === predictionColumn ? undefined : counts['*'];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alertRule } from '../../../shared/config/monitoring-config.js';
-import { driftMinCounts, minCountFor } from '../../../shared/report/drift-min-count.js';
+import { driftMinCounts, minCountFor } from '../../../shared/monitor/drift-min-count.js';
 
 describe('driftMinCounts / minCountFor', () => {
   const rules = [

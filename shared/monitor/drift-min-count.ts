@@ -4,7 +4,7 @@
 // that shows it contradicts the alert timeline beside it.
 import type { AlertRule } from '../config/monitoring-config.js';
 import { parseMetric } from '../config/monitoring-config.js';
-import { PREDICTION_COLUMN } from '../monitor/metrics-snapshot.js';
+import { PREDICTION_COLUMN } from './metrics-snapshot.js';
 
 /** Drift rules' minCount by drift entry name (a feature, PREDICTION_COLUMN, or `*`); the smallest where rules overlap. */
 export function driftMinCounts(rules: readonly AlertRule[]): Record<string, number> {
@@ -31,4 +31,14 @@ export function minCountFor(minCounts: Record<string, number> | undefined, name:
   const wildcard = name === PREDICTION_COLUMN ? undefined : minCounts['*'];
   const candidates = [own, wildcard].filter((n): n is number => n !== undefined);
   return candidates.length ? Math.min(...candidates) : 0;
+}
+
+/**
+ * The fewest predictions any drift rule needs before it judges a window (the smallest
+ * minCount of the rules), or undefined when no rule judges drift. A dashboard that has one
+ * number per horizon shows no verdict below it.
+ */
+export function smallestDriftMinCount(rules: readonly AlertRule[]): number | undefined {
+  const counts = Object.values(driftMinCounts(rules));
+  return counts.length > 0 ? Math.min(...counts) : undefined;
 }
