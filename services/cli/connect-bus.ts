@@ -9,18 +9,22 @@ import { CliError } from './program.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
+/** The services' environment settings; a bad one is the CLI's one-line error (exit 1). */
+export function loadCliRuntimeConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
+  try {
+    return loadRuntimeConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
 /**
  * `busLogLevel`: the bus's log level when LOG_LEVEL is not set. Logs go to stderr and only when
  * asked for: stdout is the command's output.
  */
 export async function connectBus(env: NodeJS.ProcessEnv, busLogLevel: string): Promise<{ bus: KafkaBus; runtime: RuntimeConfig }> {
-  let runtime: RuntimeConfig;
-  try {
-    runtime = loadRuntimeConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
-    throw error;
-  }
+  const runtime = loadCliRuntimeConfig(env);
   const logger = createLogger('driftwatch-cli', { level: env.LOG_LEVEL ?? busLogLevel, destination: process.stderr });
   try {
     const bus = await KafkaBus.connect({

@@ -4,11 +4,10 @@
 // line publishes nothing; a Kafka failure midway says how many events were already confirmed.
 import { InvalidArgumentError, type Command } from 'commander';
 import { Codec } from '../../shared/codec/index.js';
-import { ConfigError, loadRuntimeConfig, type RuntimeConfig } from '../../shared/config/runtime-config.js';
 import { DriftwatchClient } from '../../shared/sdk/client.js';
 import type { LabelRecord, PredictionRecord } from '../../shared/sdk/records.js';
 import { topicNames, topicSpecs } from '../../shared/topics.js';
-import { connectBus } from './connect-bus.js';
+import { connectBus, loadCliRuntimeConfig } from './connect-bus.js';
 import { InputError } from './input-error.js';
 import { fileEvents, scenarioEvents, type Delivery } from './produce-events.js';
 import { CliError, type CliStreams } from './program.js';
@@ -57,13 +56,7 @@ async function checkFile(path: string, codec: Codec): Promise<{ predictions: num
 
 async function produce(deps: ProduceCommandDeps, options: ProduceOptions): Promise<void> {
   const env = deps.env ?? process.env;
-  let settings: RuntimeConfig;
-  try {
-    settings = loadRuntimeConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
-    throw error;
-  }
+  const settings = loadCliRuntimeConfig(env);
   // The services' own limit on event times ahead of the clock, so what passes here passes there.
   const codec = new Codec({ validation: { maxEventSkewMs: settings.maxEventSkewMs } });
   let events: Iterable<Delivery> | AsyncIterable<Delivery>;

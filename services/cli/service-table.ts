@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { extname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { notifySinksConfigured } from '../../shared/notify/notify-config.js';
 import type { TopicKind } from '../../shared/topics.js';
 
 export interface ConsumerGroup {
@@ -23,6 +24,8 @@ export interface ServiceRow {
   groups: ConsumerGroup[];
   /** `start` goes on without it when its entry is missing from the build. */
   optional?: boolean;
+  /** Why `start` (and `status`) leave it out in this environment; null when it should run. */
+  skipReason?: (env: NodeJS.ProcessEnv) => string | null;
 }
 
 export const SERVICES: readonly ServiceRow[] = [
@@ -51,7 +54,17 @@ export const SERVICES: readonly ServiceRow[] = [
     ],
   },
   { name: 'console', summary: 'the web console', urlVariable: 'DW_CONSOLE_URL', defaultUrl: 'http://127.0.0.1:9467', groups: [], optional: true },
-  { name: 'notifier', summary: 'delivers alert notifications', urlVariable: 'DW_NOTIFIER_URL', defaultUrl: 'http://127.0.0.1:9468', groups: [], optional: true },
+  {
+    name: 'notifier',
+    summary: 'delivers alert notifications',
+    urlVariable: 'DW_NOTIFIER_URL',
+    defaultUrl: 'http://127.0.0.1:9468',
+    groups: [{ suffix: 'notifier', topics: ['alerts'] }],
+    optional: true,
+    // It refuses to start without a sink; a stack without notifications is a normal set-up.
+    skipReason: (env) =>
+      notifySinksConfigured(env) ? null : 'no notification sink configured (DW_NOTIFY_WEBHOOK_URL, DW_NOTIFY_SLACK_URL, DW_NOTIFY_ALERTMANAGER_URL or DW_NOTIFY_CONFIG)',
+  },
 ];
 
 export const serviceNames = (): string[] => SERVICES.map((s) => s.name);

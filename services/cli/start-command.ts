@@ -21,12 +21,17 @@ interface StartOptions {
 
 const line = (deps: CliStreams) => (text: string) => deps.stderr.write(`driftwatch: ${text}\n`);
 
-/** The children of the distributed stack; optional services missing from the build are skipped, with a line saying so. */
+/** The children of the distributed stack; optional services missing from the build, or not configured, are skipped with a line saying so. */
 function stackChildren(deps: StartCommandDeps, env: NodeJS.ProcessEnv): ChildSpec[] {
   const children: ChildSpec[] = [];
   for (const row of SERVICES) {
     if (row.optional && missingEntry(row) !== null) {
       line(deps)(`${row.name}: skipped, ${serviceEntry(row.name).shown} is not built`);
+      continue;
+    }
+    const reason = row.skipReason?.(env) ?? null;
+    if (reason !== null) {
+      line(deps)(`${row.name}: skipped, ${reason}`);
       continue;
     }
     children.push(serviceChild(row, env));

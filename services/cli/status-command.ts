@@ -1,13 +1,14 @@
 // `driftwatch status`: is the stack working? Each service's readiness (GET /readyz on its URL,
 // service-table.ts) and the consumer lag of each driftwatch consumer group (consumer-lag.ts),
 // as two tables or one JSON object. Exit 1 when a service is not ready or Kafka cannot be asked.
+import type { RuntimeConfig } from '../../shared/config/runtime-config.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { securityOptions } from '../../shared/bus/kafka-bus.js';
-import { ConfigError, loadRuntimeConfig, type RuntimeConfig } from '../../shared/config/runtime-config.js';
 import { table } from '../../shared/report/text-table.js';
 import { topicNames } from '../../shared/topics.js';
 import { consumerLag, type GroupLag } from './consumer-lag.js';
+import { loadCliRuntimeConfig } from './connect-bus.js';
 import { CliError, type CliStreams } from './program.js';
 import { readiness, type Readiness } from './service-readiness.js';
 import { findService, SERVICES, serviceEntry, serviceNames, serviceUrl, type ServiceRow } from './service-table.js';
@@ -60,6 +61,8 @@ async function serviceStatuses(deps: StatusCommandDeps, env: NodeJS.ProcessEnv, 
       if (row.optional && !explicit && !serviceEntry(row.name).exists) {
         return { service: row.name, url: shown(url), ready: false, detail: 'not in this build', skipped: true };
       }
+      const reason = explicit ? null : (row.skipReason?.(env) ?? null);
+      if (reason !== null) return { service: row.name, url: shown(url), ready: false, detail: `not started: ${reason}`, skipped: true };
       return { service: row.name, url: shown(url), ...(await readiness(url, deps.fetch)) };
     }),
   );
@@ -103,13 +106,7 @@ function lagText(lags: GroupLag[]): string {
 
 async function status(deps: StatusCommandDeps, options: StatusOptions): Promise<void> {
   const env = deps.env ?? process.env;
-  let runtime: RuntimeConfig;
-  try {
-    runtime = loadRuntimeConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
-    throw error;
-  }
+  const runtime = loadCliRuntimeConfig(env);
   const [services, lags] = await Promise.all([
     serviceStatuses(deps, env, options.service),
     groupLags(runtime, chosenServices(options.service).rows).then(

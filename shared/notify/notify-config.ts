@@ -126,6 +126,12 @@ export function parseNotifyConfig(input: unknown, source: string): NotifyConfig 
   return { sinks, delivery, startFrom: file.startFrom };
 }
 
+/** Whether the environment names any sink (a config file or a sink URL): without one the notifier refuses to start. */
+export function notifySinksConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env[NOTIFY_CONFIG_ENV]?.trim()) return true;
+  return SINK_KINDS.some((kind) => kind.fromEnv(env) !== undefined);
+}
+
 /** The environment as the file would say it, so both are validated alike. */
 function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const sinks = SINK_KINDS.flatMap((kind) => {

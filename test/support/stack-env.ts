@@ -29,7 +29,11 @@ export async function stackEnv(name: string): Promise<StackEnv> {
     DW_MODEL_STORE: mkdtempSync(join(tmpdir(), `dw-${name}-models-`)),
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
+    // The console's page and API on a free port, not 8090, which another run may hold.
+    DW_CONSOLE_PORT: '0',
   };
+  // No notification sink unless a test sets one: `start` leaves the notifier out.
+  for (const name of Object.keys(env)) if (name.startsWith('DW_NOTIFY_')) delete env[name];
   delete env.DW_HTTP_PORT;
   for (const row of SERVICES) env[row.urlVariable] = `http://127.0.0.1:${ports[row.name]}`;
   return { env, prefix, ports };

@@ -51,4 +51,12 @@ describe('service table', () => {
     expect(missingEntry(ghost)).toMatch(/^ghost is not in this build: .*services\/ghost\/main\.ts is missing \(run `npm run build`/);
     expect(() => serviceChild(ghost, {})).toThrow(CliError);
   });
+
+  it('leaves the notifier out without a notification sink, and only then', () => {
+    const notifier = findService('notifier')!;
+    expect(notifier.skipReason?.({})).toMatch(/^no notification sink configured/);
+    expect(notifier.skipReason?.({ DW_NOTIFY_WEBHOOK_URL: 'http://127.0.0.1:1/hook' })).toBeNull();
+    expect(notifier.skipReason?.({ DW_NOTIFY_CONFIG: '/etc/dw/notifications.yaml' })).toBeNull();
+    expect(findService('drift')!.skipReason).toBeUndefined();
+  });
 });
