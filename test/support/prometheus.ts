@@ -1,16 +1,13 @@
 // A real Prometheus (Debian's /usr/bin/prometheus; PROMETHEUS_BIN overrides) for tests: the
 // scrape config is derived from deploy/prometheus.yml, the one shipped to users, so a test
 // scrapes the same jobs and paths with only the targets moved to where its services listen.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { freePorts } from '../../scripts/local-services.js';
-import { until } from './until.js';
+import { startReadyBinary } from './ready-binary.js';
 
 export const DEPLOY_PROMETHEUS_CONFIG = resolve(import.meta.dirname, '../../deploy/prometheus.yml');
-const KEPT_OUTPUT_CHARS = 4_000;
 
 interface ScrapeConfig {
   job_name: string;
@@ -70,54 +67,23 @@ export interface RunningPrometheus {
 
 /** Starts Prometheus on a free loopback port with `configText`; resolves once /-/ready answers 200. */
 export async function startPrometheus(configText: string, binary = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus'): Promise<RunningPrometheus> {
-  const dir = mkdtempSync(join(tmpdir(), 'dw-prometheus-'));
-  const configFile = join(dir, 'prometheus.yml');
-  writeFileSync(configFile, configText);
-  const [port] = await freePorts(1);
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
+  const server = await startReadyBinary(
+    'Prometheus',
     binary,
-    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    (dir) => writeFileSync(join(dir, 'prometheus.yml'), configText),
+    (port, dir) => [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
   );
-  let output = '';
-  const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-KEPT_OUTPUT_CHARS);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const spawnFailed = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`cannot run ${binary}: ${error.message}`))));
-  spawnFailed.catch(() => {}); // observed by the race below; later it has nothing to fail
-  // A binary that could not start emits 'error' and may never emit 'exit'.
-  const exited = new Promise<void>((done) => (child.once('exit', () => done()), child.once('error', () => done())));
-
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  };
   const api = async <T>(path: string): Promise<T> => {
-    const response = await fetch(`${url}${path}`);
+    const response = await fetch(`${server.url}${path}`);
     const body = (await response.json()) as { status: string; data: T; error?: string };
     if (body.status !== 'success') throw new Error(`Prometheus ${path}: ${response.status} ${body.error ?? ''}`);
     return body.data;
   };
-  const ready = async (): Promise<boolean> => {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}:\n${output}`);
-    return fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
-  };
-
-  try {
-    await Promise.race([until('Prometheus /-/ready', ready, Boolean, 30_000), spawnFailed]);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
   return {
-    url,
-    child,
-    output: () => output,
-    stop,
+    url: server.url,
+    child: server.child,
+    output: server.output,
+    stop: server.stop,
     query: async (expr) => {
       const data = await api<{ resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> }>(
         `/api/v1/query?query=${encodeURIComponent(expr)}`,
