@@ -23,6 +23,7 @@ import type { ModelAdmission } from '../monitor-state/model-admission.js';
 import type { DeadLetterFailure } from '../runtime/dead-letters.js';
 import { modelBounds, unknownModelLetters, type IdleModels, type ModelGate } from './model-gate.js';
 import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
+import { KeyedSerializer } from './keyed-serializer.js';
 
 const EXPIRED_LABELS_DRAIN = 1_000;
 
@@ -51,6 +52,12 @@ export class PerformancePipeline {
   /** Which models are counted (maxModels, allow-list) and when their in-memory state goes (issue 9). */
   private readonly gate: ModelGate;
   private readonly idle: IdleModels;
+  /**
+   * One model's apply and evaluation at a time, while partitions are consumed concurrently
+   * (keyed-serializer.ts): the reply of one apply decides where its evaluation starts, and the
+   * in-memory state of the model must not change under an apply between its awaits.
+   */
+  private readonly models = new KeyedSerializer();
 
   constructor(private readonly options: PerformancePipelineOptions) {
     const { service, state } = options;
@@ -67,7 +74,15 @@ export class PerformancePipeline {
     return this.idle.size;
   }
 
+  /** IdleModels evicted the model: its state goes once its work in flight (if any) is done. */
   private forget(model: string): void {
+    void this.models.run(model, async () => {
+      // Touched again while the eviction waited: the model is in use, keep its state.
+      if (!this.idle.has(model)) this.forgetNow(model);
+    });
+  }
+
+  private forgetNow(model: string): void {
     this.settings.delete(model);
     this.classes.delete(model);
     this.loop.forget(model);
@@ -87,7 +102,7 @@ export class PerformancePipeline {
         continue;
       }
       this.idle.touch(model);
-      await this.applyModel(batch, model, modelItems, isLabels);
+      await this.models.run(model, () => this.applyModel(batch, model, modelItems, isLabels));
     }
     // Before the batch's offsets are committed, as every dead letter (dead-letters.ts).
     await service.deadLetters.publish(refused);
