@@ -21,6 +21,8 @@
 // (the services' driftwatch_redis_calls_total; one model, so per batch per model).
 //
 // Environment: BENCH_MONITOR_RATE=<n> runs only that shape (default: 50, then 1000);
+// BENCH_MONITOR_SERVICES=performance times only the performance service alone between its two
+// baselines (raw and raw+decode of predictions+labels), for a quicker comparison of settings;
 // BENCH_MONITOR_EVENTS (default 200000) is how many events the catch-up is timed over (the
 // scenario is sized for it), or BENCH_MONITOR_PREDICTIONS sets the scenario's predictions
 // directly (quick runs: BENCH_MONITOR_EVENTS=20000); BENCH_MONITOR_REDIS=shared uses REDIS_URL instead of
@@ -56,6 +58,7 @@ const PARTITIONS = 6;
 // is an evaluation); 1,000/s is a busier model's shape.
 const RATES = process.env.BENCH_MONITOR_RATE ? [Number(process.env.BENCH_MONITOR_RATE)] : [50, 1000];
 const LATENCY = process.env.BENCH_MONITOR_LATENCY !== '0';
+const PERFORMANCE_ONLY = process.env.BENCH_MONITOR_SERVICES === 'performance';
 const BUCKET_MS = 10_000;
 const ALLOWED_LATENESS_MS = 10_000;
 /** Phase B publishes this many seconds of event time per wall-clock second. */
@@ -218,7 +221,6 @@ async function runShape(eventsPerSecond: number, infra: Infra): Promise<ShapeSum
     rawPredictions: await consumeBaseline(kafka, [topics.predictions], predictionsBefore),
     decodePredictions: await consumeBaseline(kafka, [topics.predictions], predictionsBefore, decodeAs),
   });
-  const first = await baselines();
 
   const monitoring = { models: { [model]: { task: 'binary', positiveLabel: 'yes', bucketMs: BUCKET_MS, allowedLatenessMs: ALLOWED_LATENESS_MS } } };
   const serviceEnv = {
@@ -234,6 +236,18 @@ async function runShape(eventsPerSecond: number, infra: Infra): Promise<ShapeSum
       : { name, groupId: `bench-drift-${runId}-${run}`, topics: [topics.predictions], applyScript: 'apply-drift-batch' };
   const phase = (specs: ServiceSpec[], redisIndex: number, keepRunning = false) =>
     runServicesToCatchUp({ specs, env: serviceEnv, admin, redis, redisIndex, keepRunning, ...(cpuProfileDir ? { cpuProfileDir } : {}) });
+
+  if (PERFORMANCE_ONLY) {
+    try {
+      return await performanceOnly(eventsPerSecond, before.length, predictionsBefore, () => phase([spec('performance', 'alone')], 0), {
+        raw: () => consumeBaseline(kafka, both, before.length),
+        decode: () => consumeBaseline(kafka, both, before.length, decodeAs),
+      }, redis.describe);
+    } finally {
+      await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    }
+  }
+  const first = await baselines();
 
   const perfAlone = await phase([spec('performance', 'alone')], 0);
   const driftAlone = await phase([spec('drift', 'alone')], 1);
@@ -347,6 +361,37 @@ async function runShape(eventsPerSecond: number, infra: Infra): Promise<ShapeSum
   }
 }
 
+/** BENCH_MONITOR_SERVICES=performance: the performance service alone between its baselines. */
+async function performanceOnly(
+  eventsPerSecond: number,
+  events: number,
+  predictions: number,
+  perfPhase: () => Promise<PhaseRun>,
+  consume: { raw: () => ReturnType<typeof consumeBaseline>; decode: () => ReturnType<typeof consumeBaseline> },
+  redisDescribe: string,
+): Promise<ShapeSummary> {
+  const first = { raw: await consume.raw(), decode: await consume.decode() };
+  const perfAlone = await perfPhase();
+  const second = { raw: await consume.raw(), decode: await consume.decode() };
+  const raw: Bracket = { before: first.raw, after: second.raw };
+  const decode: Bracket = { before: first.decode, after: second.decode };
+  const reference = mean(decode);
+  const perf = perfAlone.services[0]!;
+  printTable(
+    `Performance service alone (BENCH_MONITOR_SERVICES=performance, DW_PARTITIONS_CONCURRENTLY=${process.env.DW_PARTITIONS_CONCURRENTLY ?? 'default'}), ${eventsPerSecond} predictions/s of event time: ` +
+      `catch-up over ${events} events (${predictions} predictions), ${PARTITIONS} partitions; Redis: ${redisDescribe}`,
+    [
+      baselineRow('kafkajs raw, predictions+labels', raw, reference),
+      baselineRow('kafkajs raw+decode, predictions+labels', decode, reference),
+      serviceRow('performance service alone', perf, reference, perfAlone.redisCpuUsPerEvent.toFixed(1)),
+    ],
+  );
+  const flagged = Object.entries({ raw, decode })
+    .filter(([, b]) => spread(b) > BRACKET_TOLERANCE)
+    .map(([name, b]) => `${name} ${formatRate(b.before.rate)} vs ${formatRate(b.after.rate)}`);
+  return { rate: eventsPerSecond, perf: perf.rate / reference, drift: NaN, perfBoth: NaN, driftBoth: NaN, applyPerBatch: `${perf.applyPerBatch.toFixed(2)} / -`, flagged };
+}
+
 async function run(): Promise<void> {
   const brokers = env('KAFKA_BROKERS', '127.0.0.1:9092');
   const logger = createLogger('bench', { level: 'warn' });
@@ -369,13 +414,16 @@ async function run(): Promise<void> {
     summaries.map((s) => ({
       shape: `${s.rate}/s`,
       'performance alone': `${s.perf.toFixed(2)}×`,
-      'drift alone': `${s.drift.toFixed(2)}×`,
-      'performance, both running': `${s.perfBoth.toFixed(2)}×`,
-      'drift, both running': `${s.driftBoth.toFixed(2)}×`,
+      'drift alone': ratio(s.drift),
+      'performance, both running': ratio(s.perfBoth),
+      'drift, both running': ratio(s.driftBoth),
       'apply calls/batch perf / drift': s.applyPerBatch,
       'baselines moved > 25 %': s.flagged.length > 0 ? s.flagged.join('; ') : 'no',
     })),
   );
 }
+
+/** A ratio, or why there is none (not run with BENCH_MONITOR_SERVICES). */
+const ratio = (value: number): string => (Number.isNaN(value) ? 'not run' : `${value.toFixed(2)}×`);
 
 export default { title: 'Monitor: end-to-end throughput against raw consume, costs, Redis round trips, alert latency', needsServices: true, run } satisfies BenchModule;

@@ -44,6 +44,13 @@ interface PredictionItem {
 
 type Item = PredictionItem | DecodedMessage<'label'>;
 
+/** An item with what the apply sends for it, built before the model's key is taken. */
+interface Prepared {
+  message: BusMessage;
+  eventTime: number;
+  request: PendingPrediction | IncomingLabel;
+}
+
 export class PerformancePipeline {
   private readonly settings: ModelSettingsCache;
   private readonly loop: EvaluationLoop;
@@ -102,17 +109,29 @@ export class PerformancePipeline {
         continue;
       }
       this.idle.touch(model);
-      await this.models.run(model, () => this.applyModel(batch, model, modelItems, isLabels));
+      // The outcome templates are this batch's own CPU work: built outside the model's key, they
+      // overlap another partition's apply of the same model instead of queueing behind it.
+      const prepared = this.prepare(model, modelItems, isLabels);
+      await this.models.run(model, () => this.applyModel(batch, model, prepared, isLabels));
     }
     // Before the batch's offsets are committed, as every dead letter (dead-letters.ts).
     await service.deadLetters.publish(refused);
   };
 
-  private async applyModel(batch: Batch, model: string, items: Item[], isLabels: boolean): Promise<void> {
+  private prepare(model: string, items: Item[], isLabels: boolean): Prepared[] {
+    const settings = this.settings.get(model);
+    return items.map((item) => ({
+      message: item.message,
+      eventTime: item.event.eventTime,
+      request: isLabels ? incomingLabel(item as DecodedMessage<'label'>) : this.pending(model, settings, item as PredictionItem),
+    }));
+  }
+
+  private async applyModel(batch: Batch, model: string, items: Prepared[], isLabels: boolean): Promise<void> {
     const { state, service, groupId } = this.options;
     const settings = this.settings.get(model);
     const windows = windowSettings(settings, service.config.topics.partitions);
-    this.loop.saw(model, Math.min(...items.map((i) => i.event.eventTime)));
+    this.loop.saw(model, Math.min(...items.map((i) => i.eventTime)));
     const latest = latestEventTime(service.codec.validation);
     // Applied in parts when a part fails (see isolate.ts): each part records its own last
     // offset, the one ending the model's items the batch's; the last reply is the newest clock.
@@ -133,9 +152,9 @@ export class PerformancePipeline {
               // Only the part that ends the batch can have reached the partition's end.
               caughtUp: endsItems && caughtUp(batch),
               labelHorizonMs: settings.labelHorizonMs,
-              predictions: isLabels ? [] : tail.map((item) => this.pending(model, settings, item as PredictionItem)),
-              labels: isLabels ? tail.map((item) => incomingLabel(item as DecodedMessage<'label'>)) : [],
-              maxEventTime: watermarkTime(tail.map((item) => item.event.eventTime), latest),
+              predictions: isLabels ? [] : tail.map((item) => item.request as PendingPrediction),
+              labels: isLabels ? tail.map((item) => item.request as IncomingLabel) : [],
+              maxEventTime: watermarkTime(tail.map((item) => item.eventTime), latest),
             });
           },
         );
