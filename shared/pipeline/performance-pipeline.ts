@@ -44,11 +44,20 @@ interface PredictionItem {
 
 type Item = PredictionItem | DecodedMessage<'label'>;
 
-/** An item with what the apply sends for it, built before the model's key is taken. */
+/**
+ * An item with what the apply sends for it, built before the model's key is taken. A build
+ * that threw keeps its error, thrown again inside the apply (`requestOf`), so poison isolation
+ * (isolate.ts) dead-letters exactly that message as it did when the build ran there.
+ */
 interface Prepared {
   message: BusMessage;
   eventTime: number;
-  request: PendingPrediction | IncomingLabel;
+  request: PendingPrediction | IncomingLabel | { failed: unknown };
+}
+
+function requestOf<T extends PendingPrediction | IncomingLabel>(item: Prepared): T {
+  if ('failed' in item.request) throw item.request.failed;
+  return item.request as T;
 }
 
 export class PerformancePipeline {
@@ -120,11 +129,15 @@ export class PerformancePipeline {
 
   private prepare(model: string, items: Item[], isLabels: boolean): Prepared[] {
     const settings = this.settings.get(model);
-    return items.map((item) => ({
-      message: item.message,
-      eventTime: item.event.eventTime,
-      request: isLabels ? incomingLabel(item as DecodedMessage<'label'>) : this.pending(model, settings, item as PredictionItem),
-    }));
+    return items.map((item) => {
+      let request: Prepared['request'];
+      try {
+        request = isLabels ? incomingLabel(item as DecodedMessage<'label'>) : this.pending(model, settings, item as PredictionItem);
+      } catch (failed) {
+        request = { failed };
+      }
+      return { message: item.message, eventTime: item.event.eventTime, request };
+    });
   }
 
   private async applyModel(batch: Batch, model: string, items: Prepared[], isLabels: boolean): Promise<void> {
@@ -152,8 +165,8 @@ export class PerformancePipeline {
               // Only the part that ends the batch can have reached the partition's end.
               caughtUp: endsItems && caughtUp(batch),
               labelHorizonMs: settings.labelHorizonMs,
-              predictions: isLabels ? [] : tail.map((item) => item.request as PendingPrediction),
-              labels: isLabels ? tail.map((item) => item.request as IncomingLabel) : [],
+              predictions: isLabels ? [] : tail.map((item) => requestOf<PendingPrediction>(item)),
+              labels: isLabels ? tail.map((item) => requestOf<IncomingLabel>(item)) : [],
               maxEventTime: watermarkTime(tail.map((item) => item.eventTime), latest),
             });
           },
