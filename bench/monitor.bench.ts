@@ -23,6 +23,8 @@
 // Environment: BENCH_MONITOR_RATE=<n> runs only that shape (default: 50, then 1000);
 // BENCH_MONITOR_SERVICES=performance times only the performance service alone between its two
 // baselines (raw and raw+decode of predictions+labels), for a quicker comparison of settings;
+// BENCH_MONITOR_MODELS=<n> (default 1) spreads the same events over n models (by prediction id),
+// the shape where DW_PARTITIONS_CONCURRENTLY can overlap applies;
 // BENCH_MONITOR_EVENTS (default 200000) is how many events the catch-up is timed over (the
 // scenario is sized for it), or BENCH_MONITOR_PREDICTIONS sets the scenario's predictions
 // directly (quick runs: BENCH_MONITOR_EVENTS=20000); BENCH_MONITOR_REDIS=shared uses REDIS_URL instead of
@@ -59,6 +61,25 @@ const PARTITIONS = 6;
 const RATES = process.env.BENCH_MONITOR_RATE ? [Number(process.env.BENCH_MONITOR_RATE)] : [50, 1000];
 const LATENCY = process.env.BENCH_MONITOR_LATENCY !== '0';
 const PERFORMANCE_ONLY = process.env.BENCH_MONITOR_SERVICES === 'performance';
+const MODELS = Math.max(1, Number(process.env.BENCH_MONITOR_MODELS ?? 1));
+
+/** The model a prediction id belongs to when the events are spread over MODELS models. */
+function modelOfId(model: string, id: string): string {
+  if (MODELS === 1) return model;
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
+  return `${model}-${hash % MODELS}`;
+}
+
+/** The deliveries with each prediction and its label moved to the model of the prediction's id. */
+function spreadOverModels(model: string, deliveries: Delivery[]): Delivery[] {
+  if (MODELS === 1) return deliveries;
+  return deliveries.map((d) =>
+    d.kind === 'prediction'
+      ? { kind: 'prediction', record: { ...d.record, model: modelOfId(model, d.record.id) } }
+      : { kind: 'label', record: { ...d.record, model: modelOfId(model, d.record.predictionId) } },
+  );
+}
 const BUCKET_MS = 10_000;
 const ALLOWED_LATENESS_MS = 10_000;
 /** Phase B publishes this many seconds of event time per wall-clock second. */
@@ -204,7 +225,11 @@ async function runShape(eventsPerSecond: number, infra: Infra): Promise<ShapeSum
   const client = new DriftwatchClient({ bus, topics, codec });
   console.log(`\n### Shape: ${eventsPerSecond} predictions/s of event time (topics ${prefix}*)`);
 
-  const { changePoint, before, after } = sizedScenario(model, eventsPerSecond);
+  const sized = sizedScenario(model, eventsPerSecond);
+  const { changePoint } = sized;
+  const before = spreadOverModels(model, sized.before);
+  const after = spreadOverModels(model, sized.after);
+  if (MODELS > 1) console.log(`events spread over ${MODELS} models (BENCH_MONITOR_MODELS)`);
   const predictionsBefore = before.filter((d) => d.kind === 'prediction').length;
   if (before.length < STABLE_EVENTS) console.log(`note: ${before.length} events before the change point, fewer than ${STABLE_EVENTS}: a short, less stable run`);
 
@@ -222,7 +247,9 @@ async function runShape(eventsPerSecond: number, infra: Infra): Promise<ShapeSum
     decodePredictions: await consumeBaseline(kafka, [topics.predictions], predictionsBefore, decodeAs),
   });
 
-  const monitoring = { models: { [model]: { task: 'binary', positiveLabel: 'yes', bucketMs: BUCKET_MS, allowedLatenessMs: ALLOWED_LATENESS_MS } } };
+  const modelSettings = { task: 'binary', positiveLabel: 'yes', bucketMs: BUCKET_MS, allowedLatenessMs: ALLOWED_LATENESS_MS };
+  const modelNames = MODELS === 1 ? [model] : Array.from({ length: MODELS }, (_, k) => `${model}-${k}`);
+  const monitoring = { models: Object.fromEntries(modelNames.map((name) => [name, modelSettings])) };
   const serviceEnv = {
     KAFKA_BROKERS: infra.brokers,
     DW_TOPIC_PREFIX: prefix,
