@@ -18,7 +18,7 @@ const commaList = z
  * DW_PARTITIONS_CONCURRENTLY's default, chosen by measurement (docs/config.md): how many of
  * its partitions' batches a monitor (performance, drift) handles at once.
  */
-export const DEFAULT_PARTITIONS_CONCURRENTLY = 1;
+export const DEFAULT_PARTITIONS_CONCURRENTLY = 4;
 
 const EnvSchema = z.object({
   DW_MODE: z.enum(['embedded', 'distributed']).default('embedded'),
