@@ -21,6 +21,10 @@
 // (the services' driftwatch_redis_calls_total; one model, so per batch per model).
 //
 // Environment: BENCH_MONITOR_RATE=<n> runs only that shape (default: 50, then 1000);
+// BENCH_MONITOR_SERVICES=performance times only the performance service alone between its two
+// baselines (raw and raw+decode of predictions+labels), for a quicker comparison of settings;
+// BENCH_MONITOR_MODELS=<n> (default 1) spreads the same events over n models (by prediction id),
+// the shape where DW_PARTITIONS_CONCURRENTLY can overlap applies;
 // BENCH_MONITOR_EVENTS (default 200000) is how many events the catch-up is timed over (the
 // scenario is sized for it), or BENCH_MONITOR_PREDICTIONS sets the scenario's predictions
 // directly (quick runs: BENCH_MONITOR_EVENTS=20000); BENCH_MONITOR_REDIS=shared uses REDIS_URL instead of
@@ -56,6 +60,26 @@ const PARTITIONS = 6;
 // is an evaluation); 1,000/s is a busier model's shape.
 const RATES = process.env.BENCH_MONITOR_RATE ? [Number(process.env.BENCH_MONITOR_RATE)] : [50, 1000];
 const LATENCY = process.env.BENCH_MONITOR_LATENCY !== '0';
+const PERFORMANCE_ONLY = process.env.BENCH_MONITOR_SERVICES === 'performance';
+const MODELS = Math.max(1, Number(process.env.BENCH_MONITOR_MODELS ?? 1));
+
+/** The model a prediction id belongs to when the events are spread over MODELS models. */
+function modelOfId(model: string, id: string): string {
+  if (MODELS === 1) return model;
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
+  return `${model}-${hash % MODELS}`;
+}
+
+/** The deliveries with each prediction and its label moved to the model of the prediction's id. */
+function spreadOverModels(model: string, deliveries: Delivery[]): Delivery[] {
+  if (MODELS === 1) return deliveries;
+  return deliveries.map((d) =>
+    d.kind === 'prediction'
+      ? { kind: 'prediction', record: { ...d.record, model: modelOfId(model, d.record.id) } }
+      : { kind: 'label', record: { ...d.record, model: modelOfId(model, d.record.predictionId) } },
+  );
+}
 const BUCKET_MS = 10_000;
 const ALLOWED_LATENESS_MS = 10_000;
 /** Phase B publishes this many seconds of event time per wall-clock second. */
@@ -201,7 +225,11 @@ async function runShape(eventsPerSecond: number, infra: Infra): Promise<ShapeSum
   const client = new DriftwatchClient({ bus, topics, codec });
   console.log(`\n### Shape: ${eventsPerSecond} predictions/s of event time (topics ${prefix}*)`);
 
-  const { changePoint, before, after } = sizedScenario(model, eventsPerSecond);
+  const sized = sizedScenario(model, eventsPerSecond);
+  const { changePoint } = sized;
+  const before = spreadOverModels(model, sized.before);
+  const after = spreadOverModels(model, sized.after);
+  if (MODELS > 1) console.log(`events spread over ${MODELS} models (BENCH_MONITOR_MODELS)`);
   const predictionsBefore = before.filter((d) => d.kind === 'prediction').length;
   if (before.length < STABLE_EVENTS) console.log(`note: ${before.length} events before the change point, fewer than ${STABLE_EVENTS}: a short, less stable run`);
 
@@ -218,9 +246,10 @@ async function runShape(eventsPerSecond: number, infra: Infra): Promise<ShapeSum
     rawPredictions: await consumeBaseline(kafka, [topics.predictions], predictionsBefore),
     decodePredictions: await consumeBaseline(kafka, [topics.predictions], predictionsBefore, decodeAs),
   });
-  const first = await baselines();
 
-  const monitoring = { models: { [model]: { task: 'binary', positiveLabel: 'yes', bucketMs: BUCKET_MS, allowedLatenessMs: ALLOWED_LATENESS_MS } } };
+  const modelSettings = { task: 'binary', positiveLabel: 'yes', bucketMs: BUCKET_MS, allowedLatenessMs: ALLOWED_LATENESS_MS };
+  const modelNames = MODELS === 1 ? [model] : Array.from({ length: MODELS }, (_, k) => `${model}-${k}`);
+  const monitoring = { models: Object.fromEntries(modelNames.map((name) => [name, modelSettings])) };
   const serviceEnv = {
     KAFKA_BROKERS: infra.brokers,
     DW_TOPIC_PREFIX: prefix,
@@ -234,6 +263,18 @@ async function runShape(eventsPerSecond: number, infra: Infra): Promise<ShapeSum
       : { name, groupId: `bench-drift-${runId}-${run}`, topics: [topics.predictions], applyScript: 'apply-drift-batch' };
   const phase = (specs: ServiceSpec[], redisIndex: number, keepRunning = false) =>
     runServicesToCatchUp({ specs, env: serviceEnv, admin, redis, redisIndex, keepRunning, ...(cpuProfileDir ? { cpuProfileDir } : {}) });
+
+  if (PERFORMANCE_ONLY) {
+    try {
+      return await performanceOnly(eventsPerSecond, before.length, predictionsBefore, () => phase([spec('performance', 'alone')], 0), {
+        raw: () => consumeBaseline(kafka, both, before.length),
+        decode: () => consumeBaseline(kafka, both, before.length, decodeAs),
+      }, redis.describe);
+    } finally {
+      await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    }
+  }
+  const first = await baselines();
 
   const perfAlone = await phase([spec('performance', 'alone')], 0);
   const driftAlone = await phase([spec('drift', 'alone')], 1);
@@ -347,6 +388,37 @@ async function runShape(eventsPerSecond: number, infra: Infra): Promise<ShapeSum
   }
 }
 
+/** BENCH_MONITOR_SERVICES=performance: the performance service alone between its baselines. */
+async function performanceOnly(
+  eventsPerSecond: number,
+  events: number,
+  predictions: number,
+  perfPhase: () => Promise<PhaseRun>,
+  consume: { raw: () => ReturnType<typeof consumeBaseline>; decode: () => ReturnType<typeof consumeBaseline> },
+  redisDescribe: string,
+): Promise<ShapeSummary> {
+  const first = { raw: await consume.raw(), decode: await consume.decode() };
+  const perfAlone = await perfPhase();
+  const second = { raw: await consume.raw(), decode: await consume.decode() };
+  const raw: Bracket = { before: first.raw, after: second.raw };
+  const decode: Bracket = { before: first.decode, after: second.decode };
+  const reference = mean(decode);
+  const perf = perfAlone.services[0]!;
+  printTable(
+    `Performance service alone (BENCH_MONITOR_SERVICES=performance, DW_PARTITIONS_CONCURRENTLY=${process.env.DW_PARTITIONS_CONCURRENTLY ?? 'default'}), ${eventsPerSecond} predictions/s of event time: ` +
+      `catch-up over ${events} events (${predictions} predictions), ${PARTITIONS} partitions; Redis: ${redisDescribe}`,
+    [
+      baselineRow('kafkajs raw, predictions+labels', raw, reference),
+      baselineRow('kafkajs raw+decode, predictions+labels', decode, reference),
+      serviceRow('performance service alone', perf, reference, perfAlone.redisCpuUsPerEvent.toFixed(1)),
+    ],
+  );
+  const flagged = Object.entries({ raw, decode })
+    .filter(([, b]) => spread(b) > BRACKET_TOLERANCE)
+    .map(([name, b]) => `${name} ${formatRate(b.before.rate)} vs ${formatRate(b.after.rate)}`);
+  return { rate: eventsPerSecond, perf: perf.rate / reference, drift: NaN, perfBoth: NaN, driftBoth: NaN, applyPerBatch: `${perf.applyPerBatch.toFixed(2)} / -`, flagged };
+}
+
 async function run(): Promise<void> {
   const brokers = env('KAFKA_BROKERS', '127.0.0.1:9092');
   const logger = createLogger('bench', { level: 'warn' });
@@ -369,13 +441,16 @@ async function run(): Promise<void> {
     summaries.map((s) => ({
       shape: `${s.rate}/s`,
       'performance alone': `${s.perf.toFixed(2)}×`,
-      'drift alone': `${s.drift.toFixed(2)}×`,
-      'performance, both running': `${s.perfBoth.toFixed(2)}×`,
-      'drift, both running': `${s.driftBoth.toFixed(2)}×`,
+      'drift alone': ratio(s.drift),
+      'performance, both running': ratio(s.perfBoth),
+      'drift, both running': ratio(s.driftBoth),
       'apply calls/batch perf / drift': s.applyPerBatch,
       'baselines moved > 25 %': s.flagged.length > 0 ? s.flagged.join('; ') : 'no',
     })),
   );
 }
+
+/** A ratio, or why there is none (not run with BENCH_MONITOR_SERVICES). */
+const ratio = (value: number): string => (Number.isNaN(value) ? 'not run' : `${value.toFixed(2)}×`);
 
 export default { title: 'Monitor: end-to-end throughput against raw consume, costs, Redis round trips, alert latency', needsServices: true, run } satisfies BenchModule;

@@ -12,6 +12,7 @@ import type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaConfig, KafkaMes
 import type { Logger } from 'pino';
 import { BusClosedError, BusUnavailableError, HandlerError, PublishIncompleteError, TopicMismatchError, UnknownTopicError } from './errors.js';
 import { partitionForKey } from './partitioner.js';
+import { partitionsConcurrentlyOf } from './partitions-concurrently.js';
 import { ConnectFailures, KafkaConnectionError, recordingLogCreator } from './connect-failure.js';
 import { kafkajsLevelFor, pinoLogCreator } from './kafka-log.js';
 import type {
@@ -258,6 +259,7 @@ export class KafkaBus implements EventBus, LogReader {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     this.assertOpen();
+    const concurrency = partitionsConcurrentlyOf(options);
     await this.assertTopicsExist(options.topics);
     const tuning = this.options.consumer ?? {};
     const consumer = this.kafka.consumer({
@@ -282,7 +284,9 @@ export class KafkaBus implements EventBus, LogReader {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
+        // kafkajs hands each fetch's batches to this many workers and fetches again only once all
+        // settled, so a partition never has two batches in the handler (SubscribeOptions).
+        partitionsConsumedConcurrently: concurrency,
         eachBatch: (payload) => this.handleBatch(payload, options, () => !stopRequested, gate && { gate, consumer }),
       });
     } catch (error) {
@@ -294,7 +298,7 @@ export class KafkaBus implements EventBus, LogReader {
       stop: () =>
         (stopping ??= (async () => {
           stopRequested = true;
-          // kafkajs's stop waits for the batch in the handler, which then commits (see handleBatch).
+          // kafkajs's stop waits for the batches in the handler, which then commit (see handleBatch).
           await consumer.disconnect();
           this.subscriptions.delete(subscription);
         })()),

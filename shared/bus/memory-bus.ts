@@ -3,12 +3,14 @@
 // - partitions chosen by the same murmur2 partitioner (co-partitioned predictions and labels);
 // - per consumer group, committed offsets, and partitions split among the group's members
 //   (re-split whenever a member joins or leaves);
-// - one batch in flight per member and per partition, in offset order, committed only after the
-//   handler resolved; a failed or abandoned batch is delivered again from the committed offset;
+// - one batch in flight per partition, in offset order, and up to `partitionsConcurrently` of a
+//   member's partitions at once (kafkajs's workers), each committed only after its handler
+//   resolved; a failed or abandoned batch is delivered again from the committed offset;
 // - delivery always on a later tick, never inside publish(), like a network hop.
 import type { Logger } from 'pino';
 import { BusClosedError, TopicMismatchError, UnknownTopicError } from './errors.js';
 import { partitionForKey } from './partitioner.js';
+import { partitionsConcurrentlyOf } from './partitions-concurrently.js';
 import type {
   Batch,
   BatchContext,
@@ -132,7 +134,8 @@ const tpKey = (topic: string, partition: number): string => `${topic}\u0000${par
 class Member {
   running = true;
   assigned: TopicPartition[] = [];
-  current: Promise<void> | null = null;
+  /** Batches in the handler, by topic-partition key; at most `concurrency`. */
+  readonly inflight = new Map<string, Promise<void>>();
   retryTimer: NodeJS.Timeout | null = null;
   failures = 0;
   /** Partitions that passed `startOffset` since the last rebalance (or failure), and where one was rewound to. */
@@ -145,6 +148,7 @@ class Member {
     readonly topics: readonly string[],
     readonly handler: BatchHandler,
     readonly fromBeginning: boolean,
+    readonly concurrency: number,
     readonly startOffset?: (partition: PartitionStart) => Promise<number | null>,
   ) {}
 
@@ -307,7 +311,8 @@ export class MemoryBus implements EventBus, LogReader {
       group = new Group(options.groupId);
       this.groups.set(options.groupId, group);
     }
-    const member = new Member(this.nextMemberId++, [...options.topics], options.handler, options.fromBeginning ?? true, options.startOffset);
+    const concurrency = partitionsConcurrentlyOf(options);
+    const member = new Member(this.nextMemberId++, [...options.topics], options.handler, options.fromBeginning ?? true, concurrency, options.startOffset);
     group.members.push(member);
     this.rebalance(group);
     const joined = group;
@@ -339,8 +344,8 @@ export class MemoryBus implements EventBus, LogReader {
       clearTimeout(member.retryTimer);
       member.retryTimer = null;
     }
-    // Graceful: the batch in the handler finishes (and commits if it succeeds) before the partitions move.
-    await member.current;
+    // Graceful: the batches in the handler finish (and commit if they succeed) before the partitions move.
+    await Promise.all(member.inflight.values());
     group.members = group.members.filter((m) => m !== member);
     this.rebalance(group);
   }
@@ -386,7 +391,7 @@ export class MemoryBus implements EventBus, LogReader {
   }
 
   private pump(group: Group, member: Member): void {
-    if (!member.running || member.current || member.retryTimer || this.closed) return;
+    if (!member.running || member.retryTimer || this.closed || member.inflight.size >= member.concurrency) return;
     for (const { topic: topicName, partition } of member.rotation()) {
       const key = tpKey(topicName, partition);
       if (group.inflight.has(key)) continue;
@@ -402,7 +407,7 @@ export class MemoryBus implements EventBus, LogReader {
         lastOffset: messages.at(-1)!.offset,
         highWatermark: log.nextOffset,
       });
-      return;
+      if (member.inflight.size >= member.concurrency) return;
     }
   }
 
@@ -447,7 +452,7 @@ export class MemoryBus implements EventBus, LogReader {
       heartbeat: async () => {},
       isRunning: () => member.running && !this.closed,
     };
-    member.current = (async () => {
+    const handled = (async () => {
       try {
         if (!(await this.passesStartGate(group, member, batch))) return;
         await member.handler(batch, ctx);
@@ -462,7 +467,8 @@ export class MemoryBus implements EventBus, LogReader {
           { err: error, group: group.id, topic: batch.topic, partition: batch.partition, retryInMs: delay },
           'batch handler failed; the batch will be delivered again',
         );
-        if (member.running) {
+        // One backoff for the member, as kafkajs retries after a failed fetch round.
+        if (member.running && !member.retryTimer) {
           member.retryTimer = setTimeout(() => {
             member.retryTimer = null;
             this.schedule(group);
@@ -470,10 +476,11 @@ export class MemoryBus implements EventBus, LogReader {
         }
       } finally {
         group.inflight.delete(key);
-        member.current = null;
+        member.inflight.delete(key);
         this.schedule(group);
       }
     })();
+    member.inflight.set(key, handled);
   }
 }
 

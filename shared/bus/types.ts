@@ -59,7 +59,8 @@ export interface BatchContext {
 }
 
 /**
- * Called with one batch at a time per subscription. Throwing leaves the batch uncommitted: it is
+ * Called with one batch at a time per partition, and with up to `partitionsConcurrently`
+ * batches of different partitions at once per subscription (default one at a time). Throwing leaves the batch uncommitted: it is
  * delivered again (after a backoff) to this member or, after a rebalance, to the next owner.
  */
 export type BatchHandler = (batch: Batch, ctx: BatchContext) => Promise<void>;
@@ -94,6 +95,14 @@ export interface SubscribeOptions {
    * store that is down, or that refuses because it lost its data, holds the partition.
    */
   startOffset?: (partition: PartitionStart) => Promise<number | null>;
+  /**
+   * How many of the member's partitions may have a batch in the handler at once (default 1).
+   * A partition's own batches never overlap, whatever the value: the next comes only after the
+   * previous one's handler settled, in offset order. Each batch commits on its own, so a failure
+   * or a stop() affects only what its partition had in flight. The handler must be safe to run
+   * for different partitions side by side (the monitors serialize per model, keyed-serializer.ts).
+   */
+  partitionsConcurrently?: number;
 }
 
 export interface PartitionStart {
@@ -105,7 +114,7 @@ export interface PartitionStart {
 export type ConsumerStatus = { state: 'running' } | { state: 'restarting' | 'failed'; error: Error };
 
 export interface Subscription {
-  /** Graceful: lets the in-flight batch finish and commit, then leaves the group. */
+  /** Graceful: lets the in-flight batches finish and commit, then leaves the group. */
   stop(): Promise<void>;
 }
 

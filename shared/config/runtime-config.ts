@@ -14,6 +14,12 @@ const commaList = z
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1));
 
+/**
+ * DW_PARTITIONS_CONCURRENTLY's default, chosen by measurement (docs/config.md): how many of
+ * its partitions' batches a monitor (performance, drift) handles at once.
+ */
+export const DEFAULT_PARTITIONS_CONCURRENTLY = 4;
+
 const EnvSchema = z.object({
   DW_MODE: z.enum(['embedded', 'distributed']).default('embedded'),
   KAFKA_BROKERS: commaList.default(['127.0.0.1:9092']),
@@ -48,6 +54,8 @@ const EnvSchema = z.object({
   DW_MAX_EVENT_SKEW_MS: z.coerce.number().int().min(0).max(365 * 24 * 60 * 60 * 1000).default(DEFAULT_MAX_EVENT_SKEW_MS),
   // A batch in a handler for longer than this makes /readyz 503 ("stuck"); see consumer-health.ts.
   DW_STUCK_AFTER_MS: z.coerce.number().int().min(1_000).max(24 * 60 * 60 * 1000).default(120_000),
+  // Partitions whose batches a monitor handles at once (see DEFAULT_PARTITIONS_CONCURRENTLY).
+  DW_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(1_000).default(DEFAULT_PARTITIONS_CONCURRENTLY),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -83,6 +91,8 @@ export interface RuntimeConfig {
   maxEventSkewMs: number;
   /** DW_STUCK_AFTER_MS: a batch in a handler longer than this makes the service not ready (default 120 s). */
   stuckAfterMs?: number;
+  /** DW_PARTITIONS_CONCURRENTLY: batches of different partitions a monitor handles at once (default DEFAULT_PARTITIONS_CONCURRENTLY). */
+  partitionsConcurrently?: number;
   logLevel: string;
 }
 
@@ -140,6 +150,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     topicRetentionMs: e.DW_TOPIC_RETENTION_MS,
     maxEventSkewMs: e.DW_MAX_EVENT_SKEW_MS,
     stuckAfterMs: e.DW_STUCK_AFTER_MS,
+    partitionsConcurrently: e.DW_PARTITIONS_CONCURRENTLY,
     logLevel: e.LOG_LEVEL,
   };
 }

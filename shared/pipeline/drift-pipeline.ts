@@ -37,6 +37,7 @@ import type { ModelAdmission } from '../monitor-state/model-admission.js';
 import type { DeadLetterFailure } from '../runtime/dead-letters.js';
 import { modelBounds, unknownModelLetters, type IdleModels, type ModelGate } from './model-gate.js';
 import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
+import { KeyedSerializer } from './keyed-serializer.js';
 import { versionsOf } from './performance-pipeline.js';
 import { logReaderOf, ResentDuplicateFilter } from './resent-duplicates.js';
 
@@ -61,6 +62,12 @@ export class DriftPipeline {
   /** Which models are counted (maxModels, allow-list) and when their in-memory state goes (issue 9). */
   private readonly gate: ModelGate;
   private readonly idle: IdleModels;
+  /**
+   * One model's apply and evaluation at a time, while partitions are consumed concurrently
+   * (keyed-serializer.ts): the reply of one apply decides where its evaluation starts, and the
+   * in-memory state of the model must not change under an apply between its awaits.
+   */
+  private readonly models = new KeyedSerializer();
   private readonly resent: ResentDuplicateFilter;
 
   constructor(private readonly options: DriftPipelineOptions) {
@@ -78,7 +85,15 @@ export class DriftPipeline {
     return this.idle.size;
   }
 
+  /** IdleModels evicted the model: its state goes once its work in flight (if any) is done. */
   private forget(model: string): void {
+    void this.models.run(model, async () => {
+      // Touched again while the eviction waited: the model is in use, keep its state.
+      if (!this.idle.has(model)) this.forgetNow(model);
+    });
+  }
+
+  private forgetNow(model: string): void {
     this.settings.delete(model);
     const versions = this.references.get(model);
     if (versions !== undefined) for (const version of versions.keys()) this.sampleSizes.delete(`${model}|${version}`);
@@ -100,7 +115,7 @@ export class DriftPipeline {
         continue;
       }
       this.idle.touch(model);
-      await this.applyModel(batch, model, modelItems);
+      await this.models.run(model, () => this.applyModel(batch, model, modelItems));
     }
     // Before the batch's offsets are committed, as every dead letter (dead-letters.ts).
     await this.options.service.deadLetters.publish(refused);
@@ -131,11 +146,15 @@ export class DriftPipeline {
       const reference = referenceFromModelEvent(event, settings.maxCategories);
       if (reference === null) continue;
       const onlyIfAbsent = action === 'set-if-absent';
-      const stored = await state.setReference(event.model, event.version, referenceToJSON(reference), { onlyIfAbsent, idleMs: settings.idleExpiryMs });
-      // Reload rather than trust the event: with onlyIfAbsent the existing reference stays.
-      this.versions(event.model).delete(event.version);
-      await this.loadReference(event.model, event.version);
-      if (stored) service.logger.info({ model: event.model, version: event.version, status: event.status, source: 'model' }, 'reference set from the model event');
+      // Under the model's key: between the delete and the reload below, an apply of the
+      // predictions subscription would take the version for one still collecting its sample.
+      await this.models.run(event.model, async () => {
+        const stored = await state.setReference(event.model, event.version, referenceToJSON(reference), { onlyIfAbsent, idleMs: settings.idleExpiryMs });
+        // Reload rather than trust the event: with onlyIfAbsent the existing reference stays.
+        this.versions(event.model).delete(event.version);
+        await this.loadReference(event.model, event.version);
+        if (stored) service.logger.info({ model: event.model, version: event.version, status: event.status, source: 'model' }, 'reference set from the model event');
+      });
     }
   };
 

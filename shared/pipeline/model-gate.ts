@@ -121,6 +121,11 @@ export class IdleModels {
     return this.lastUse.size;
   }
 
+  /** Whether the model is held (touched, and not evicted since). */
+  has(model: string): boolean {
+    return this.lastUse.has(model);
+  }
+
   /** Marks the model used now, then evicts idle models and those beyond the capacity. */
   touch(model: string): void {
     const now = this.now();

@@ -23,6 +23,7 @@ import type { ModelAdmission } from '../monitor-state/model-admission.js';
 import type { DeadLetterFailure } from '../runtime/dead-letters.js';
 import { modelBounds, unknownModelLetters, type IdleModels, type ModelGate } from './model-gate.js';
 import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
+import { KeyedSerializer } from './keyed-serializer.js';
 
 const EXPIRED_LABELS_DRAIN = 1_000;
 
@@ -43,6 +44,22 @@ interface PredictionItem {
 
 type Item = PredictionItem | DecodedMessage<'label'>;
 
+/**
+ * An item with what the apply sends for it, built before the model's key is taken. A build
+ * that threw keeps its error, thrown again inside the apply (`requestOf`), so poison isolation
+ * (isolate.ts) dead-letters exactly that message as it did when the build ran there.
+ */
+interface Prepared {
+  message: BusMessage;
+  eventTime: number;
+  request: PendingPrediction | IncomingLabel | { failed: unknown };
+}
+
+function requestOf<T extends PendingPrediction | IncomingLabel>(item: Prepared): T {
+  if ('failed' in item.request) throw item.request.failed;
+  return item.request as T;
+}
+
 export class PerformancePipeline {
   private readonly settings: ModelSettingsCache;
   private readonly loop: EvaluationLoop;
@@ -51,6 +68,12 @@ export class PerformancePipeline {
   /** Which models are counted (maxModels, allow-list) and when their in-memory state goes (issue 9). */
   private readonly gate: ModelGate;
   private readonly idle: IdleModels;
+  /**
+   * One model's apply and evaluation at a time, while partitions are consumed concurrently
+   * (keyed-serializer.ts): the reply of one apply decides where its evaluation starts, and the
+   * in-memory state of the model must not change under an apply between its awaits.
+   */
+  private readonly models = new KeyedSerializer();
 
   constructor(private readonly options: PerformancePipelineOptions) {
     const { service, state } = options;
@@ -67,7 +90,15 @@ export class PerformancePipeline {
     return this.idle.size;
   }
 
+  /** IdleModels evicted the model: its state goes once its work in flight (if any) is done. */
   private forget(model: string): void {
+    void this.models.run(model, async () => {
+      // Touched again while the eviction waited: the model is in use, keep its state.
+      if (!this.idle.has(model)) this.forgetNow(model);
+    });
+  }
+
+  private forgetNow(model: string): void {
     this.settings.delete(model);
     this.classes.delete(model);
     this.loop.forget(model);
@@ -87,17 +118,33 @@ export class PerformancePipeline {
         continue;
       }
       this.idle.touch(model);
-      await this.applyModel(batch, model, modelItems, isLabels);
+      // The outcome templates are this batch's own CPU work: built outside the model's key, they
+      // overlap another partition's apply of the same model instead of queueing behind it.
+      const prepared = this.prepare(model, modelItems, isLabels);
+      await this.models.run(model, () => this.applyModel(batch, model, prepared, isLabels));
     }
     // Before the batch's offsets are committed, as every dead letter (dead-letters.ts).
     await service.deadLetters.publish(refused);
   };
 
-  private async applyModel(batch: Batch, model: string, items: Item[], isLabels: boolean): Promise<void> {
+  private prepare(model: string, items: Item[], isLabels: boolean): Prepared[] {
+    const settings = this.settings.get(model);
+    return items.map((item) => {
+      let request: Prepared['request'];
+      try {
+        request = isLabels ? incomingLabel(item as DecodedMessage<'label'>) : this.pending(model, settings, item as PredictionItem);
+      } catch (failed) {
+        request = { failed };
+      }
+      return { message: item.message, eventTime: item.event.eventTime, request };
+    });
+  }
+
+  private async applyModel(batch: Batch, model: string, items: Prepared[], isLabels: boolean): Promise<void> {
     const { state, service, groupId } = this.options;
     const settings = this.settings.get(model);
     const windows = windowSettings(settings, service.config.topics.partitions);
-    this.loop.saw(model, Math.min(...items.map((i) => i.event.eventTime)));
+    this.loop.saw(model, Math.min(...items.map((i) => i.eventTime)));
     const latest = latestEventTime(service.codec.validation);
     // Applied in parts when a part fails (see isolate.ts): each part records its own last
     // offset, the one ending the model's items the batch's; the last reply is the newest clock.
@@ -118,9 +165,9 @@ export class PerformancePipeline {
               // Only the part that ends the batch can have reached the partition's end.
               caughtUp: endsItems && caughtUp(batch),
               labelHorizonMs: settings.labelHorizonMs,
-              predictions: isLabels ? [] : tail.map((item) => this.pending(model, settings, item as PredictionItem)),
-              labels: isLabels ? tail.map((item) => incomingLabel(item as DecodedMessage<'label'>)) : [],
-              maxEventTime: watermarkTime(tail.map((item) => item.event.eventTime), latest),
+              predictions: isLabels ? [] : tail.map((item) => requestOf<PendingPrediction>(item)),
+              labels: isLabels ? tail.map((item) => requestOf<IncomingLabel>(item)) : [],
+              maxEventTime: watermarkTime(tail.map((item) => item.eventTime), latest),
             });
           },
         );

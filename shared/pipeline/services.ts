@@ -3,6 +3,7 @@
 // process on a shared MemoryBus and MemoryKeyspace.
 import { randomUUID } from 'node:crypto';
 import type { MonitoringConfig } from '../config/monitoring-config.js';
+import { DEFAULT_PARTITIONS_CONCURRENTLY } from '../config/runtime-config.js';
 import { MemoryMonitorState } from '../monitor-state/memory-monitor-state.js';
 import { RedisMonitorState } from '../monitor-state/redis-monitor-state.js';
 import type { MonitorState } from '../monitor-state/types.js';
@@ -33,6 +34,11 @@ export type MonitorServiceOptions = Omit<RunServiceOptions, 'name' | 'subscripti
   onPipeline?: (pipeline: PerformancePipeline | DriftPipeline) => void;
 };
 
+/** The pipelines serialize per model (keyed-serializer.ts), so their batches may overlap across partitions. */
+function partitionsConcurrently(service: ServiceContext): number {
+  return service.config.partitionsConcurrently ?? DEFAULT_PARTITIONS_CONCURRENTLY;
+}
+
 function monitorState(service: ServiceContext): MonitorState {
   const state =
     service.store.mode === 'distributed' ? new RedisMonitorState(service.store.redis) : new MemoryMonitorState(service.store.keyspace);
@@ -51,7 +57,15 @@ export function startPerformanceService(options: MonitorServiceOptions): Promise
       options.onPipeline?.(pipeline);
       // One group for both topics: equal partition counts and the same key put a
       // prediction and its label on the same partition number.
-      return [{ groupId, topics: [service.topics.predictions, service.topics.labels], handler: pipeline.handleBatch, trackProgress: true }];
+      return [
+        {
+          groupId,
+          topics: [service.topics.predictions, service.topics.labels],
+          handler: pipeline.handleBatch,
+          trackProgress: true,
+          partitionsConcurrently: partitionsConcurrently(service),
+        },
+      ];
     },
   });
 }
@@ -65,7 +79,7 @@ export function startDriftService(options: MonitorServiceOptions): Promise<Servi
       const pipeline = new DriftPipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
       options.onPipeline?.(pipeline);
       return [
-        { groupId, topics: [service.topics.predictions], handler: pipeline.handleBatch, trackProgress: true },
+        { groupId, topics: [service.topics.predictions], handler: pipeline.handleBatch, trackProgress: true, partitionsConcurrently: partitionsConcurrently(service) },
         // Every instance reads every model event (its own group), so each one's reference cache follows.
         { groupId: `${groupId}-models-${randomUUID()}`, topics: [service.topics.models], handler: pipeline.handleModelEvents },
       ];

@@ -21,15 +21,16 @@ export interface ConsumerHealthOptions {
 
 export class ConsumerHealth {
   private status: ConsumerStatus = { state: 'running' };
-  private inFlight: { since: number; what: string } | undefined;
+  /**
+   * Batches in the handler, oldest first (Set order is insertion order). Several at once when
+   * partitions are consumed concurrently; a stuck partition is stuck even while others finish.
+   */
+  private readonly inFlight = new Set<{ since: number; what: string }>();
   private fatalReported = false;
-  /** When the last batch finished (successfully or not), or when tracking began. */
-  private lastFinishedAt: number;
   private readonly now: () => number;
 
   constructor(private readonly options: ConsumerHealthOptions) {
     this.now = options.now ?? Date.now;
-    this.lastFinishedAt = this.now();
   }
 
   /** The bus's `onStatus`. */
@@ -44,12 +45,12 @@ export class ConsumerHealth {
   /** Runs the handler of `batch`, recording it as in flight until it settles. */
   async track<T>(batch: Batch, work: () => Promise<T>): Promise<T> {
     const first = batch.messages[0]?.offset ?? batch.lastOffset;
-    this.inFlight = { since: this.now(), what: `${batch.topic}/${batch.partition} from offset ${first}` };
+    const entry = { since: this.now(), what: `${batch.topic}/${batch.partition} from offset ${first}` };
+    this.inFlight.add(entry);
     try {
       return await work();
     } finally {
-      this.inFlight = undefined;
-      this.lastFinishedAt = this.now();
+      this.inFlight.delete(entry);
     }
   }
 
@@ -62,12 +63,13 @@ export class ConsumerHealth {
     if (this.status.state === 'restarting') {
       return `consumer of group ${group} crashed and is restarting: ${this.status.error.message}`;
     }
-    if (this.inFlight) {
-      const busyMs = this.now() - Math.max(this.inFlight.since, this.lastFinishedAt);
+    const oldest = this.inFlight.values().next().value;
+    if (oldest !== undefined) {
+      const busyMs = this.now() - oldest.since;
       if (busyMs > this.options.stuckAfterMs) {
         return (
-          `stuck: group ${group} has been handling ${this.inFlight.what} for ${Math.round(busyMs / 1000)} s ` +
-          `without finishing a batch (limit ${this.options.stuckAfterMs} ms, DW_STUCK_AFTER_MS)`
+          `stuck: group ${group} has been handling ${oldest.what} for ${Math.round(busyMs / 1000)} s ` +
+          `without finishing it (limit ${this.options.stuckAfterMs} ms, DW_STUCK_AFTER_MS)`
         );
       }
     }

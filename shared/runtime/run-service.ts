@@ -66,6 +66,11 @@ export interface ServiceSubscription {
    * data stops the subscription and readiness (redis-progress.ts).
    */
   trackProgress?: boolean;
+  /**
+   * SubscribeOptions.partitionsConcurrently (default 1): only for a handler that is safe for
+   * different partitions side by side (the monitors, DW_PARTITIONS_CONCURRENTLY).
+   */
+  partitionsConcurrently?: number;
 }
 
 export interface RunServiceOptions {
@@ -134,7 +139,7 @@ export interface ServiceHandle {
   readonly metrics: ServiceMetrics;
   /** The ops server's port; undefined with `http: false`. */
   readonly port: number | undefined;
-  /** Graceful: in-flight batches finish and commit, then everything runService opened closes. */
+  /** Graceful: in-flight batches (one per partition) finish and commit, then everything runService opened closes. */
   stop(): Promise<void>;
 }
 
@@ -257,6 +262,7 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
           groupId: spec.groupId,
           topics: spec.topics,
           fromBeginning: spec.fromBeginning ?? true,
+          ...(spec.partitionsConcurrently !== undefined ? { partitionsConcurrently: spec.partitionsConcurrently } : {}),
           onStatus: tracker.onStatus,
           ...(tracked ? { startOffset: tracked.startOffset(spec.groupId) } : {}),
           handler: (batch, ctx) =>

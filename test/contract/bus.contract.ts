@@ -336,6 +336,109 @@ export function busContract(options: BusContractOptions): void {
       expect(successor.messages.at(-1)!.offset).toBe(10);
     });
 
+    describe('SubscribeOptions.partitionsConcurrently', () => {
+      /**
+       * A handler that records how many batches are in it at once, overall and per partition.
+       * Each batch waits (up to `holdMs`) for a batch of another partition to join it, so that
+       * overlap, where the bus allows it, does not depend on timing luck.
+       */
+      const overlapProbe = (holdMs: number) => {
+        const active = new Map<number, number>();
+        let inHandler = 0;
+        const seen = { maxOverall: 0, maxPerPartition: 0, batches: 0, messages: 0, partitions: new Set<number>() };
+        const handler: BatchHandler = async (batch) => {
+          active.set(batch.partition, (active.get(batch.partition) ?? 0) + 1);
+          inHandler += 1;
+          seen.maxOverall = Math.max(seen.maxOverall, inHandler);
+          seen.maxPerPartition = Math.max(seen.maxPerPartition, active.get(batch.partition)!);
+          const deadline = Date.now() + holdMs;
+          while (Date.now() < deadline && [...active].every(([p, n]) => p === batch.partition || n === 0)) await sleep(10);
+          // Stay a little longer, so a second batch of the same partition would have the chance to overlap.
+          await sleep(20);
+          inHandler -= 1;
+          active.set(batch.partition, active.get(batch.partition)! - 1);
+          seen.batches += 1;
+          seen.messages += batch.messages.length;
+          seen.partitions.add(batch.partition);
+        };
+        return { seen, handler };
+      };
+
+      it('overlaps batches of different partitions when above 1, never two of one partition', async () => {
+        const partitions = 3;
+        const name = await topic(partitions);
+        const probe = overlapProbe(2_000);
+        await subscribe({ groupId: unique('group'), topics: [name], handler: probe.handler, partitionsConcurrently: partitions });
+        const keys = keysCoveringPartitions(partitions, 100);
+        await bus.publish(name, keys.map((k) => text(k, `1:${k}`)));
+        // A second round while the first is in the handlers: every partition gets later batches too.
+        await eventually(() => probe.seen.maxOverall >= 1, deliveryTimeoutMs, 'the first batch');
+        await bus.publish(name, keys.map((k) => text(k, `2:${k}`)));
+        await eventually(() => probe.seen.messages >= keys.length * 2, deliveryTimeoutMs, 'both rounds');
+        await sleep(quietMs);
+        expect(probe.seen.messages).toBe(keys.length * 2);
+        expect(probe.seen.partitions.size).toBe(partitions);
+        expect(probe.seen.batches).toBeGreaterThan(partitions);
+        expect(probe.seen.maxOverall).toBeGreaterThanOrEqual(2);
+        expect(probe.seen.maxPerPartition).toBe(1);
+      });
+
+      it('handles one batch at a time by default, across partitions too', async () => {
+        const partitions = 2;
+        const name = await topic(partitions);
+        const probe = overlapProbe(300);
+        await subscribe({ groupId: unique('group'), topics: [name], handler: probe.handler });
+        const keys = keysCoveringPartitions(partitions, 20);
+        await bus.publish(name, keys.map((k) => text(k, k)));
+        await eventually(() => probe.seen.messages >= keys.length, deliveryTimeoutMs, 'every message');
+        expect(probe.seen.partitions.size).toBe(partitions);
+        expect(probe.seen.maxOverall).toBe(1);
+      });
+
+      it('lets stop() finish and commit every batch in flight', async () => {
+        const partitions = 2;
+        const name = await topic(partitions);
+        const group = unique('group');
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        const entered = new Set<number>();
+        const first = recorder(async (batch) => {
+          entered.add(batch.partition);
+          await released;
+        });
+        // Published before subscribing: Kafka's first fetch then brings both partitions, and kafkajs
+        // fetches again only once a fetch's batches all settled (a held batch would hold a later one back).
+        const keys = keysCoveringPartitions(partitions, 5);
+        await bus.publish(name, keys.map((k) => text(k, k)));
+        const subscription = await subscribe({ groupId: group, topics: [name], handler: first.handler, partitionsConcurrently: partitions });
+        await eventually(() => entered.size === partitions, deliveryTimeoutMs, 'a batch of each partition in the handler');
+        const stopping = subscription.stop();
+        await sleep(100);
+        release();
+        await stopping;
+        const lastByPartition = new Map(first.batches.map((b) => [b.partition, b.lastOffset]));
+        expect(lastByPartition.size).toBe(partitions);
+
+        const successor = recorder();
+        await subscribe({ groupId: group, topics: [name], handler: successor.handler });
+        await bus.publish(name, keysCoveringPartitions(partitions, 1).map((k) => text(k, 'sentinel')));
+        await eventually(() => successor.messages.filter((m) => m.value === 'sentinel').length >= partitions, deliveryTimeoutMs, 'sentinels');
+        await sleep(quietMs);
+        // Nothing the stopped member handled comes again: each partition resumes after its batch.
+        for (const [partition, last] of lastByPartition) {
+          const resumed = successor.messages.filter((m) => m.partition === partition);
+          expect(resumed[0]!.offset).toBe(last + 1);
+        }
+      });
+
+      it('refuses a value that is not a positive integer', async () => {
+        const name = await topic(1);
+        for (const bad of [0, -1, 1.5, Number.NaN]) {
+          await expect(bus.subscribe({ groupId: unique('group'), topics: [name], handler: async () => {}, partitionsConcurrently: bad })).rejects.toThrow(RangeError);
+        }
+      });
+    });
+
     it('moves 10k events through, all seen once, offsets contiguous per partition', async () => {
       const partitions = 3;
       const name = await topic(partitions);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadRuntimeConfig } from '../../../shared/config/runtime-config.js';
+import { ConfigError, DEFAULT_PARTITIONS_CONCURRENTLY, loadRuntimeConfig } from '../../../shared/config/runtime-config.js';
 import { topicNames, topicSpecs } from '../../../shared/topics.js';
 
 describe('loadRuntimeConfig', () => {
@@ -53,6 +53,16 @@ describe('KAFKA_SESSION_TIMEOUT_MS', () => {
     expect(loadRuntimeConfig({}).kafka.sessionTimeoutMs).toBeUndefined();
     expect(loadRuntimeConfig({ KAFKA_SESSION_TIMEOUT_MS: '6000' }).kafka.sessionTimeoutMs).toBe(6000);
     expect(() => loadRuntimeConfig({ KAFKA_SESSION_TIMEOUT_MS: '10' })).toThrow(/KAFKA_SESSION_TIMEOUT_MS/);
+  });
+});
+
+describe('DW_PARTITIONS_CONCURRENTLY', () => {
+  it('defaults to DEFAULT_PARTITIONS_CONCURRENTLY, is passed through when set and refused when not a positive integer', () => {
+    expect(loadRuntimeConfig({}).partitionsConcurrently).toBe(DEFAULT_PARTITIONS_CONCURRENTLY);
+    expect(loadRuntimeConfig({ DW_PARTITIONS_CONCURRENTLY: '4' }).partitionsConcurrently).toBe(4);
+    for (const bad of ['0', '-2', '1.5', 'many']) {
+      expect(() => loadRuntimeConfig({ DW_PARTITIONS_CONCURRENTLY: bad })).toThrow(/DW_PARTITIONS_CONCURRENTLY/);
+    }
   });
 });
 

@@ -37,6 +37,21 @@ describe('ConsumerHealth', () => {
     expect(health.problem()).toBeUndefined();
   });
 
+  it('with partitions consumed concurrently, reports the stuck partition while others keep finishing batches', async () => {
+    const { health, advance } = fixture();
+    let release!: () => void;
+    const stuck = health.track(batch, () => new Promise<void>((resolve) => (release = resolve)));
+    const other: Batch = { ...batch, partition: 4, messages: [{ ...batch.messages[0]!, partition: 4, offset: 7 }], lastOffset: 7 };
+    for (let i = 0; i < 5; i++) {
+      advance(500);
+      await health.track(other, async () => {});
+    }
+    expect(health.problem()).toMatch(/^stuck: group g has been handling t\/3 from offset 41 for 3 s/);
+    release();
+    await stuck;
+    expect(health.problem()).toBeUndefined();
+  });
+
   it('counts a failed batch as finished (the next attempt starts a new clock) and passes the error on', async () => {
     const { health, advance } = fixture();
     const failing = health.track(batch, async () => {
