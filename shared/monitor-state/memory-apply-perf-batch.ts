@@ -3,7 +3,7 @@
 import { OFFSETS_KEY } from '../store/batch-request.js';
 import { modelKey } from '../store/types.js';
 import { joinField } from '../stats/window/counters.js';
-import { MAPE_EPS } from '../stats/window/regression-sums.js';
+import { regressionCounters, regressionTerms } from '../stats/window/regression-sums.js';
 import { encodeRawMessage } from './framing.js';
 import { addAtBucket, finishApply, raiseSourceWatermark, readClock, refreshIdle, refusal, sweep, type MemoryScriptState } from './memory-lib-counters.js';
 import { appendToStream } from './memory-streams.js';
@@ -136,21 +136,6 @@ export function pickOutcome(
     };
   }
   if (trueValue === null) return undefined;
-  const y = trueValue;
-  const err = y - outcome.predicted;
-  const absErr = Math.abs(err);
-  const scale = Math.abs(y);
-  const nearZero = scale < MAPE_EPS;
-  return {
-    counters: [
-      ['n', 1],
-      ['~sy', y],
-      ['~syy', y * y],
-      ['~sae', absErr],
-      ['~sse', err * err],
-      ['~sape', nearZero ? 0 : absErr / scale],
-      ['~saez', nearZero ? absErr : 0],
-    ],
-    error: absErr,
-  };
+  const terms = regressionTerms(trueValue, outcome.predicted);
+  return { counters: regressionCounters(terms), error: terms.sumAbsError };
 }
