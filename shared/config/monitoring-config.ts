@@ -86,11 +86,6 @@ export function alertKindOf(ref: MetricRef): AlertKind {
   }
 }
 
-/** Which service evaluates a rule: the one that owns the windows its metric comes from. */
-export function scopeOf(ref: MetricRef): 'perf' | 'drift' {
-  return ref.family === 'performance' || ref.family === 'concept_drift' ? 'perf' : 'drift';
-}
-
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 

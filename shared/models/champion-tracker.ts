@@ -5,8 +5,6 @@
 // retrainer that lost its lock and published late must not override a newer promotion).
 import type { ModelEvent } from '../codec/index.js';
 
-export const CHAMPION_STATUSES = ['PROMOTED', 'ROLLED_BACK'] as const;
-
 export type ChampionDecision =
   | { kind: 'champion'; version: string }
   /** A PROMOTED from a stale lock holder: its token is below `highestToken`. */

@@ -3,14 +3,12 @@
 // admitted models with the time each was last admitted; admit-model.lua checks the cap
 // atomically, so every instance of both services agrees on the same set. A model idle longer
 // than the idle expiry leaves the set (and its keys expire, see lib-counters.lua), which
-// frees its slot. MemoryModelAdmission is the embedded twin; both pass
+// frees its slot. MemoryModelAdmission (memory-admit-model.ts) is the embedded twin; both pass
 // test/contract/model-admission.contract.ts.
 import { assertModelName } from '../store/batch-request.js';
 import { InvalidBatchError } from '../store/errors.js';
-import type { MemoryKeyspace } from '../store/memory-store.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import { defineLuaScript, type LuaCommand } from '../store/lua-scripts.js';
-import { MemoryObjects } from './memory-objects.js';
 
 export interface AdmissionLimits {
   maxModels: number;
@@ -33,7 +31,7 @@ export interface ModelAdmission {
 /** The deployment's set of admitted models; outside every model's hash tag (single-key commands only). */
 export const admittedModelsKey = (namespace: string): string => `dw:models:${namespace}`;
 
-function checkLimits(model: string, limits: AdmissionLimits): void {
+export function checkLimits(model: string, limits: AdmissionLimits): void {
   assertModelName(model);
   if (!Number.isSafeInteger(limits.maxModels) || limits.maxModels < 1) throw new InvalidBatchError(`maxModels must be a positive integer, got ${limits.maxModels}`);
   if (!Number.isSafeInteger(limits.idleMs) || limits.idleMs < 0) throw new InvalidBatchError(`idleMs must be a non-negative integer, got ${limits.idleMs}`);
@@ -50,30 +48,5 @@ export class RedisModelAdmission implements ModelAdmission {
     checkLimits(model, limits);
     const reply = (await this.script([admittedModelsKey(namespace)], [model, limits.maxModels, limits.idleMs])) as unknown[];
     return { admitted: Number(reply[0]) === 1, isNew: Number(reply[1]) === 1, count: Number(reply[2]) };
-  }
-}
-
-/** The twin of admit-model.lua over a MemoryKeyspace's clock and objects. */
-export class MemoryModelAdmission implements ModelAdmission {
-  private readonly objects: MemoryObjects;
-
-  constructor(private readonly keyspace: MemoryKeyspace) {
-    this.objects = MemoryObjects.of(keyspace);
-  }
-
-  async admit(namespace: string, model: string, limits: AdmissionLimits): Promise<AdmissionReply> {
-    checkLimits(model, limits);
-    const key = admittedModelsKey(namespace);
-    const now = Math.floor(this.keyspace.now());
-    const members = this.objects.getOrCreate<Map<string, number>>(key, () => new Map());
-    if (limits.idleMs > 0) {
-      for (const [member, seen] of members) if (seen < now - limits.idleMs) members.delete(member);
-    }
-    const known = members.has(model);
-    const count = members.size;
-    if (!known && count >= limits.maxModels) return { admitted: false, isNew: false, count };
-    members.set(model, now);
-    if (limits.idleMs > 0) this.objects.expire(key, limits.idleMs);
-    return { admitted: true, isNew: !known, count: known ? count : count + 1 };
   }
 }

@@ -217,11 +217,32 @@ export interface OutboxEntry {
 /** An outbox item with the id it has in Redis (e.g. a stream entry id). */
 export type Stored<T> = T & { id: string };
 
-export interface MonitorState {
-  applyDriftBatch(batch: DriftBatch): Promise<DriftApplyReply>;
+/**
+ * The prediction/label join (performance scope): one apply per batch, and the labels whose
+ * prediction never came, read back for the dead-letter topic.
+ */
+export interface JoinState {
   applyPerfBatch(batch: PerfBatch): Promise<PerfApplyReply>;
+  /** Labels that waited longer than the label horizon for a prediction, oldest first. */
+  readExpiredLabels(model: string, max: number): Promise<Stored<RawMessage>[]>;
+  ackExpiredLabels(model: string, ids: string[]): Promise<void>;
+}
+
+/** The drift scope's bucket counters (feature histograms, reference samples): one apply per batch. */
+export interface DriftWindows {
+  applyDriftBatch(batch: DriftBatch): Promise<DriftApplyReply>;
+}
+
+/** The window clock of a (model, scope): move its end, commit what the evaluation decided. */
+export interface EvaluationState {
   advance(request: AdvanceRequest): Promise<EvaluationInput>;
   commitEvaluation(commit: EvaluationCommit): Promise<{ committed: boolean }>;
+  /** Sum of bucket hashes of a family over [start, end): for reports and tests, not the hot path. */
+  readBuckets(model: string, family: string, start: number, end: number, bucketMs: number): Promise<Record<string, number>>;
+}
+
+/** What a commit recorded to publish (alerts, snapshots), drained at least once. */
+export interface Outbox {
   /** Up to `max` entries of the scope's events outbox (alerts, snapshots), oldest first. */
   readOutbox(model: string, scope: Scope, max: number): Promise<Stored<OutboxEntry>[]>;
   /**
@@ -230,9 +251,10 @@ export interface MonitorState {
    * possible then, a lost entry is not).
    */
   ackOutbox(model: string, scope: Scope, ids: string[]): Promise<void>;
-  /** Labels that waited longer than the label horizon for a prediction, oldest first. */
-  readExpiredLabels(model: string, max: number): Promise<Stored<RawMessage>[]>;
-  ackExpiredLabels(model: string, ids: string[]): Promise<void>;
+}
+
+/** Each model version's drift reference, and the sample it is built from while collecting. */
+export interface ReferenceStore {
   getReference(model: string, version: string): Promise<string | null>;
   /**
    * Stores a reference; with onlyIfAbsent, keeps an existing one and returns false. Deletes the
@@ -240,7 +262,12 @@ export interface MonitorState {
    */
   setReference(model: string, version: string, json: string, options?: { onlyIfAbsent?: boolean; idleMs?: number }): Promise<boolean>;
   readReferenceSample(model: string, version: string): Promise<string[]>;
-  /** Sum of bucket hashes of a family over [start, end): for reports and tests, not the hot path. */
-  readBuckets(model: string, family: string, start: number, end: number, bucketMs: number): Promise<Record<string, number>>;
+}
+
+/**
+ * Every port together, for the wiring that opens one state and hands each consumer the ports it
+ * uses (shared/pipeline/services.ts), and for the contract test.
+ */
+export interface MonitorState extends JoinState, DriftWindows, EvaluationState, Outbox, ReferenceStore {
   close(): Promise<void>;
 }

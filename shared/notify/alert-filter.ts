@@ -12,8 +12,6 @@ export interface AlertFilter {
   kinds: readonly AlertKind[] | null;
 }
 
-export const ALL_ALERTS: AlertFilter = { minSeverity: 'INFO', kinds: null };
-
 export function wants(filter: AlertFilter, alert: Pick<Alert, 'severity' | 'kind'>): boolean {
   if (SEVERITY_ORDER.indexOf(alert.severity) < SEVERITY_ORDER.indexOf(filter.minSeverity)) return false;
   return filter.kinds === null || filter.kinds.includes(alert.kind);

@@ -24,7 +24,8 @@ import {
   referenceToJSON,
   type ReferenceProfile,
 } from '../monitor/reference-profile.js';
-import type { BucketDeltas, DriftApplyReply, EvaluationInput, MonitorState, OutboxEntry } from '../monitor-state/types.js';
+import type { BucketDeltas, DriftApplyReply, DriftWindows, EvaluationInput, OutboxEntry, ReferenceStore } from '../monitor-state/types.js';
+import type { EvaluationLoopState } from './evaluation-loop.js';
 import type { DecodedMessage } from '../runtime/decode.js';
 import { groupByModel } from '../runtime/decode.js';
 import type { ServiceContext } from '../runtime/run-service.js';
@@ -43,7 +44,8 @@ import { logReaderOf, ResentDuplicateFilter } from './resent-duplicates.js';
 
 export interface DriftPipelineOptions {
   service: ServiceContext;
-  state: MonitorState;
+  /** The drift counters, the references, and what its evaluation loop reads and writes. */
+  state: DriftWindows & ReferenceStore & EvaluationLoopState;
   config: MonitoringConfig;
   groupId: string;
   /** Default: the admission set of the service's store (model-gate.ts). */

@@ -5,7 +5,7 @@
 // see evaluation-cadence.ts, the alert and detector states, the closing bucket) and the commit.
 import type { Logger } from 'pino';
 import type { EventBus } from '../bus/types.js';
-import type { EvaluationCommit, EvaluationInput, MonitorState, Scope, WindowSettings } from '../monitor-state/types.js';
+import type { EvaluationCommit, EvaluationInput, EvaluationState, Outbox, Scope, WindowSettings } from '../monitor-state/types.js';
 import type { TopicNames } from '../topics.js';
 import { evaluationEnds } from './clock.js';
 import { dueHorizons } from './evaluation-cadence.js';
@@ -16,8 +16,11 @@ export type EvaluationOutcome = Omit<EvaluationCommit, 'model' | 'scope' | 'end'
 
 export type Evaluate = (model: string, input: EvaluationInput) => Promise<EvaluationOutcome>;
 
+/** The loop advances and commits, then drains what the commit recorded. */
+export type EvaluationLoopState = EvaluationState & Outbox;
+
 export interface EvaluationLoopOptions {
-  state: MonitorState;
+  state: EvaluationLoopState;
   bus: EventBus;
   topics: TopicNames;
   scope: Scope;

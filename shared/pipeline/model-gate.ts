@@ -16,7 +16,8 @@ import type { DeadLetterFailure } from '../runtime/dead-letters.js';
 import type { ServiceContext } from '../runtime/run-service.js';
 import { modelLimits, type ModelLimits, type MonitoringConfig } from '../config/monitoring-config.js';
 import { RateLimitedLog } from '../log/rate-limited.js';
-import { MemoryModelAdmission, RedisModelAdmission, type ModelAdmission } from '../monitor-state/model-admission.js';
+import { MemoryModelAdmission } from '../monitor-state/memory-admit-model.js';
+import { RedisModelAdmission, type ModelAdmission } from '../monitor-state/model-admission.js';
 
 export const UNKNOWN_MODEL = 'UNKNOWN_MODEL';
 

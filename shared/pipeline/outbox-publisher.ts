@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { publishUntilAccepted } from '../bus/publish-until-accepted.js';
 import type { EventBus } from '../bus/types.js';
-import type { MonitorState, Scope } from '../monitor-state/types.js';
+import type { Outbox, Scope } from '../monitor-state/types.js';
 import type { TopicKind, TopicNames } from '../topics.js';
 
 const DRAIN_BATCH = 500;
@@ -13,7 +13,7 @@ const DRAIN_BATCH = 500;
  * up on what only Redis holds); without one a failure is thrown and the next drain tries again.
  */
 export async function drainOutbox(
-  state: MonitorState,
+  state: Outbox,
   bus: EventBus,
   topics: TopicNames,
   model: string,

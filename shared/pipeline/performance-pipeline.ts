@@ -10,7 +10,8 @@ import { evaluateRules } from '../monitor/evaluate-rules.js';
 import { metricsSnapshot } from '../monitor/metrics-snapshot.js';
 import { covFamily, perfFamily, performanceMetrics } from '../monitor/performance.js';
 import { outcomeTemplate } from '../monitor-state/outcome-template.js';
-import type { EvaluationInput, IncomingLabel, MonitorState, OutboxEntry, PendingPrediction, PerfApplyReply } from '../monitor-state/types.js';
+import type { EvaluationInput, IncomingLabel, JoinState, OutboxEntry, PendingPrediction, PerfApplyReply } from '../monitor-state/types.js';
+import type { EvaluationLoopState } from './evaluation-loop.js';
 import type { DecodedMessage } from '../runtime/decode.js';
 import { groupByModel } from '../runtime/decode.js';
 import type { ServiceContext } from '../runtime/run-service.js';
@@ -29,7 +30,8 @@ const EXPIRED_LABELS_DRAIN = 1_000;
 
 export interface PerformancePipelineOptions {
   service: ServiceContext;
-  state: MonitorState;
+  /** The join, and what its evaluation loop reads and writes. */
+  state: JoinState & EvaluationLoopState;
   config: MonitoringConfig;
   groupId: string;
   /** Default: the admission set of the service's store (model-gate.ts). */

@@ -59,16 +59,8 @@ export interface Scenario {
   recoveryTime: number | null;
 }
 
-export const SCENARIO_FEATURES = {
-  numeric: ['tenure', 'spend', 'age', 'support_calls'],
-  categorical: ['plan', 'region'],
-  boolean: ['mobile'],
-} as const;
-
 /** The feature whose distribution shifts at the change point. */
 export const SHIFTED_FEATURE = 'spend';
-
-export const POSITIVE_CLASS = 'yes';
 
 export function resolveScenarioOptions(options: ScenarioOptions = {}): ScenarioParameters {
   const count = options.count ?? 50_000;

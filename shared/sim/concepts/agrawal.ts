@@ -44,7 +44,6 @@ export interface AgrawalOptions {
 }
 
 export const AGRAWAL_CLASSES = ['A', 'B'];
-export const AGRAWAL_FUNCTIONS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] as const;
 
 const K = 1000;
 const between = (value: number, low: number, high: number): boolean => value >= low && value <= high;

@@ -18,6 +18,32 @@ const FIELDS = {
 type Key = keyof typeof FIELDS;
 
 /**
+ * What one (trueValue, predicted) sample adds to each sum: the one place these terms are
+ * computed in TypeScript. apply-perf-batch.lua adds the same terms in the same order
+ * (`regressionCounters`), so the embedded twin and Redis agree bit for bit.
+ */
+export function regressionTerms(trueValue: number, predictedValue: number): Record<Key, number> {
+  const error = trueValue - predictedValue;
+  const absError = Math.abs(error);
+  const scale = Math.abs(trueValue);
+  const nearZero = scale < MAPE_EPS;
+  return {
+    count: 1,
+    sumTrue: trueValue,
+    sumTrueSquared: trueValue * trueValue,
+    sumAbsError: absError,
+    sumSquaredError: error * error,
+    sumAbsPercentageError: nearZero ? 0 : absError / scale,
+    sumAbsErrorNearZero: nearZero ? absError : 0,
+  };
+}
+
+/** One sample's terms as counter fields (`n`, `~sy`, ... `~saez`), in the Lua script's order. */
+export function regressionCounters(terms: Record<Key, number>): [string, number][] {
+  return (Object.keys(FIELDS) as Key[]).map((key) => [FIELDS[key], terms[key]]);
+}
+
+/**
  * Plain sums from which MAE, RMSE, MAPE and R² follow. Only sums can be merged and
  * reverted exactly by adding counters, which is why the R² denominator comes from
  * Σy² − (Σy)²/n rather than a shifted (Welford) form: that loses precision when the
@@ -49,16 +75,8 @@ export class RegressionSums implements Revertible<RegressionSums> {
     if (!Number.isFinite(trueValue) || !Number.isFinite(predictedValue)) {
       throw new RangeError(`regression values must be finite, got ${trueValue} and ${predictedValue}`);
     }
-    const error = trueValue - predictedValue;
-    const absError = Math.abs(error);
-    this.count += 1;
-    this.sumTrue += trueValue;
-    this.sumTrueSquared += trueValue * trueValue;
-    this.sumAbsError += absError;
-    this.sumSquaredError += error * error;
-    const scale = Math.abs(trueValue);
-    if (scale >= MAPE_EPS) this.sumAbsPercentageError += absError / scale;
-    else this.sumAbsErrorNearZero += absError;
+    const terms = regressionTerms(trueValue, predictedValue);
+    for (const key of Object.keys(FIELDS) as Key[]) this[key] += terms[key];
   }
 
   merge(other: RegressionSums): RegressionSums {

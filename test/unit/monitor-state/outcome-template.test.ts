@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Prediction } from '../../../shared/codec/events.generated.js';
-import { pickOutcome } from '../../../shared/monitor-state/memory-monitor-state.js';
+import { pickOutcome } from '../../../shared/monitor-state/memory-apply-perf-batch.js';
 import { outcomeTemplate } from '../../../shared/monitor-state/outcome-template.js';
 import type { PendingPrediction } from '../../../shared/monitor-state/types.js';
 import { ConfusionMatrix } from '../../../shared/stats/window/confusion-matrix.js';

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, limitOverrides, parseMonitoringConfig, resolveModelConfig } from '../../../shared/config/monitoring-config.js';
 import { RateLimitedLog } from '../../../shared/log/rate-limited.js';
-import { MemoryModelAdmission } from '../../../shared/monitor-state/model-admission.js';
+import { MemoryModelAdmission } from '../../../shared/monitor-state/memory-admit-model.js';
 import { IdleModels, ModelGate } from '../../../shared/pipeline/model-gate.js';
 import { MemoryKeyspace } from '../../../shared/store/memory-store.js';
 
