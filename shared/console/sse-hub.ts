@@ -5,6 +5,12 @@ import type { ServerResponse } from 'node:http';
 import type { ConsoleEvent } from './console-history.js';
 
 export const PING_EVERY_MS = 15_000;
+/**
+ * Bytes a stream may have waiting in its socket buffer. A page that stopped reading (a
+ * suspended laptop, a stuck proxy) would otherwise make every event pile up in this process;
+ * past this it is disconnected, and the page reloads from the API when it reconnects.
+ */
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 export class SseHub {
   private readonly clients = new Set<ServerResponse>();
@@ -13,6 +19,7 @@ export class SseHub {
   constructor(
     pingEveryMs: number = PING_EVERY_MS,
     private readonly onCount: (clients: number) => void = () => {},
+    private readonly maxBufferedBytes: number = MAX_BUFFERED_BYTES,
   ) {
     this.timer = setInterval(() => this.write(': ping\n\n'), pingEveryMs);
     this.timer.unref();
@@ -54,6 +61,13 @@ export class SseHub {
   }
 
   private write(chunk: string): void {
-    for (const client of this.clients) client.write(chunk);
+    for (const client of this.clients) {
+      if (client.writableLength > this.maxBufferedBytes) {
+        // 'close' follows and removes it from the set.
+        client.destroy();
+        continue;
+      }
+      client.write(chunk);
+    }
   }
 }

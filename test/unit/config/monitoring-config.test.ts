@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { configErrorOf } from '../../support/config-error.js';
 import {
-  ConfigError,
   DEFAULT_ALERT_RULES,
   formatDuration,
   loadMonitoringConfig,
@@ -11,16 +11,6 @@ import {
   parseMonitoringConfig,
   resolveModelConfig,
 } from '../../../shared/config/monitoring-config.js';
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('monitoring config', () => {
   it('gives a model without a section the defaults and says it was inferred', () => {
@@ -90,19 +80,19 @@ describe('monitoring config', () => {
     [{ models: { m: { drift: { features: { x: { test: 'nope' } } } } } }, /models\.m\.drift\.features\.x\.test: expected one of/],
     [{ models: { m: { conceptDrift: { detector: 'adwinn' } } } }, /models\.m\.conceptDrift\.detector/],
   ])('rejects %j naming the field', (input, message) => {
-    expect(errorOf(() => parseMonitoringConfig(input))).toMatch(message);
+    expect(configErrorOf(() => parseMonitoringConfig(input))).toMatch(message);
   });
 
   it('refuses the removed examplesCap with why it went, in defaults and in a model, next to other problems', () => {
-    expect(errorOf(() => parseMonitoringConfig({ defaults: { examplesCap: 10_000 } }))).toMatch(
+    expect(configErrorOf(() => parseMonitoringConfig({ defaults: { examplesCap: 10_000 } }))).toMatch(
       /defaults\.examplesCap: removed: it capped the Redis stream of joined examples.*Kafka log.*Delete the field/,
     );
-    const both = errorOf(() => parseMonitoringConfig({ models: { churn: { examplesCap: 500, horizon: ['5m'] } } }));
+    const both = configErrorOf(() => parseMonitoringConfig({ models: { churn: { examplesCap: 500, horizon: ['5m'] } } }));
     expect(both).toMatch(/models\.churn: unknown field horizon;/);
     expect(both).toMatch(/models\.churn\.examplesCap: removed/);
     expect(both).not.toMatch(/unknown fields?[^;]*examplesCap/);
     // Only where model settings sit: elsewhere it is just an unknown field.
-    expect(errorOf(() => parseMonitoringConfig({ defaults: { retrain: { examplesCap: 5 } } }))).toMatch(/defaults\.retrain: unknown field examplesCap/);
+    expect(configErrorOf(() => parseMonitoringConfig({ defaults: { retrain: { examplesCap: 5 } } }))).toMatch(/defaults\.retrain: unknown field examplesCap/);
   });
 
   it('reads YAML and JSON files, from an explicit path or DW_MONITORING_CONFIG', () => {
@@ -116,8 +106,8 @@ describe('monitoring config', () => {
     expect(resolveModelConfig(loadMonitoringConfig({ env: { DW_MONITORING_CONFIG_JSON: '{"defaults":{"bins":4}}' } }), 'x').bins).toBe(4);
     const badPath = join(dir, 'bad.yaml');
     writeFileSync(badPath, 'models:\n  churn:\n    bins: many\n');
-    expect(errorOf(() => loadMonitoringConfig({ path: badPath, env: {} }))).toMatch(/bad\.yaml: models\.churn\.bins: expected number, got string/);
-    expect(errorOf(() => loadMonitoringConfig({ path: join(dir, 'missing.yaml'), env: {} }))).toMatch(/cannot read/);
+    expect(configErrorOf(() => loadMonitoringConfig({ path: badPath, env: {} }))).toMatch(/bad\.yaml: models\.churn\.bins: expected number, got string/);
+    expect(configErrorOf(() => loadMonitoringConfig({ path: join(dir, 'missing.yaml'), env: {} }))).toMatch(/cannot read/);
   });
 
   it('accepts the documented example file', () => {

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { configErrorOf } from '../../support/config-error.js';
 import {
-  ConfigError,
   DEFAULT_RETRAIN_POLICY,
   loadMonitoringConfig,
   parseMonitoringConfig,
   resolveModelConfig,
 } from '../../../shared/config/monitoring-config.js';
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const retrainOf = (input: unknown, model = 'churn') => resolveModelConfig(parseMonitoringConfig(input), model).retrain;
 
@@ -173,7 +163,7 @@ describe('retrain policy in the monitoring config', () => {
     [{ models: { churn: { retrain: { retry: { delay: '1s' } } } } }, /retrain\.retry: unknown field delay/],
     [{ defaults: { retrain: { retry: { initialDelay: '1m' } } }, models: { churn: { retrain: { retry: { maxDelay: '30s' } } } } }, /models\.churn\.retrain\.retry: maxDelay \(30000 ms\) must not be below initialDelay \(60000 ms\)/],
   ])('rejects %j naming the field', (input, message) => {
-    expect(errorOf(() => parseMonitoringConfig(input))).toMatch(message);
+    expect(configErrorOf(() => parseMonitoringConfig(input))).toMatch(message);
   });
 
   it('the example file configures retraining', () => {

@@ -3,19 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../shared/config/runtime-config.js';
+import { configErrorOf } from '../../support/config-error.js';
 import { createLogger } from '../../../shared/log/logger.js';
 import { loadNotifyConfig, parseNotifyConfig } from '../../../shared/notify/notify-config.js';
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 function file(name: string, text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'dw-notify-')), name);
@@ -63,28 +53,28 @@ describe('notification config from the environment', () => {
   });
 
   it('refuses no sink at all, naming the variables to set', () => {
-    expect(errorOf(() => loadNotifyConfig({}))).toBe(
+    expect(configErrorOf(() => loadNotifyConfig({}))).toBe(
       'invalid environment: no notification sink configured; set DW_NOTIFY_WEBHOOK_URL, DW_NOTIFY_SLACK_URL, DW_NOTIFY_ALERTMANAGER_URL or DW_NOTIFY_CONFIG',
     );
   });
 
   it('names the bad setting in one line', () => {
-    expect(errorOf(() => loadNotifyConfig({ DW_NOTIFY_SLACK_URL: 'hooks.slack.example/x' }))).toBe('invalid environment (DW_NOTIFY_*): sinks.0.url: is not a URL');
-    expect(errorOf(() => loadNotifyConfig({ DW_NOTIFY_SLACK_URL: 'ftp://x.example/y' }))).toBe(
+    expect(configErrorOf(() => loadNotifyConfig({ DW_NOTIFY_SLACK_URL: 'hooks.slack.example/x' }))).toBe('invalid environment (DW_NOTIFY_*): sinks.0.url: is not a URL');
+    expect(configErrorOf(() => loadNotifyConfig({ DW_NOTIFY_SLACK_URL: 'ftp://x.example/y' }))).toBe(
       'invalid environment (DW_NOTIFY_*): sinks.0.url: must be an http:// or https:// URL',
     );
-    expect(errorOf(() => loadNotifyConfig({ DW_NOTIFY_SLACK_URL: SLACK, DW_NOTIFY_MIN_SEVERITY: 'LOUD' }))).toMatch(/^invalid environment \(DW_NOTIFY_\*\): minSeverity: /);
-    expect(errorOf(() => loadNotifyConfig({ DW_NOTIFY_SLACK_URL: SLACK, DW_NOTIFY_MAX_ATTEMPTS: 'many' }))).toBe(
+    expect(configErrorOf(() => loadNotifyConfig({ DW_NOTIFY_SLACK_URL: SLACK, DW_NOTIFY_MIN_SEVERITY: 'LOUD' }))).toMatch(/^invalid environment \(DW_NOTIFY_\*\): minSeverity: /);
+    expect(configErrorOf(() => loadNotifyConfig({ DW_NOTIFY_SLACK_URL: SLACK, DW_NOTIFY_MAX_ATTEMPTS: 'many' }))).toBe(
       'invalid environment: DW_NOTIFY_MAX_ATTEMPTS must be a positive integer, got "many"',
     );
-    expect(errorOf(() => loadNotifyConfig({ DW_NOTIFY_WEBHOOK_URL: 'https://x.example/h', DW_NOTIFY_WEBHOOK_HEADERS: '{Authorization' }))).toMatch(
+    expect(configErrorOf(() => loadNotifyConfig({ DW_NOTIFY_WEBHOOK_URL: 'https://x.example/h', DW_NOTIFY_WEBHOOK_HEADERS: '{Authorization' }))).toMatch(
       /^invalid environment: DW_NOTIFY_WEBHOOK_HEADERS is not valid JSON/,
     );
   });
 
   it('never quotes a secret in its error', () => {
     const token = 'Bearer s3cr3t-t0ken-value';
-    const message = errorOf(() =>
+    const message = configErrorOf(() =>
       loadNotifyConfig({ DW_NOTIFY_WEBHOOK_URL: 'https://x.example/h', DW_NOTIFY_WEBHOOK_HEADERS: JSON.stringify({ 'Bad Header': token }) }),
     );
     expect(message).toBe('invalid environment (DW_NOTIFY_*): sinks.0.headers.Bad Header: not a header name');
@@ -152,13 +142,13 @@ describe('notification config from a file', () => {
 
   it('refuses the environment\'s sink variables beside a file: one place decides', () => {
     const path = file('n.json', JSON.stringify({ sinks: [{ kind: 'slack', url: SLACK }] }));
-    expect(errorOf(() => loadNotifyConfig({ DW_NOTIFY_CONFIG: path, DW_NOTIFY_SLACK_URL: SLACK }))).toBe(
+    expect(configErrorOf(() => loadNotifyConfig({ DW_NOTIFY_CONFIG: path, DW_NOTIFY_SLACK_URL: SLACK }))).toBe(
       'invalid environment: DW_NOTIFY_CONFIG is set, so DW_NOTIFY_SLACK_URL would be ignored; configure notifications in one place',
     );
   });
 
   it('names the offending entry of a bad file', () => {
-    const bad = (content: unknown) => errorOf(() => parseNotifyConfig(content, 'notification config n.yaml'));
+    const bad = (content: unknown) => configErrorOf(() => parseNotifyConfig(content, 'notification config n.yaml'));
     expect(bad({ sinks: [] })).toBe('invalid notification config n.yaml: sinks: configure at least one sink');
     expect(bad({ sinks: [{ kind: 'pagerduty', url: 'https://x.example' }] })).toMatch(/^invalid notification config n.yaml: sinks.0.kind: /);
     expect(bad({ sinks: [{ kind: 'slack', url: SLACK, channel: '#ml' }] })).toBe('invalid notification config n.yaml: sinks.0: Unrecognized key: "channel"');
@@ -177,9 +167,9 @@ describe('notification config from a file', () => {
   });
 
   it('says when the file cannot be read or parsed, without quoting it', () => {
-    expect(errorOf(() => loadNotifyConfig({ DW_NOTIFY_CONFIG: '/nonexistent/notify.yaml' }))).toBe('cannot read notification config /nonexistent/notify.yaml: ENOENT');
+    expect(configErrorOf(() => loadNotifyConfig({ DW_NOTIFY_CONFIG: '/nonexistent/notify.yaml' }))).toBe('cannot read notification config /nonexistent/notify.yaml: ENOENT');
     const broken = file('n.yaml', 'sinks:\n  - kind: slack\n    url: "https://secret-in-a-broken-line\n');
-    const message = errorOf(() => loadNotifyConfig({ DW_NOTIFY_CONFIG: broken }));
+    const message = configErrorOf(() => loadNotifyConfig({ DW_NOTIFY_CONFIG: broken }));
     expect(message).toMatch(/^notification config .*n\.yaml is not valid YAML/);
     expect(message).not.toContain('secret-in-a-broken-line');
   });
