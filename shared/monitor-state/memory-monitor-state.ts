@@ -13,6 +13,7 @@ import { decodeOutboxEntry, decodeRawMessage } from './framing.js';
 import { advanceInMemory } from './memory-advance.js';
 import { applyDriftBatchInMemory } from './memory-apply-drift-batch.js';
 import { applyPerfBatchInMemory } from './memory-apply-perf-batch.js';
+import { applyPerfDeltasInMemory } from './memory-apply-perf-deltas.js';
 import { commitEvaluationInMemory } from './memory-commit-evaluation.js';
 import type { MemoryScriptState } from './memory-lib-counters.js';
 import { MemoryObjects } from './memory-objects.js';
@@ -29,6 +30,8 @@ import type {
   OutboxEntry,
   PerfApplyReply,
   PerfBatch,
+  PerfDeltaBatch,
+  PerfDeltaReply,
   RawMessage,
   Scope,
   Stored,
@@ -53,6 +56,11 @@ export class MemoryMonitorState implements MonitorState {
   async applyPerfBatch(batch: PerfBatch): Promise<PerfApplyReply> {
     this.assertOpen();
     return applyPerfBatchInMemory(this.scripts, batch);
+  }
+
+  async applyPerfDeltas(batch: PerfDeltaBatch): Promise<PerfDeltaReply> {
+    this.assertOpen();
+    return applyPerfDeltasInMemory(this.scripts, batch);
   }
 
   async advance(request: AdvanceRequest): Promise<EvaluationInput> {

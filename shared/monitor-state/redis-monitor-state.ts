@@ -27,9 +27,11 @@ import {
   validateAdvance,
   validateDriftBatch,
   validatePerfBatch,
+  validatePerfDeltas,
 } from './requests.js';
 import type {
   AdvanceRequest,
+  BucketDeltas,
   Scope,
   DriftApplyReply,
   DriftBatch,
@@ -39,6 +41,8 @@ import type {
   OutboxEntry,
   PerfApplyReply,
   PerfBatch,
+  PerfDeltaBatch,
+  PerfDeltaReply,
   RawMessage,
   Stored,
 } from './types.js';
@@ -69,6 +73,7 @@ export class RedisMonitorState implements MonitorState {
   private readonly ownsClient: boolean;
   private readonly applyDrift: LuaCommand;
   private readonly applyPerf: LuaCommand;
+  private readonly applyDeltas: LuaCommand;
   private readonly advanceScript: LuaCommand;
   private readonly commit: LuaCommand;
 
@@ -84,6 +89,7 @@ export class RedisMonitorState implements MonitorState {
     const base = import.meta.url;
     this.applyDrift = defineLuaScript(client, base, { name: 'driftwatchApplyDriftBatch', file: './apply-drift-batch.lua', numberOfKeys: 'dynamic' });
     this.applyPerf = defineLuaScript(client, base, { name: 'driftwatchApplyPerfBatch', file: './apply-perf-batch.lua', numberOfKeys: 'dynamic' });
+    this.applyDeltas = defineLuaScript(client, base, { name: 'driftwatchApplyPerfDeltas', file: './apply-perf-deltas.lua', numberOfKeys: 'dynamic' });
     this.advanceScript = defineLuaScript(client, base, { name: 'driftwatchAdvance', file: './advance.lua', numberOfKeys: 'dynamic' });
     this.commit = defineLuaScript(client, base, { name: 'driftwatchCommitEvaluation', file: './commit-evaluation.lua', numberOfKeys: 'dynamic' });
   }
@@ -112,13 +118,7 @@ export class RedisMonitorState implements MonitorState {
       args.push(sample.cap, sample.rows.length);
       for (const row of sample.rows) args.push(row);
     }
-    const families = [...new Set(batch.deltas.map((d) => d.family))];
-    args.push(families.length, ...families, batch.deltas.length);
-    for (const delta of batch.deltas) {
-      const fields = Object.keys(delta.counters);
-      args.push(delta.family, delta.bucketStart, fields.length);
-      for (const field of fields) args.push(field, String(delta.counters[field]));
-    }
+    pushDeltaArgs(args, batch.deltas);
     const reply = asArray(await this.applyDrift(keys, args), 'apply-drift-batch.lua');
     const sizes = asArray(reply[5], 'apply-drift-batch.lua');
     const sampleSizes: Record<string, number> = {};
@@ -182,6 +182,39 @@ export class RedisMonitorState implements MonitorState {
       earlyLabels: num(reply[8]),
       expiredLabels: num(reply[9]),
       unusableLabels: num(reply[10]),
+    };
+  }
+
+  async applyPerfDeltas(batch: PerfDeltaBatch): Promise<PerfDeltaReply> {
+    const { windows, source, pairedField, expected } = validatePerfDeltas(batch);
+    const key = (k: string): string => modelKey(batch.model, k);
+    const keys = [key(OFFSETS_KEY), key(clockKey('perf')), key(familiesKey('perf'))];
+    const args: (string | number)[] = [
+      modelKey(batch.model, ''),
+      source.field,
+      source.offset,
+      pairedField,
+      expected === null ? '0' : '1',
+      expected?.own ?? -1,
+      expected?.paired ?? -1,
+      batch.kind,
+      batch.maxEventTime,
+      windows.retentionMs,
+      windows.sourcePartitions,
+      batch.caughtUp ? '1' : '0',
+      windows.idleMs,
+      windows.horizonsMs.length,
+      ...windows.horizonsMs,
+    ];
+    pushDeltaArgs(args, batch.deltas);
+    const reply = asArray(await this.applyDeltas(keys, args), 'apply-perf-deltas.lua');
+    return {
+      applied: num(reply[0]) === 1,
+      recordedOffset: num(reply[1]),
+      pairedOffset: num(reply[2]),
+      watermark: num(reply[3]),
+      end: num(reply[4]),
+      evaluated: num(reply[5]),
     };
   }
 
@@ -340,6 +373,17 @@ export class RedisMonitorState implements MonitorState {
     if (ids.length === 0) return;
     for (const id of ids) assertStreamId(id);
     await this.client.xdel(modelKey(model, stream), ...ids);
+  }
+}
+
+/** The families, then the delta groups, as apply-drift-batch.lua and apply-perf-deltas.lua read them. */
+function pushDeltaArgs(args: (string | number)[], deltas: BucketDeltas[]): void {
+  const families = [...new Set(deltas.map((d) => d.family))];
+  args.push(families.length, ...families, deltas.length);
+  for (const delta of deltas) {
+    const fields = Object.keys(delta.counters);
+    args.push(delta.family, delta.bucketStart, fields.length);
+    for (const field of fields) args.push(field, String(delta.counters[field]));
   }
 }
 

@@ -3,7 +3,7 @@
 import { assertModelName, offsetField } from '../store/batch-request.js';
 import { InvalidBatchError } from '../store/errors.js';
 import type { BatchSource } from '../store/types.js';
-import type { AdvanceRequest, DriftBatch, PerfBatch, Scope, WindowSettings } from './types.js';
+import type { AdvanceRequest, BucketDeltas, DriftBatch, PerfBatch, PerfDeltaBatch, Scope, WindowSettings } from './types.js';
 
 export const DEFAULT_REBUILD_EVERY = 360;
 export const EARLY_KEY = 'early';
@@ -99,11 +99,7 @@ export function validateDriftBatch(batch: DriftBatch): { windows: NormalisedWind
   const windows = normaliseWindows(batch.windows);
   const source = normaliseSource(batch.source);
   if (!isTime(batch.maxEventTime)) throw new InvalidBatchError(`maxEventTime must be a non-negative integer, got ${batch.maxEventTime}`);
-  for (const delta of batch.deltas) {
-    assertFamily(delta.family);
-    assertBucketStart(delta.bucketStart, windows.bucketMs, delta.family);
-    for (const [field, by] of Object.entries(delta.counters)) assertFinite(by, `${delta.family} ${field}`);
-  }
+  assertDeltas(batch.deltas, windows);
   const versions = new Set<string>();
   for (const sample of batch.referenceSamples ?? []) {
     if (typeof sample.version !== 'string' || sample.version === '') throw new InvalidBatchError('reference sample version must be a non-empty string');
@@ -112,6 +108,68 @@ export function validateDriftBatch(batch: DriftBatch): { windows: NormalisedWind
     if (!Number.isSafeInteger(sample.cap) || sample.cap < 0) throw new InvalidBatchError(`reference sample cap must be a non-negative integer, got ${sample.cap}`);
   }
   return { windows, source };
+}
+
+function assertDeltas(deltas: BucketDeltas[], windows: NormalisedWindows): void {
+  if (!Array.isArray(deltas)) throw new InvalidBatchError('deltas must be a list');
+  for (const delta of deltas) {
+    assertFamily(delta.family);
+    assertBucketStart(delta.bucketStart, windows.bucketMs, delta.family);
+    for (const [field, by] of Object.entries(delta.counters)) assertFinite(by, `${delta.family} ${field}`);
+  }
+}
+
+/** Families a perf delta may target: outcome counters and label coverage. */
+const PERF_DELTA_FAMILY = /^(perf|cov):./;
+
+export interface NormalisedPerfDeltas {
+  windows: NormalisedWindows;
+  source: NormalisedSource;
+  pairedField: string;
+  expected: { own: number; paired: number } | null;
+}
+
+const isRecordedOffset = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= -1;
+
+/**
+ * The paired stream is the other topic of the same consumer group and partition: the join
+ * holds predictions partition p and labels partition p together, so the fence is per pair.
+ */
+function assertPairedField(pairedField: unknown, source: NormalisedSource, batch: PerfDeltaBatch): string {
+  if (typeof pairedField !== 'string') throw new InvalidBatchError('pairedField must be a string `group|topic|partition`');
+  const last = pairedField.lastIndexOf('|');
+  const middle = last > 0 ? pairedField.lastIndexOf('|', last - 1) : -1;
+  const topic = middle >= 0 ? pairedField.slice(middle + 1, last) : '';
+  const expectedField = middle >= 0 ? `${batch.source.group}|${topic}|${batch.source.partition}` : '';
+  if (middle < 0 || topic === '' || pairedField !== expectedField) {
+    throw new InvalidBatchError(
+      `pairedField must be \`${batch.source.group}|<other topic>|${batch.source.partition}\` (same group and partition as the source), got ${JSON.stringify(pairedField)}`,
+    );
+  }
+  if (pairedField === source.field) throw new InvalidBatchError(`pairedField must name the other stream, got the batch's own ${JSON.stringify(pairedField)}`);
+  return pairedField;
+}
+
+export function validatePerfDeltas(batch: PerfDeltaBatch): NormalisedPerfDeltas {
+  assertModelName(batch.model);
+  const windows = normaliseWindows(batch.windows);
+  const source = normaliseSource(batch.source);
+  const pairedField = assertPairedField(batch.pairedField, source, batch);
+  if (batch.kind !== 'pp' && batch.kind !== 'pl') throw new InvalidBatchError(`kind must be pp (predictions) or pl (labels), got ${JSON.stringify(batch.kind)}`);
+  const { expected } = batch;
+  if (expected !== null) {
+    if (typeof expected !== 'object' || !isRecordedOffset(expected.own) || !isRecordedOffset(expected.paired)) {
+      throw new InvalidBatchError(`expected offsets must be integers >= -1 (or expected null for a probe), got ${JSON.stringify(expected)}`);
+    }
+    // The own offset is recorded on apply and only grows.
+    if (source.offset <= expected.own) throw new InvalidBatchError(`source offset ${source.offset} must exceed the expected recorded offset ${expected.own}`);
+  }
+  if (!isTime(batch.maxEventTime)) throw new InvalidBatchError(`maxEventTime must be a non-negative integer, got ${batch.maxEventTime}`);
+  assertDeltas(batch.deltas, windows);
+  for (const delta of batch.deltas) {
+    if (!PERF_DELTA_FAMILY.test(delta.family)) throw new InvalidBatchError(`perf delta family must be perf:<version> or cov:<version>, got ${JSON.stringify(delta.family)}`);
+  }
+  return { windows, source, pairedField, expected: expected === null ? null : { own: expected.own, paired: expected.paired } };
 }
 
 export function validatePerfBatch(batch: PerfBatch): { windows: NormalisedWindows; source: NormalisedSource } {

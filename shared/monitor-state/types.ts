@@ -147,6 +147,34 @@ export interface PerfApplyReply extends ApplyReply {
   unusableLabels: number;
 }
 
+/**
+ * One batch's outcomes, joined in the performance service's memory, as counter deltas: the
+ * apply is a compare-and-set on the recorded offsets of both streams of the partition, because
+ * whether Redis already counted an outcome (prediction offset a, label offset b) is decided
+ * from them: counted iff a <= recorded(predictions) and b <= recorded(labels).
+ */
+export interface PerfDeltaBatch extends SourceProgress {
+  model: string;
+  /** The batch's own stream: group, topic, partition, firstOffset, offset (the batch's last offset, recorded on apply). */
+  source: BatchSource;
+  /** Offsets field of the paired stream (same group and partition, the other topic): `group|topic|partition`. */
+  pairedField: string;
+  /** Which stream the batch is: 'pp' predictions, 'pl' labels (the watermark source kind, as apply-perf-batch.lua uses). */
+  kind: 'pp' | 'pl';
+  /** Recorded offsets the caller's deltas assume (-1: none recorded). null: refuse and report them (a probe). */
+  expected: { own: number; paired: number } | null;
+  windows: WindowSettings;
+  /** Pre-aggregated counter deltas (perf:<version> outcome counters, cov:<version> `n`/`l`); may be empty. */
+  deltas: BucketDeltas[];
+  /** Largest event time of the batch's own stream (raises that source's watermark). */
+  maxEventTime: number;
+}
+
+export interface PerfDeltaReply extends ApplyReply {
+  /** recordedOffset is the own stream's; this is the paired stream's (-1: none). */
+  pairedOffset: number;
+}
+
 export interface AdvanceRequest {
   model: string;
   scope: Scope;
@@ -223,6 +251,12 @@ export type Stored<T> = T & { id: string };
  */
 export interface JoinState {
   applyPerfBatch(batch: PerfBatch): Promise<PerfApplyReply>;
+  /**
+   * The counter deltas of outcomes joined in the caller's memory, applied only if the recorded
+   * offsets of the batch's stream and of the paired stream are exactly `expected`; otherwise
+   * (and always for `expected: null`) refused with both recorded offsets, nothing written.
+   */
+  applyPerfDeltas(batch: PerfDeltaBatch): Promise<PerfDeltaReply>;
   /** Labels that waited longer than the label horizon for a prediction, oldest first. */
   readExpiredLabels(model: string, max: number): Promise<Stored<RawMessage>[]>;
   ackExpiredLabels(model: string, ids: string[]): Promise<void>;

@@ -8,6 +8,7 @@ import type { MonitorState } from '../monitor-state/types.js';
 const SCRIPT_OF: { [K in Exclude<keyof MonitorState, 'close'>]: string } = {
   applyDriftBatch: 'apply-drift-batch',
   applyPerfBatch: 'apply-perf-batch',
+  applyPerfDeltas: 'apply-perf-deltas',
   advance: 'advance',
   commitEvaluation: 'commit-evaluation',
   readOutbox: 'read-outbox',

@@ -10,7 +10,7 @@ import { MemoryModelAdmission } from '../../shared/monitor-state/memory-admit-mo
 import { admittedModelsKey, RedisModelAdmission, type ModelAdmission } from '../../shared/monitor-state/model-admission.js';
 import { outcomeTemplate } from '../../shared/monitor-state/outcome-template.js';
 import { RedisMonitorState } from '../../shared/monitor-state/redis-monitor-state.js';
-import type { MonitorState, WindowSettings } from '../../shared/monitor-state/types.js';
+import type { MonitorState, PerfDeltaBatch, WindowSettings } from '../../shared/monitor-state/types.js';
 import { MemoryKeyspace } from '../../shared/store/memory-store.js';
 import { redisUrl, uniqueName } from '../setup/env.js';
 import { scanKeys } from '../support/redis-keys.js';
@@ -104,6 +104,26 @@ function describeAdmission(name: string, open: () => Promise<Harness & { close()
       const without = names.filter((k) => keys[k]! < 0);
       expect(without).toEqual([]);
       for (const ttl of Object.values(keys)) expect(ttl).toBeLessThanOrEqual(IDLE);
+      await h.elapse(IDLE + 300);
+      expect(await h.modelKeys(model)).toEqual({});
+    });
+
+    it('gives every key apply-perf-deltas writes an expiry, refreshed by each apply, and drops them after the idle time', async () => {
+      const model = uniqueName('adm-deltas');
+      const batch = (offset: number, own: number, at: number): PerfDeltaBatch => ({
+        model, source: { group: 'g', topic: 'dw.labels', partition: 0, offset }, pairedField: 'g|dw.predictions|0', kind: 'pl' as const,
+        expected: { own, paired: -1 }, windows: WINDOWS, maxEventTime: at,
+        deltas: [{ family: 'perf:1', bucketStart: at, counters: { 'c|a|a': 1 } }, { family: 'cov:1', bucketStart: at, counters: { l: 1 } }],
+      });
+      await h.state.advance({ model, scope: 'perf', windows: WINDOWS, to: T0 + 300 });
+      expect(await h.state.applyPerfDeltas(batch(1, -1, T0 + 100))).toMatchObject({ applied: true });
+      await h.elapse(IDLE / 2);
+      expect(await h.state.applyPerfDeltas(batch(2, 1, T0 + 200))).toMatchObject({ applied: true });
+      const keys = await h.modelKeys(model);
+      for (const expected of ['offsets', 'clock:perf', 'families:perf', 'w:perf:1:500', 'w:cov:1:500', 'b:perf:1:1700000000200']) expect(Object.keys(keys)).toContain(expected);
+      expect(Object.entries(keys).filter(([, ttl]) => ttl < 0)).toEqual([]);
+      // Refreshed by the second apply, half an idle time after the first.
+      for (const k of ['offsets', 'clock:perf', 'families:perf', 'w:perf:1:500']) expect(keys[k], k).toBeGreaterThan(IDLE / 2 + 500);
       await h.elapse(IDLE + 300);
       expect(await h.modelKeys(model)).toEqual({});
     });

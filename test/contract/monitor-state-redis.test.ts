@@ -155,6 +155,47 @@ describe('RedisMonitorState on a real Redis', () => {
     }
   });
 
+  it('apply-perf-deltas refreshes the idle expiry of the perf scope\'s long-lived keys, a refused call none', async () => {
+    const m = uniqueName('ms-redis-deltas-idle');
+    const t0 = 1_700_000_000_000;
+    const idleMs = 3_600_000;
+    const windows = { bucketMs: 1_000, horizonsMs: [5_000], retentionMs: 600_000, idleMs };
+    const short = 100_000;
+    const name = (k: string): string => modelKey(m, k);
+    const batch = (offset: number, expected: { own: number; paired: number } | null) => ({
+      model: m,
+      source: { group: 'perf', topic: 'dw.labels', partition: 0, offset },
+      pairedField: 'perf|dw.predictions|0',
+      kind: 'pl' as const,
+      expected,
+      windows,
+      deltas: [{ family: 'perf:1', bucketStart: t0 + 1_000, counters: { 'c|a|a': 1 } }],
+      maxEventTime: t0 + 1_000,
+    });
+    const live = ['offsets', 'clock:perf', 'families:perf', 'alerts:perf', 'outbox:events:perf', 'w:perf:1:5000'];
+    try {
+      await state.advance({ model: m, scope: 'perf', windows, to: t0 + 2_000 });
+      const outbox = [{ topic: 'metrics', key: 'k', value: Buffer.from('v'), headers: {} }];
+      await state.commitEvaluation({ model: m, scope: 'perf', end: t0 + 2_000, alertStates: { a: '{}' }, outbox, idleMs });
+      expect(await state.applyPerfDeltas(batch(1, { own: -1, paired: -1 }))).toMatchObject({ applied: true });
+      // The join's early labels are not this script's: a key left from apply-perf-batch keeps its own expiry.
+      await admin.zadd(name('early'), t0, 'x');
+      for (const k of [...live, 'early']) expect(await admin.pexpire(name(k), short), k).toBe(1);
+
+      expect(await state.applyPerfDeltas(batch(2, { own: 0, paired: -1 }))).toMatchObject({ applied: false, recordedOffset: 1 });
+      for (const k of live) expect(await admin.pttl(name(k)), k).toBeLessThanOrEqual(short);
+
+      expect(await state.applyPerfDeltas(batch(2, { own: 1, paired: -1 }))).toMatchObject({ applied: true, recordedOffset: 2 });
+      for (const k of live) expect(await admin.pttl(name(k)), k).toBeGreaterThan(idleMs - 60_000);
+      const bucketTtl = await admin.pttl(name('b:perf:1:' + String(t0 + 1_000)));
+      expect(bucketTtl).toBeGreaterThan(windows.retentionMs - 60_000);
+      expect(bucketTtl).toBeLessThanOrEqual(windows.retentionMs);
+      expect(await admin.pttl(name('early'))).toBeLessThanOrEqual(short);
+    } finally {
+      await dropModel(admin, m);
+    }
+  });
+
   it('reads an evaluation (due horizons, closing bucket, alert and detector states) in one round trip', async () => {
     const m = uniqueName('ms-redis-one-read');
     const t0 = 1_700_000_000_000;

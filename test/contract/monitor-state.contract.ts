@@ -10,6 +10,7 @@ import type {
   MonitorState,
   PendingPrediction,
   PerfBatch,
+  PerfDeltaBatch,
   RawMessage,
   WindowSettings,
 } from '../../shared/monitor-state/types.js';
@@ -424,6 +425,149 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         await harness.elapse(horizon + 200);
         const r = await state.applyPerfBatch(perfBatch(m, src(1, 1, 'dw.labels'), { labels: [label('old', T0, { trueClass: 'a' })], labelHorizonMs: horizon }));
         expect(r).toMatchObject({ joined: 0, earlyLabels: 1 });
+      });
+    });
+
+    describe('perf deltas (the join in the service, fenced on both streams)', () => {
+      const PREDICTIONS = { group: 'perf', topic: 'dw.predictions', partition: 3 };
+      const LABELS = { group: 'perf', topic: 'dw.labels', partition: 3 };
+      const fieldOf = (s: { group: string; topic: string; partition: number }): string => `${s.group}|${s.topic}|${s.partition}`;
+      function deltaBatch(
+        m: string,
+        kind: 'pp' | 'pl',
+        offset: number,
+        expected: PerfDeltaBatch['expected'],
+        deltas: BucketDeltas[] = [],
+        maxEventTime = T0,
+      ): PerfDeltaBatch {
+        const [own, paired] = kind === 'pp' ? [PREDICTIONS, LABELS] : [LABELS, PREDICTIONS];
+        return { model: m, source: { ...own, offset }, pairedField: fieldOf(paired), kind, expected, windows: WINDOWS, deltas, maxEventTime };
+      }
+
+      it('a probe reports -1/-1 before anything is recorded, then both stored offsets, per partition', async () => {
+        const state = await open();
+        const m = model('deltas-probe');
+        const some: BucketDeltas[] = [{ family: 'cov:1', bucketStart: T0, counters: { n: 7 } }];
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pp', 5, null, some, T0 + 9_000))).toEqual({
+          applied: false, recordedOffset: -1, pairedOffset: -1, watermark: 0, end: 0, evaluated: 0,
+        });
+        // A probe writes nothing, whatever it carries.
+        expect(await state.readBuckets(m, 'cov:1', T0, T0 + BUCKET, BUCKET)).toEqual({});
+
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pp', 5, { own: -1, paired: -1 }, some))).toMatchObject({ applied: true, recordedOffset: 5, pairedOffset: -1 });
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pl', 8, { own: -1, paired: 5 }))).toMatchObject({ applied: true, recordedOffset: 8, pairedOffset: 5 });
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pp', 6, null))).toMatchObject({ applied: false, recordedOffset: 5, pairedOffset: 8 });
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pl', 9, null))).toMatchObject({ applied: false, recordedOffset: 8, pairedOffset: 5 });
+        // Another partition's pair has its own fence.
+        const other = { ...deltaBatch(m, 'pp', 1, null), source: { ...PREDICTIONS, partition: 4, offset: 1 }, pairedField: fieldOf({ ...LABELS, partition: 4 }) };
+        expect(await state.applyPerfDeltas(other)).toMatchObject({ applied: false, recordedOffset: -1, pairedOffset: -1 });
+        expect(await state.readBuckets(m, 'cov:1', T0, T0 + BUCKET, BUCKET)).toEqual({ n: 7 });
+      });
+
+      it('adds the deltas to their buckets and the running windows holding them, registers the families, records the offset', async () => {
+        const state = await open();
+        const m = model('deltas-apply');
+        const E = T0 + 4 * BUCKET;
+        await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: E });
+        const deltas: BucketDeltas[] = [
+          { family: 'perf:1', bucketStart: T0 + BUCKET, counters: { 'c|a|a': 1 } },
+          { family: 'perf:1', bucketStart: T0 + BUCKET, counters: { 'c|a|a': 2, 'c|a|b': 1 } },
+          { family: 'perf:1', bucketStart: T0 + 3 * BUCKET, counters: { 'c|b|b': 4, '~x': 0.1 } },
+          { family: 'perf:1', bucketStart: T0 + 3 * BUCKET, counters: { '~x': 0.2 } },
+          { family: 'cov:1', bucketStart: T0 + BUCKET, counters: { n: 3, l: 2 } },
+          // Past E: its bucket only, no window holds it yet.
+          { family: 'cov:1', bucketStart: T0 + 6 * BUCKET, counters: { n: 1 } },
+        ];
+        const reply = await state.applyPerfDeltas(deltaBatch(m, 'pl', 12, { own: -1, paired: -1 }, deltas, T0 + 6 * BUCKET));
+        expect(reply).toEqual({ applied: true, recordedOffset: 12, pairedOffset: -1, watermark: 0, end: E, evaluated: 0 });
+        const x = 0.1 + 0.2;
+        expect(await state.readBuckets(m, 'perf:1', T0, T0 + 10 * BUCKET, BUCKET)).toEqual({ 'c|a|a': 3, 'c|a|b': 1, 'c|b|b': 4, '~x': x });
+        expect(await state.readBuckets(m, 'cov:1', T0, T0 + 10 * BUCKET, BUCKET)).toEqual({ n: 4, l: 2 });
+
+        const at = await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: E });
+        expect(at.advanced).toBe(false);
+        const allPerf = { 'c|a|a': 3, 'c|a|b': 1, 'c|b|b': 4, '~x': x };
+        expect(at.windows).toEqual({ 'perf:1': { 5000: allPerf, 20000: allPerf }, 'cov:1': { 5000: { n: 3, l: 2 }, 20000: { n: 3, l: 2 } } });
+        const slid = await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: T0 + 7 * BUCKET });
+        expect(slid.windows).toEqual({
+          'perf:1': { 5000: { 'c|b|b': 4, '~x': x }, 20000: allPerf },
+          'cov:1': { 5000: { n: 1 }, 20000: { n: 4, l: 2 } },
+        });
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pl', 13, null))).toMatchObject({ recordedOffset: 12, pairedOffset: -1 });
+      });
+
+      it('refuses a wrong own or paired expectation with the stored offsets and writes nothing', async () => {
+        const state = await open();
+        const m = model('deltas-fence');
+        const one: BucketDeltas[] = [{ family: 'perf:1', bucketStart: T0, counters: { 'c|a|a': 1 } }];
+        await state.applyPerfDeltas(deltaBatch(m, 'pp', 5, { own: -1, paired: -1 }, one, T0 + 1_000));
+        const before = await state.applyPerfDeltas(deltaBatch(m, 'pl', 8, { own: -1, paired: 5 }, one, T0 + 2_000));
+        expect(before).toMatchObject({ applied: true, watermark: T0 + 1_000 });
+        const lots: BucketDeltas[] = [
+          { family: 'perf:1', bucketStart: T0, counters: { 'c|a|a': 100 } },
+          { family: 'cov:2', bucketStart: T0 + BUCKET, counters: { n: 100 } },
+        ];
+        const wrong: [number, number][] = [
+          [4, 8], // own behind
+          [5, 7], // paired behind
+          [5, -1], // the caller never saw the labels batch
+          [5, 9], // paired ahead
+        ];
+        for (const [own, paired] of wrong) {
+          const refused = await state.applyPerfDeltas(deltaBatch(m, 'pp', 9, { own, paired }, lots, T0 + 50_000));
+          expect(refused, `expected ${own}/${paired}`).toEqual({ applied: false, recordedOffset: 5, pairedOffset: 8, watermark: T0 + 1_000, end: 0, evaluated: 0 });
+        }
+        expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual({ 'c|a|a': 2 });
+        expect(await state.readBuckets(m, 'cov:2', T0, T0 + 2 * BUCKET, BUCKET)).toEqual({});
+        // No family was registered and no offset moved.
+        expect(Object.keys((await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: T0 + BUCKET })).windows)).toEqual(['perf:1']);
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pl', 9, null))).toMatchObject({ recordedOffset: 8, pairedOffset: 5, watermark: T0 + 1_000 });
+
+        const right = await state.applyPerfDeltas(deltaBatch(m, 'pp', 9, { own: 5, paired: 8 }, lots, T0 + 3_000));
+        expect(right).toMatchObject({ applied: true, recordedOffset: 9, pairedOffset: 8, watermark: T0 + 2_000 });
+        expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual({ 'c|a|a': 102 });
+      });
+
+      it('holds the perf watermark until labels delivered, then follows the slower stream', async () => {
+        const state = await open();
+        const m = model('deltas-watermark');
+        let pp = -1;
+        let pl = -1;
+        const apply = async (kind: 'pp' | 'pl', time: number): Promise<number> => {
+          const expected = kind === 'pp' ? { own: pp, paired: pl } : { own: pl, paired: pp };
+          const reply = await state.applyPerfDeltas(deltaBatch(m, kind, expected.own + 1, expected, [], time));
+          expect(reply.applied).toBe(true);
+          if (kind === 'pp') pp += 1;
+          else pl += 1;
+          return reply.watermark;
+        };
+        expect(await apply('pp', T0 + 50_000)).toBe(0);
+        expect(await apply('pp', T0 + 60_000)).toBe(0);
+        expect(await apply('pl', T0 + 20_000)).toBe(T0 + 20_000);
+        expect(await apply('pl', T0 + 90_000)).toBe(T0 + 60_000);
+        expect(await apply('pp', T0 + 100_000)).toBe(T0 + 90_000);
+        // The drift scope's clock is its own.
+        expect((await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: T0 })).from).toBe(0);
+      });
+
+      it('refuses malformed batches before touching anything', async () => {
+        const state = await open();
+        const m = model('deltas-bad');
+        const ok = deltaBatch(m, 'pp', 5, { own: -1, paired: -1 });
+        const bad: [Partial<PerfDeltaBatch>, RegExp][] = [
+          [{ kind: 'px' as 'pp' }, /kind must be pp/],
+          [{ pairedField: fieldOf({ ...LABELS, partition: 4 }) }, /same group and partition/],
+          [{ pairedField: fieldOf({ ...LABELS, group: 'other' }) }, /same group and partition/],
+          [{ pairedField: 'dw.labels' }, /pairedField must be/],
+          [{ pairedField: fieldOf(PREDICTIONS) }, /the other stream/],
+          [{ expected: { own: 5, paired: -1 } }, /must exceed the expected recorded offset 5/],
+          [{ expected: { own: -2, paired: 0 } }, /expected offsets must be integers >= -1/],
+          [{ deltas: [{ family: 'feat:1', bucketStart: T0, counters: { a: 1 } }] }, /perf:<version> or cov:<version>/],
+          [{ deltas: [{ family: 'perf:1', bucketStart: T0 + 1, counters: { a: 1 } }] }, /multiple of bucketMs/],
+          [{ deltas: [{ family: 'perf:1', bucketStart: T0, counters: { a: Number.NaN } }] }, /finite number/],
+        ];
+        for (const [change, error] of bad) await expect(state.applyPerfDeltas({ ...ok, ...change }), String(error)).rejects.toThrow(error);
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pp', 5, null))).toMatchObject({ recordedOffset: -1, pairedOffset: -1 });
       });
     });
 

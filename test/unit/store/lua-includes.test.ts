@@ -15,7 +15,7 @@ describe('expandLuaIncludes', () => {
   });
 
   it('shares the offset fragment between both apply scripts instead of copies', () => {
-    for (const file of ['apply-drift-batch.lua', 'apply-perf-batch.lua']) {
+    for (const file of ['apply-drift-batch.lua', 'apply-perf-batch.lua', 'apply-perf-deltas.lua']) {
       const raw = expandLuaIncludes(base, file).split('-- begin lib-offsets.lua')[1] ?? '';
       expect(raw).toContain('local function record_offset(');
     }
