@@ -13,6 +13,8 @@ import type { Logger } from 'pino';
 import { BusClosedError, BusUnavailableError, HandlerError, PublishIncompleteError, TopicMismatchError, UnknownTopicError } from './errors.js';
 import { partitionForKey } from './partitioner.js';
 import { partitionsConcurrentlyOf } from './partitions-concurrently.js';
+import { assertSamePartitionCount } from './co-partitioned.js';
+import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { ConnectFailures, KafkaConnectionError, recordingLogCreator } from './connect-failure.js';
 import { kafkajsLevelFor, pinoLogCreator } from './kafka-log.js';
 import type {
@@ -261,9 +263,15 @@ export class KafkaBus implements EventBus, LogReader {
     this.assertOpen();
     const concurrency = partitionsConcurrentlyOf(options);
     await this.assertTopicsExist(options.topics);
+    if (options.coPartitioned) {
+      const counts = await Promise.all(options.topics.map(async (topic) => [topic, await this.partitionCount(topic)] as const));
+      assertSamePartitionCount(Object.fromEntries(counts));
+    }
     const tuning = this.options.consumer ?? {};
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
+      // Only co-partitioned groups leave kafkajs's default (round-robin over topic-partitions).
+      ...(options.coPartitioned ? { partitionAssigners: [coPartitionedAssigner] } : {}),
       allowAutoTopicCreation: false,
       sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: tuning.heartbeatIntervalMs ?? 3_000,
