@@ -55,8 +55,8 @@ export class PartitionCountMismatchError extends Error {
 
 /**
  * A member joining a consumer group whose members disagree with it on
- * SubscribeOptions.coPartitioned (or, co-partitioned, on the topics): one group has one
- * assignment rule. On Kafka the broker refuses such a join (INCONSISTENT_GROUP_PROTOCOL).
+ * SubscribeOptions.coPartitioned (or, on MemoryBus, co-partitioned, on the topics): one group
+ * has one assignment rule. On Kafka the broker refuses such a join (INCONSISTENT_GROUP_PROTOCOL).
  */
 export class GroupOptionsMismatchError extends Error {
   override readonly name = 'GroupOptionsMismatchError';

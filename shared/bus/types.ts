@@ -113,10 +113,11 @@ export interface SubscribeOptions {
    * gets nothing). Requirements, checked at subscribe() where the bus can:
    * - the topics have the same partition count, else subscribe() rejects with
    *   PartitionCountMismatchError (both buses);
-   * - every member of the group sets the option alike and subscribes the same topics. MemoryBus
-   *   rejects a member that differs with GroupOptionsMismatchError; on Kafka the broker refuses
-   *   its join (INCONSISTENT_GROUP_PROTOCOL: its consumer crashes, reported through onStatus)
-   *   when the option differs, and the group leader's topics are assigned when the topics do.
+   * - every member of the group sets the option alike: subscribe() of a member that differs
+   *   from the group's current members rejects with GroupOptionsMismatchError (both buses; on
+   *   Kafka the broker refuses the join, INCONSISTENT_GROUP_PROTOCOL);
+   * - co-partitioned members subscribe the same topics: MemoryBus rejects one that does not
+   *   (GroupOptionsMismatchError); Kafka cannot tell, and assigns the group leader's topics.
    * Without it, partitions are spread round-robin over topic-partitions (kafkajs's default),
    * which lines numbers up only when the partitions divide evenly among the members.
    */

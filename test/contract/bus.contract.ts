@@ -2,7 +2,7 @@
 // broker, MemoryBus in process). Services rely on exactly these properties; an implementation
 // that passes can replace the other.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PartitionCountMismatchError, TopicMismatchError, UnknownTopicError } from '../../shared/bus/errors.js';
+import { GroupOptionsMismatchError, PartitionCountMismatchError, TopicMismatchError, UnknownTopicError } from '../../shared/bus/errors.js';
 import { partitionForKey } from '../../shared/bus/partitioner.js';
 import type { Batch, BatchContext, BatchHandler, BusMessage, EventBus, LogReader, OutgoingMessage, Subscription } from '../../shared/bus/types.js';
 import { uniqueName } from '../setup/env.js';
@@ -514,6 +514,18 @@ export function busContract(options: BusContractOptions): void {
         await sleep(quietMs);
         expect(received('r2', members)).toBe(keys.length * 2);
         expectCoPartitioned(remaining, 'r2:', partitions);
+      });
+
+      it('refuses a member whose coPartitioned differs from the group\'s', async () => {
+        const name = await topic(2);
+        const group = unique('group');
+        const sink = recorder();
+        await subscribe({ groupId: group, topics: [name], coPartitioned: true, handler: sink.handler });
+        const joining = bus.subscribe({ groupId: group, topics: [name], handler: async () => {} });
+        await expect(joining).rejects.toBeInstanceOf(GroupOptionsMismatchError);
+        // The group goes on with its member.
+        await bus.publish(name, keysCoveringPartitions(2, 1).map((k) => text(k, k)));
+        await eventually(() => sink.messages.length >= 2, deliveryTimeoutMs, 'the member\'s messages');
       });
 
       it('refuses topics whose partition counts differ', async () => {
