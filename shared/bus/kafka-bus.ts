@@ -10,9 +10,11 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaConfig, KafkaMessage, Producer, RetryOptions, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
-import { BusClosedError, BusUnavailableError, HandlerError, PublishIncompleteError, TopicMismatchError, UnknownTopicError } from './errors.js';
+import { BusClosedError, BusUnavailableError, GroupOptionsMismatchError, HandlerError, PublishIncompleteError, TopicMismatchError, UnknownTopicError } from './errors.js';
 import { partitionForKey } from './partitioner.js';
 import { partitionsConcurrentlyOf } from './partitions-concurrently.js';
+import { assertSamePartitionCount } from './co-partitioned.js';
+import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { ConnectFailures, KafkaConnectionError, recordingLogCreator } from './connect-failure.js';
 import { kafkajsLevelFor, pinoLogCreator } from './kafka-log.js';
 import type {
@@ -261,9 +263,15 @@ export class KafkaBus implements EventBus, LogReader {
     this.assertOpen();
     const concurrency = partitionsConcurrentlyOf(options);
     await this.assertTopicsExist(options.topics);
+    if (options.coPartitioned) {
+      const counts = await Promise.all(options.topics.map(async (topic) => [topic, await this.partitionCount(topic)] as const));
+      assertSamePartitionCount(Object.fromEntries(counts));
+    }
     const tuning = this.options.consumer ?? {};
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
+      // Only co-partitioned groups leave kafkajs's default (round-robin over topic-partitions).
+      ...(options.coPartitioned ? { partitionAssigners: [coPartitionedAssigner] } : {}),
       allowAutoTopicCreation: false,
       sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: tuning.heartbeatIntervalMs ?? 3_000,
@@ -272,6 +280,7 @@ export class KafkaBus implements EventBus, LogReader {
       maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1_048_576,
     });
     watchConsumer(consumer, options, this.logger);
+    const refusal = watchJoinRefusal(consumer);
     // Every assignment (a rebalance or a restart after a crash) asks startOffset again.
     const gate = options.startOffset ? new StartGate() : null;
     if (gate) consumer.on(consumer.events.GROUP_JOIN, () => gate.reset());
@@ -289,6 +298,14 @@ export class KafkaBus implements EventBus, LogReader {
         partitionsConsumedConcurrently: concurrency,
         eachBatch: (payload) => this.handleBatch(payload, options, () => !stopRequested, gate && { gate, consumer }),
       });
+      // run() resolves even when the first join failed (kafkajs reports it as a crash, after
+      // disconnecting); a refusal no retry cures is the caller's mistake, so say it here.
+      if (refusal.refused) {
+        throw new GroupOptionsMismatchError(
+          options.groupId,
+          `the broker refused this member's join: the group's members split it ${options.coPartitioned ? 'without' : 'with'} coPartitioned`,
+        );
+      }
     } catch (error) {
       await consumer.disconnect().catch(() => {});
       throw error;
@@ -754,6 +771,20 @@ class StartGate {
     this.soughtKeys.delete(key);
     return offset;
   }
+}
+
+/**
+ * Whether the broker refused the member's join because no partition assigner it offers is one
+ * every member offers (INCONSISTENT_GROUP_PROTOCOL): coPartitioned differs from the group's.
+ */
+function watchJoinRefusal(consumer: Consumer): { refused: boolean } {
+  const seen = { refused: false };
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    for (let e: unknown = payload.error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+      if ((e as { type?: string }).type === 'INCONSISTENT_GROUP_PROTOCOL') seen.refused = true;
+    }
+  });
+  return seen;
 }
 
 function watchConsumer(consumer: Consumer, options: SubscribeOptions, logger: Logger): void {

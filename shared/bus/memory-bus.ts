@@ -2,13 +2,15 @@
 // unchanged without a broker. What it keeps from Kafka, because the services rely on it:
 // - partitions chosen by the same murmur2 partitioner (co-partitioned predictions and labels);
 // - per consumer group, committed offsets, and partitions split among the group's members
-//   (re-split whenever a member joins or leaves);
+//   (re-split whenever a member joins or leaves), round-robin like kafkajs's default assigner
+//   or, with SubscribeOptions.coPartitioned, by partition number like KafkaBus's assigner;
 // - one batch in flight per partition, in offset order, and up to `partitionsConcurrently` of a
 //   member's partitions at once (kafkajs's workers), each committed only after its handler
 //   resolved; a failed or abandoned batch is delivered again from the committed offset;
 // - delivery always on a later tick, never inside publish(), like a network hop.
 import type { Logger } from 'pino';
-import { BusClosedError, TopicMismatchError, UnknownTopicError } from './errors.js';
+import { BusClosedError, GroupOptionsMismatchError, TopicMismatchError, UnknownTopicError } from './errors.js';
+import { assertSamePartitionCount, coPartitionedAssignment } from './co-partitioned.js';
 import { partitionForKey } from './partitioner.js';
 import { partitionsConcurrentlyOf } from './partitions-concurrently.js';
 import type {
@@ -149,6 +151,7 @@ class Member {
     readonly handler: BatchHandler,
     readonly fromBeginning: boolean,
     readonly concurrency: number,
+    readonly coPartitioned: boolean,
     readonly startOffset?: (partition: PartitionStart) => Promise<number | null>,
   ) {}
 
@@ -306,13 +309,26 @@ export class MemoryBus implements EventBus, LogReader {
     for (const topic of options.topics) {
       if (!this.topics.has(topic)) throw new UnknownTopicError(topic);
     }
+    const concurrency = partitionsConcurrentlyOf(options);
+    const coPartitioned = options.coPartitioned ?? false;
+    if (coPartitioned) {
+      assertSamePartitionCount(Object.fromEntries(options.topics.map((topic) => [topic, this.topics.get(topic)!.logs.length])));
+    }
     let group = this.groups.get(options.groupId);
     if (!group) {
       group = new Group(options.groupId);
       this.groups.set(options.groupId, group);
     }
-    const concurrency = partitionsConcurrentlyOf(options);
-    const member = new Member(this.nextMemberId++, [...options.topics], options.handler, options.fromBeginning ?? true, concurrency, options.startOffset);
+    assertJoinsAlike(group, options.topics, coPartitioned);
+    const member = new Member(
+      this.nextMemberId++,
+      [...options.topics],
+      options.handler,
+      options.fromBeginning ?? true,
+      concurrency,
+      coPartitioned,
+      options.startOffset,
+    );
     group.members.push(member);
     this.rebalance(group);
     const joined = group;
@@ -350,7 +366,7 @@ export class MemoryBus implements EventBus, LogReader {
     this.rebalance(group);
   }
 
-  /** Round-robin over the sorted topic-partitions, like kafkajs's default assigner. */
+  /** Splits the group's partitions among its members, each time one joins or leaves. */
   private rebalance(group: Group): void {
     for (const member of group.members) {
       member.assigned = [];
@@ -359,6 +375,23 @@ export class MemoryBus implements EventBus, LogReader {
       member.sought.clear();
     }
     const members = [...group.members].sort((a, b) => a.id - b.id);
+    const assign = members[0]?.coPartitioned ? this.assignCoPartitioned : this.assignRoundRobin;
+    for (const { owner, topic, partition } of assign.call(this, members)) {
+      owner.assigned.push({ topic, partition });
+      // A group without a committed offset that starts at the end starts at the end *now*, so
+      // whatever is published after subscribe() resolved is seen.
+      const key = tpKey(topic, partition);
+      if (!owner.fromBeginning && !group.committed.has(key)) group.committed.set(key, this.topics.get(topic)!.logs[partition]!.nextOffset);
+    }
+    this.logger?.debug(
+      { group: group.id, assignment: members.map((m) => ({ member: m.id, partitions: m.assigned.length })) },
+      'rebalanced',
+    );
+    this.schedule(group);
+  }
+
+  /** Round-robin over the sorted topic-partitions, like kafkajs's default assigner. */
+  private *assignRoundRobin(members: readonly Member[]): Generator<TopicPartition & { owner: Member }> {
     const topicNames = [...new Set(members.flatMap((member) => member.topics))].sort();
     let turn = 0;
     for (const topicName of topicNames) {
@@ -366,19 +399,21 @@ export class MemoryBus implements EventBus, LogReader {
       const topic = this.topics.get(topicName);
       if (!topic || eligible.length === 0) continue;
       for (let partition = 0; partition < topic.logs.length; partition++) {
-        const owner = eligible[turn++ % eligible.length]!;
-        owner.assigned.push({ topic: topicName, partition });
-        // A group without a committed offset that starts at the end starts at the end *now*, so
-        // whatever is published after subscribe() resolved is seen.
-        const key = tpKey(topicName, partition);
-        if (!owner.fromBeginning && !group.committed.has(key)) group.committed.set(key, topic.logs[partition]!.nextOffset);
+        yield { owner: eligible[turn++ % eligible.length]!, topic: topicName, partition };
       }
     }
-    this.logger?.debug(
-      { group: group.id, assignment: members.map((m) => ({ member: m.id, partitions: m.assigned.length })) },
-      'rebalanced',
-    );
-    this.schedule(group);
+  }
+
+  /** SubscribeOptions.coPartitioned: partition k of every topic to one member (co-partitioned.ts). */
+  private *assignCoPartitioned(members: readonly Member[]): Generator<TopicPartition & { owner: Member }> {
+    // Members join alike (assertJoinsAlike), so the first one's topics are everyone's.
+    const topicNames = [...(members[0]?.topics ?? [])];
+    const counts = Object.fromEntries(topicNames.map((topic) => [topic, this.topics.get(topic)?.logs.length ?? 0]));
+    for (const [owner, byTopic] of coPartitionedAssignment(members, counts)) {
+      for (const [topic, partitions] of Object.entries(byTopic)) {
+        for (const partition of partitions) yield { owner, topic, partition };
+      }
+    }
   }
 
   private schedule(group: Group): void {
@@ -481,6 +516,28 @@ export class MemoryBus implements EventBus, LogReader {
       }
     })();
     member.inflight.set(key, handled);
+  }
+}
+
+/**
+ * One group, one assignment rule: a member joining a group whose members split it otherwise is
+ * refused, as the broker refuses a join whose assigners match none of the group's.
+ */
+function assertJoinsAlike(group: Group, topics: readonly string[], coPartitioned: boolean): void {
+  const existing = group.members[0];
+  if (!existing) return;
+  if (existing.coPartitioned !== coPartitioned) {
+    throw new GroupOptionsMismatchError(
+      group.id,
+      `its members subscribe with coPartitioned ${existing.coPartitioned}, this one with ${coPartitioned}`,
+    );
+  }
+  const topicSet = (names: readonly string[]): string => [...new Set(names)].sort().join('\u0000');
+  if (coPartitioned && topicSet(existing.topics) !== topicSet(topics)) {
+    throw new GroupOptionsMismatchError(
+      group.id,
+      `co-partitioned members subscribe to ${existing.topics.join(', ')}, this one to ${topics.join(', ')}`,
+    );
   }
 }
 
