@@ -63,9 +63,12 @@ flush(acc, retention_ms, idle_ms)
 
 -- The perf scope waits for labels (needs_labels) as apply-perf-batch.lua's does.
 watermark = raise_source_watermark(clock_key, watermark, source_field, kind, max_event_time, source_partitions, true, caught_up)
-record_offset(offsets_key, source_field, batch_offset)
+-- A replayed batch (at or below the recorded offset) leaves the recorded offset where it is.
+local recorded = batch_offset
+if tonumber(batch_offset) < own then recorded = int_string(own) end
+record_offset(offsets_key, source_field, recorded)
 -- Idle expiry of the model's long-lived perf keys (window sums are refreshed by flush and
 -- advance, buckets have their retention). No early labels or expired-labels stream here:
 -- the join that kept them is in the service's memory.
 refresh_idle(idle_ms, {offsets_key, clock_key, families_key, prefix .. 'alerts:perf', prefix .. 'outbox:events:perf'})
-return {1, batch_offset, int_string(paired), int_string(watermark), int_string(window_end), int_string(evaluated)}
+return {1, recorded, int_string(paired), int_string(watermark), int_string(window_end), int_string(evaluated)}

@@ -30,7 +30,8 @@ export function applyPerfDeltasInMemory(state: MemoryScriptState, batch: PerfDel
     }
   }
   raiseSourceWatermark(state, batch.model, 'perf', source, windows, batch.kind, batch.maxEventTime, batch.caughtUp ?? false);
-  const reply = { ...finishApply(state, batch.model, 'perf', source), pairedOffset: paired };
+  // A replayed batch (at or below the recorded offset) leaves the recorded offset where it is.
+  const reply = { ...finishApply(state, batch.model, 'perf', { ...source, offset: Math.max(own, source.offset) }), pairedOffset: paired };
   // The twin of apply-perf-deltas.lua's idle refresh.
   refreshIdle(state, batch.model, windows.idleMs, [OFFSETS_KEY, clockKey('perf'), familiesKey('perf'), alertsKey('perf'), eventsOutboxKey('perf')]);
   return reply;

@@ -161,8 +161,9 @@ export function validatePerfDeltas(batch: PerfDeltaBatch): NormalisedPerfDeltas 
     if (typeof expected !== 'object' || !isRecordedOffset(expected.own) || !isRecordedOffset(expected.paired)) {
       throw new InvalidBatchError(`expected offsets must be integers >= -1 (or expected null for a probe), got ${JSON.stringify(expected)}`);
     }
-    // The own offset is recorded on apply and only grows.
-    if (source.offset <= expected.own) throw new InvalidBatchError(`source offset ${source.offset} must exceed the expected recorded offset ${expected.own}`);
+    // A batch at or below the recorded offset is a replay after a rebuild: it may still carry
+    // outcomes Redis never counted (a replayed label joining a prediction counted since), and
+    // leaves the recorded offset where it is (the script records the larger one).
   }
   if (!isTime(batch.maxEventTime)) throw new InvalidBatchError(`maxEventTime must be a non-negative integer, got ${batch.maxEventTime}`);
   assertDeltas(batch.deltas, windows);
