@@ -24,6 +24,11 @@ export function classificationCounters(
   add('~bs', terms.brier);
 }
 
+/** Throws, adding nothing, when a term overflows (values near 1e155 and beyond square to Infinity). */
 export function regressionOutcomeCounters(trueValue: number, predictedValue: number, add: AddCounter): void {
-  for (const [field, by] of regressionCounters(regressionTerms(trueValue, predictedValue))) add(field, by);
+  const counters = regressionCounters(regressionTerms(trueValue, predictedValue));
+  for (const [field, by] of counters) {
+    if (!Number.isFinite(by)) throw new RangeError(`outcome of true value ${trueValue} and prediction ${predictedValue}: ${field} is not finite`);
+  }
+  for (const [field, by] of counters) add(field, by);
 }

@@ -67,6 +67,8 @@ export interface Joined {
   probabilities: Readonly<Record<string, number>> | null;
   trueClass: string | null;
   trueValue: number | null;
+  /** The label's message, for the dead-letter topic if its outcome cannot be counted. */
+  label: RawMessage;
 }
 
 export type DeadLabelReason = 'UNKNOWN_PREDICTION' | 'DUPLICATE_LABEL' | 'LATE_LABEL';
@@ -270,6 +272,7 @@ export class PartitionJoin {
       probabilities: p.probabilityMap(slot),
       trueClass: label.trueClass,
       trueValue: label.trueValue,
+      label: label.raw,
     });
   }
 
