@@ -5,6 +5,7 @@
 // pending predictions and waiting labels are rebuilt from the log; and it throws away a
 // partition's state whenever it can no longer be trusted (a rebalance gave the partition to
 // another instance in between, Redis moved under it, an apply failed half-way).
+import type { Logger } from 'pino';
 import type { Batch, PartitionStart } from '../bus/types.js';
 import { PartitionJoin, type JoinWindow } from '../join/partition-join.js';
 import type { RecordedProgress } from '../runtime/redis-progress.js';
@@ -65,7 +66,10 @@ export class RewindNeededError extends Error {
 export class JoinPartitions {
   private readonly partitions = new Map<number, JoinPartition>();
 
-  constructor(private readonly kindOf: (topic: string) => StreamKind) {}
+  constructor(
+    private readonly kindOf: (topic: string) => StreamKind,
+    private readonly logger: Logger,
+  ) {}
 
   /** SubscribeOptions.startOffset through PartitionRebuild: keep a sound state, else rebuild from the recorded cut. */
   startOffset(start: PartitionStart, recorded: RecordedProgress): number | null {
@@ -84,7 +88,12 @@ export class JoinPartitions {
     part.streams[kind].started = true;
     // The cut is never past Redis's progress: everything before it was applied.
     const candidates = [recorded.from, recorded.next].filter((n): n is number => n !== null);
-    return candidates.length === 0 ? null : Math.min(...candidates);
+    const from = candidates.length === 0 ? null : Math.min(...candidates);
+    this.logger.info(
+      { topic: start.topic, partition: start.partition, from, progress: recorded.next, committed: start.committed },
+      from === null ? 'join: reading the partition from where the group resumes' : 'join: rebuilding the partition from the log',
+    );
+    return from;
   }
 
   /**

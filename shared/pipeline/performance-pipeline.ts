@@ -99,7 +99,7 @@ export class PerformancePipeline {
     this.settings = new ModelSettingsCache(options.config, bounds.log);
     // The detector's closing bucket comes with the advance (one round trip per evaluation).
     this.loop = new EvaluationLoop({ state, bus: service.bus, topics: service.topics, scope: 'perf', logger: service.logger, closing: [perfFamily('')] });
-    this.partitions = new JoinPartitions((topic) => (topic === service.topics.labels ? 'labels' : 'predictions'));
+    this.partitions = new JoinPartitions((topic) => (topic === service.topics.labels ? 'labels' : 'predictions'), service.logger);
     const budgetMb = service.config.pendingBudgetMb ?? DEFAULT_PENDING_BUDGET_MB;
     this.budget = new JoinBudget(budgetMb * 2 ** 20, this.partitions, service.metrics.registry, service.logger);
   }
