@@ -137,8 +137,13 @@ export class PartitionJoin {
     return this.labels.size;
   }
 
+  /** What the memory budget counts: entries held (see PendingPredictions.bytes). */
   get bytes(): number {
     return this.predictions.bytes + this.labels.bytes;
+  }
+
+  get allocatedBytes(): number {
+    return this.predictions.allocatedBytes + this.labels.bytes;
   }
 
   /** Reads a prediction; one already read (offset below the position) is ignored and false returned. */

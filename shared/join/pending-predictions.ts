@@ -1,7 +1,7 @@
 // The predictions a partition's join holds, in a compact form: columns of typed arrays in
 // arrival (offset) order, a ring whose head is the oldest, and an open-addressing index from
 // the id's 64-bit hash to the oldest entry with that id (newer entries with the same id are
-// chained from it). About 57 bytes per prediction without probabilities (see `bytesPerEntry`),
+// chained from it). 59 bytes per prediction without probabilities (see `bytesPerEntry`),
 // against ~400 for a JS object with the id string in a Map.
 //
 // Entries leave from the head only (`dropHead`): the join evicts the oldest once it can no
@@ -63,8 +63,13 @@ export class PendingPredictions {
   /** Bytes the columns and the index take per slot: the budget's unit. */
   static readonly bytesPerEntry = 4 + 4 + 8 + 8 + 2 + 4 + 8 + 1 + 4 + 8 + 2 * 4;
 
-  /** Bytes held now: the allocated columns and index, plus every probability map held. */
+  /** Bytes the entries held now take (what the memory budget counts): columns, index, probability maps. */
   get bytes(): number {
+    return this.count * PendingPredictions.bytesPerEntry + this.probabilityBytes;
+  }
+
+  /** Bytes allocated: the columns grow by doubling, so up to twice `bytes` (and they never shrink). */
+  get allocatedBytes(): number {
     return this.capacity * PendingPredictions.bytesPerEntry + this.probabilityBytes;
   }
 

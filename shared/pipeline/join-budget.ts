@@ -20,7 +20,7 @@ export class JoinBudget {
 
   constructor(
     readonly limitBytes: number,
-    private readonly partitions: JoinPartitions,
+    private readonly partitions: JoinPartitions<{ offset: number }>,
     registry: Registry,
     logger: Logger,
   ) {

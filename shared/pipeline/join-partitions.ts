@@ -17,22 +17,36 @@ export const otherStream = (kind: StreamKind): StreamKind => (kind === 'predicti
 interface StreamProgress {
   /** The stream was (re)started by startOffset since the partition's state was built. */
   started: boolean;
-  /** Last offset of a batch every model of which was handled; -1 before the first. */
+  /**
+   * Last offset of a batch whose events Redis recorded were read into every model's join; -1
+   * before the first. New events of the other stream wait until it passed their model's record.
+   */
   readThrough: number;
 }
 
-export interface ModelJoin {
+/** New events of one batch of a model, waiting until the other stream's replay passed Redis's record. */
+export interface DeferredBatch<Item> {
+  kind: StreamKind;
+  batch: Pick<Batch, 'topic' | 'partition' | 'lastOffset' | 'highWatermark'>;
+  items: Item[];
+}
+
+export interface ModelJoin<Item> {
   join: PartitionJoin;
   /** The model's recorded offsets of both streams in Redis (-1: none); null until asked. */
   recorded: Record<StreamKind, number> | null;
+  /** What Redis had recorded when this state was built: the replay of each stream ends there. */
+  replayTo: Record<StreamKind, number> | null;
+  /** In arrival order; applied once the other stream's replay passed `replayTo`. */
+  deferred: DeferredBatch<Item>[];
 }
 
-export class JoinPartition {
+export class JoinPartition<Item> {
   readonly streams: Record<StreamKind, StreamProgress> = {
     predictions: { started: false, readThrough: -1 },
     labels: { started: false, readThrough: -1 },
   };
-  readonly models = new Map<string, ModelJoin>();
+  readonly models = new Map<string, ModelJoin<Item>>();
   /** False once a batch failed after reading into the state: the next startOffset rebuilds it. */
   healthy = true;
 
@@ -42,10 +56,10 @@ export class JoinPartition {
     readonly rebuilt = true,
   ) {}
 
-  model(model: string, window: JoinWindow): ModelJoin {
+  model(model: string, window: JoinWindow): ModelJoin<Item> {
     let entry = this.models.get(model);
     if (entry === undefined) {
-      entry = { join: new PartitionJoin(window), recorded: null };
+      entry = { join: new PartitionJoin(window), recorded: null, replayTo: null, deferred: [] };
       this.models.set(model, entry);
     }
     return entry;
@@ -56,6 +70,18 @@ export class JoinPartition {
     for (const { join } of this.models.values()) total += join.bytes;
     return total;
   }
+
+  /** The first offset of the stream some model has not applied yet (deferred), or null. */
+  firstDeferred(kind: StreamKind): number | null {
+    let first: number | null = null;
+    for (const { deferred } of this.models.values()) {
+      for (const entry of deferred) {
+        const offset = (entry.items[0] as { offset: number } | undefined)?.offset;
+        if (entry.kind === kind && offset !== undefined && (first === null || offset < first)) first = offset;
+      }
+    }
+    return first;
+  }
 }
 
 /** A batch came for a stream whose start was not decided since the partition's state was rebuilt: the bus asks startOffset again. */
@@ -63,8 +89,8 @@ export class RewindNeededError extends Error {
   override readonly name = 'RewindNeededError';
 }
 
-export class JoinPartitions {
-  private readonly partitions = new Map<number, JoinPartition>();
+export class JoinPartitions<Item extends { offset: number }> {
+  private readonly partitions = new Map<number, JoinPartition<Item>>();
 
   constructor(
     private readonly kindOf: (topic: string) => StreamKind,
@@ -100,7 +126,7 @@ export class JoinPartitions {
    * The state a batch reads into; throws RewindNeededError for a stream not (re)started since a
    * reset. A partition never asked about (a bus without startOffset) starts where it is fed.
    */
-  forBatch(batch: Batch): JoinPartition {
+  forBatch(batch: Batch): JoinPartition<Item> {
     let part = this.partitions.get(batch.partition);
     // Without startOffset nothing can be read again for it: a state in doubt starts over.
     if (part === undefined || (!part.rebuilt && !part.healthy)) {
@@ -116,13 +142,23 @@ export class JoinPartitions {
   }
 
   /** Whether `part` is still the state of its partition (a reset replaces it). */
-  isCurrent(part: JoinPartition): boolean {
+  isCurrent(part: JoinPartition<Item>): boolean {
     return this.partitions.get(part.partition) === part;
   }
 
   /** Drops a partition's state: each stream's next batch waits for its startOffset, which rebuilds it. */
   reset(partition: number): void {
     this.partitions.set(partition, new JoinPartition(partition));
+  }
+
+  /**
+   * The offset through which Redis holds everything of the batch's stream: the batch's last, or
+   * less while new events of it wait for the other stream's replay (deferred). The progress
+   * record says this, so a restart reads deferred events again.
+   */
+  appliedThrough(batch: Batch): number {
+    const deferred = this.partitions.get(batch.partition)?.firstDeferred(this.kindOf(batch.topic)) ?? null;
+    return deferred === null ? batch.lastOffset : Math.min(batch.lastOffset, deferred - 1);
   }
 
   /** Where a rebuild of the batch's stream must start to reproduce every model's state (null: nothing read). */
@@ -143,7 +179,7 @@ export class JoinPartitions {
   }
 
   /** Every partition's state, for the memory budget. */
-  all(): IterableIterator<JoinPartition> {
+  all(): IterableIterator<JoinPartition<Item>> {
     return this.partitions.values();
   }
 

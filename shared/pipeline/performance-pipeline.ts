@@ -32,11 +32,7 @@ import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
 import { KeyedSerializer } from './keyed-serializer.js';
 import { Interner } from './interner.js';
 import { JoinBudget } from './join-budget.js';
-import { JoinPartitions, otherStream, type JoinPartition, type ModelJoin, type StreamKind } from './join-partitions.js';
-
-/** How long a batch with new events waits, in steps, for the other stream's replay to reach Redis's record. */
-const REPLAY_WAIT_STEPS = 40;
-const REPLAY_WAIT_STEP_MS = 50;
+import { JoinPartitions, otherStream, type DeferredBatch, type JoinPartition, type ModelJoin, type StreamKind } from './join-partitions.js';
 
 export interface PerformancePipelineOptions {
   service: ServiceContext;
@@ -58,11 +54,6 @@ type Item = PredictionItem | DecodedMessage<'label'>;
 
 /** An event ready for the join, or why its outcome could never be counted (dead-lettered as APPLY_FAILED). */
 type Prepared = { offset: number; eventTime: number; read: PredictionRead | LabelRead } | { offset: number; eventTime: number; failed: Error; message: BusMessage };
-
-/** The other stream's replay has not reached Redis's record yet: new events of this one must wait for it. */
-export class ReplayPendingError extends Error {
-  override readonly name = 'ReplayPendingError';
-}
 
 /** Redis's record moved under this instance (another one applied this partition): its state is rebuilt. */
 export class JoinOvertakenError extends Error {
@@ -88,7 +79,7 @@ export class PerformancePipeline {
    * (keyed-serializer.ts): Redis must see a model's batches in the order its join read them.
    */
   private readonly models = new KeyedSerializer();
-  private readonly partitions: JoinPartitions;
+  private readonly partitions: JoinPartitions<Prepared>;
   private readonly budget: JoinBudget;
 
   constructor(private readonly options: PerformancePipelineOptions) {
@@ -113,6 +104,7 @@ export class PerformancePipeline {
   readonly rebuild: PartitionRebuild = {
     startOffset: (start, recorded) => this.partitions.startOffset(start, recorded),
     rebuildFrom: (batch) => this.partitions.rebuildFrom(batch),
+    appliedThrough: (batch) => this.partitions.appliedThrough(batch),
   };
 
   /** /readyz detail while the join's memory budget is reached. */
@@ -121,7 +113,7 @@ export class PerformancePipeline {
   }
 
   /** The join state of a partition, for tests that compare a rebuild with what it replaced. */
-  joinOf(partition: number): JoinPartition | undefined {
+  joinOf(partition: number): JoinPartition<Prepared> | undefined {
     return [...this.partitions.all()].find((part) => part.partition === partition);
   }
 
@@ -155,72 +147,106 @@ export class PerformancePipeline {
       }
       this.idle.touch(model);
       const prepared = modelItems.map((item) => this.prepare(model, item, kind));
-      await this.joinModel(part, batch, kind, model, prepared);
+      await this.models.run(model, () => this.joinBatch(part, batch, kind, model, prepared));
     }
+    // Every model's replayed events of this batch are read: new events of the other stream that
+    // waited for them may go now.
+    part.streams[kind].readThrough = Math.max(part.streams[kind].readThrough, batch.lastOffset);
+    await this.applyDeferred(part);
     // Before the batch's offsets are committed, as every dead letter (dead-letters.ts).
     await service.deadLetters.publish(refused);
-    part.streams[kind].readThrough = Math.max(part.streams[kind].readThrough, batch.lastOffset);
   };
 
-  /** Reads the model's events into its join, waiting (outside the model's key) while the other stream still replays. */
-  private async joinModel(part: JoinPartition, batch: Batch, kind: StreamKind, model: string, items: Prepared[]): Promise<void> {
-    for (let step = 0; ; step++) {
-      const done = await this.models.run(model, () => this.joinLocked(part, batch, kind, model, items));
-      if (done) return;
-      if (step >= REPLAY_WAIT_STEPS) {
-        throw new ReplayPendingError(`${batch.topic} partition ${batch.partition}: model ${model}'s ${otherStream(kind)} are still replayed up to what Redis recorded; retried`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, REPLAY_WAIT_STEP_MS));
-    }
-  }
-
-  /** False when new events must wait for the other stream's replay (the replayed ones were read). */
-  private async joinLocked(part: JoinPartition, batch: Batch, kind: StreamKind, model: string, items: Prepared[]): Promise<boolean> {
-    const { service, groupId } = this.options;
-    if (!this.partitions.isCurrent(part)) throw new JoinOvertakenError(`${batch.topic} partition ${batch.partition}: the join's state was rebuilt while this batch waited`);
-    const settings = this.settings.get(model);
-    const windows = windowSettings(settings, service.config.topics.partitions);
-    const entry = part.model(model, { labelHorizonMs: settings.labelHorizonMs, latenessMs: settings.allowedLatenessMs });
-    const other = otherStream(kind);
-    const otherTopic = other === 'labels' ? service.topics.labels : service.topics.predictions;
-    const request = {
-      model,
-      source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset: items[0]!.offset, offset: batch.lastOffset },
-      pairedField: `${groupId}|${otherTopic}|${batch.partition}`,
-      kind: kind === 'predictions' ? ('pp' as const) : ('pl' as const),
-      windows,
-    };
-    const recorded = entry.recorded ?? (await this.probe(entry, request, kind));
-
-    // Events Redis recorded are replayed into the join first; a new one may only be read once
-    // the other stream's replay reached Redis's record too, so that every outcome it makes with
-    // an event Redis already has is decided here, in the batch that applies it.
-    const out = emptyJoinOutput();
-    const poisoned: DeadLetterFailure[] = [];
-    let i = 0;
+  /**
+   * Reads a model's events of a batch. Events Redis recorded are replayed into the join (nothing
+   * applied); a new one is read and applied only once the other stream's replay passed what Redis
+   * recorded of it, so every outcome it makes with an event Redis already has is decided here, in
+   * the batch that applies it. Until then the batch's new events wait (deferred, in order).
+   */
+  private async joinBatch(part: JoinPartition<Prepared>, batch: Batch, kind: StreamKind, model: string, items: Prepared[]): Promise<void> {
+    const entry = await this.entryOf(part, batch, model);
+    const recorded = entry.recorded!;
+    let replayed = 0;
     try {
-      for (; i < items.length && items[i]!.offset <= recorded[kind]; i++) this.read(entry, items[i]!, kind, out, poisoned);
-      if (i < items.length && part.streams[other].readThrough < recorded[other]) return false;
-      for (; i < items.length; i++) this.read(entry, items[i]!, kind, out, poisoned);
-      entry.join.evictUnreachable();
-      this.budget.enforce(entry.join);
-      await this.applyNew(batch, model, settings, entry, request, kind, out, poisoned, items);
+      for (; replayed < items.length && items[replayed]!.offset <= recorded[kind]; replayed++) this.read(entry, items[replayed]!, kind, emptyJoinOutput(), []);
     } catch (error) {
-      // Read into the join but not applied: the state no longer matches Redis, rebuild it.
-      if (i > 0) part.healthy = false;
+      part.healthy = false;
       throw error;
     }
-    return true;
+    const fresh = items.slice(replayed);
+    if (fresh.length === 0) return;
+    const deferred = { kind, batch: { topic: batch.topic, partition: batch.partition, lastOffset: batch.lastOffset, highWatermark: batch.highWatermark }, items: fresh };
+    if (entry.deferred.length > 0 || !this.replayDone(part, entry, kind)) {
+      entry.deferred.push(deferred);
+      return;
+    }
+    await this.applyFresh(part, model, entry, deferred);
   }
 
-  /** The model's recorded offsets for this partition (a refused apply with no expectation). */
-  private async probe(entry: ModelJoin, request: Omit<Parameters<JoinState['applyPerfDeltas']>[0], 'expected' | 'deltas' | 'maxEventTime'>, kind: StreamKind): Promise<Record<StreamKind, number>> {
-    const reply = await this.options.state.applyPerfDeltas({ ...request, expected: null, deltas: [], maxEventTime: 0 });
-    entry.recorded = recordedOf(reply, kind);
-    return entry.recorded;
+  /** Whether the other stream's replay passed what Redis had recorded of it when this state was built. */
+  private replayDone(part: JoinPartition<Prepared>, entry: ModelJoin<Prepared>, kind: StreamKind): boolean {
+    const other = otherStream(kind);
+    return part.streams[other].readThrough >= entry.replayTo![other];
   }
 
-  private read(entry: ModelJoin, item: Prepared, kind: StreamKind, out: JoinOutput, poisoned: DeadLetterFailure[]): void {
+  /** Applies, in order, the deferred events whose wait is over. */
+  private async applyDeferred(part: JoinPartition<Prepared>): Promise<void> {
+    for (const [model, entry] of part.models) {
+      if (entry.deferred.length === 0) continue;
+      await this.models.run(model, async () => {
+        while (entry.deferred.length > 0 && this.partitions.isCurrent(part) && this.replayDone(part, entry, entry.deferred[0]!.kind)) {
+          await this.applyFresh(part, model, entry, entry.deferred[0]!);
+          entry.deferred.shift();
+        }
+      });
+    }
+  }
+
+  /** The model's join in this partition, with Redis's record of it (asked once per state). */
+  private async entryOf(part: JoinPartition<Prepared>, batch: Batch, model: string): Promise<ModelJoin<Prepared>> {
+    if (!this.partitions.isCurrent(part)) throw new JoinOvertakenError(`${batch.topic} partition ${batch.partition}: the join's state was rebuilt while this batch waited`);
+    const settings = this.settings.get(model);
+    const entry = part.model(model, { labelHorizonMs: settings.labelHorizonMs, latenessMs: settings.allowedLatenessMs });
+    if (entry.recorded === null) {
+      const reply = await this.options.state.applyPerfDeltas({ ...this.request(model, batch, batch.topic === this.options.service.topics.labels ? 'labels' : 'predictions', batch.lastOffset, batch.lastOffset), expected: null, deltas: [], maxEventTime: 0 });
+      const kind: StreamKind = batch.topic === this.options.service.topics.labels ? 'labels' : 'predictions';
+      entry.recorded = recordedOf(reply, kind);
+      entry.replayTo = { ...entry.recorded };
+    }
+    return entry;
+  }
+
+  /** The fields every applyPerfDeltas of a model's batch shares. */
+  private request(model: string, batch: Pick<Batch, 'topic' | 'partition'>, kind: StreamKind, firstOffset: number, lastOffset: number) {
+    const { service, groupId } = this.options;
+    const otherTopic = kind === 'predictions' ? service.topics.labels : service.topics.predictions;
+    return {
+      model,
+      source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: lastOffset },
+      pairedField: `${groupId}|${otherTopic}|${batch.partition}`,
+      kind: kind === 'predictions' ? ('pp' as const) : ('pl' as const),
+      windows: windowSettings(this.settings.get(model), service.config.topics.partitions),
+    };
+  }
+
+  /** Reads new events into the join and applies what they decided: one fenced call. */
+  private async applyFresh(part: JoinPartition<Prepared>, model: string, entry: ModelJoin<Prepared>, deferred: DeferredBatch<Prepared>): Promise<void> {
+    const { kind, batch, items } = deferred;
+    const out = emptyJoinOutput();
+    const poisoned: DeadLetterFailure[] = [];
+    try {
+      for (const item of items) this.read(entry, item, kind, out, poisoned);
+      entry.join.evictUnreachable();
+      this.budget.enforce(entry.join);
+      await this.applyNew(batch, model, this.settings.get(model), entry, kind, out, poisoned, items);
+    } catch (error) {
+      // Read into the join but not applied: the state no longer matches Redis, rebuild it.
+      part.healthy = false;
+      throw error;
+    }
+  }
+
+  private read(entry: ModelJoin<Prepared>, item: Prepared, kind: StreamKind, out: JoinOutput, poisoned: DeadLetterFailure[]): void {
     if ('failed' in item) {
       // Dead-lettered once: by the read that Redis has not recorded yet.
       if (item.offset > entry.recorded![kind]) poisoned.push({ message: item.message, error: applyFailure(item.failed) });
@@ -232,11 +258,10 @@ export class PerformancePipeline {
 
   /** Applies what Redis has not counted yet: one fenced call, unless nothing is new. */
   private async applyNew(
-    batch: Batch,
+    batch: DeferredBatch<Prepared>['batch'],
     model: string,
     settings: ModelConfig,
-    entry: ModelJoin,
-    request: Omit<Parameters<JoinState['applyPerfDeltas']>[0], 'expected' | 'deltas' | 'maxEventTime'>,
+    entry: ModelJoin<Prepared>,
     kind: StreamKind,
     out: JoinOutput,
     poisoned: DeadLetterFailure[],
@@ -280,7 +305,7 @@ export class PerformancePipeline {
     this.loop.saw(model, Math.min(...items.map((i) => i.eventTime)));
     const latest = latestEventTime(service.codec.validation);
     const reply = await state.applyPerfDeltas({
-      ...request,
+      ...this.request(model, batch, kind, Math.min(items[0]!.offset, batch.lastOffset), batch.lastOffset),
       // Only the batch that reached the partition's end can let it go idle.
       caughtUp: caughtUp(batch),
       expected: { own: recorded[kind], paired: recorded[otherStream(kind)] },

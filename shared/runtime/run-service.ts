@@ -88,6 +88,8 @@ export interface PartitionRebuild {
   startOffset(start: PartitionStart, recorded: RecordedProgress): number | null;
   /** Where a rebuild of the batch's partition must start now, recorded with the batch's progress. */
   rebuildFrom(batch: Batch): number | null;
+  /** The offset Redis holds everything of the batch's partition through (the batch's last, or less for work it deferred). */
+  appliedThrough(batch: Batch): number;
 }
 
 export interface RunServiceOptions {
@@ -293,7 +295,11 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
               // A Redis that lost its data gets nothing more: the batch fails before any write.
               tracked?.assertUsable();
               await spec.handler(batch, ctx);
-              await tracked?.record(spec.groupId, batch, spec.rebuild?.rebuildFrom(batch) ?? null);
+              if (spec.rebuild !== undefined) {
+                await tracked?.record(spec.groupId, { ...batch, lastOffset: spec.rebuild.appliedThrough(batch) }, spec.rebuild.rebuildFrom(batch));
+              } else {
+                await tracked?.record(spec.groupId, batch);
+              }
               endTimer();
               recordHandledBatch(metrics, batch);
             }),
