@@ -283,7 +283,17 @@ export class KafkaBus implements EventBus, LogReader {
     const refusal = watchJoinRefusal(consumer);
     // Every assignment (a rebalance or a restart after a crash) asks startOffset again.
     const gate = options.startOffset ? new StartGate() : null;
-    if (gate) consumer.on(consumer.events.GROUP_JOIN, () => gate.reset());
+    if (gate) {
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        gate.reset();
+        // Asked at once for every assigned partition, not only at its first batch: a partition
+        // with nothing new to fetch must still be rewound when the subscriber needs it read
+        // again (the performance service rebuilds both sides of its join).
+        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+          for (const partition of partitions) gate.asking(topic, partition, this.askEagerly(topic, partition, options, { gate, consumer }));
+        }
+      });
+    }
     await this.withConnectDeadline(consumer.connect(), async () => {
       await consumer.disconnect().catch(() => {});
     });
@@ -527,7 +537,12 @@ export class KafkaBus implements EventBus, LogReader {
     const messages = batch.messages.map((message) => toBusMessage(batch.topic, batch.partition, message));
     try {
       // Rewound to where the subscriber's own progress says: nothing of this batch is handled.
-      if (starts && !(await this.passesStartGate(batch.topic, batch.partition, messages[0]!.offset, options, starts))) return;
+      if (starts) {
+        await starts.gate.asked(batch.topic, batch.partition);
+        // The answer sought the partition elsewhere: this batch was fetched before.
+        if (isStale()) return;
+        if (!(await this.passesStartGate(batch.topic, batch.partition, messages[0]!.offset, options, starts))) return;
+      }
       await options.handler(
         {
           topic: batch.topic,
@@ -594,6 +609,34 @@ export class KafkaBus implements EventBus, LogReader {
     }
     gate.pass(topic, partition);
     return true;
+  }
+
+  /**
+   * SubscribeOptions.startOffset right after an assignment: seeks the partition back when the
+   * subscriber needs it from before the group's committed offset, else lets its batches pass.
+   * A partition the group never committed is left to its first batch, and so is one whose ask
+   * failed (asked again there, where a failure counts as a failed batch).
+   */
+  private async askEagerly(topic: string, partition: number, options: SubscribeOptions, { gate, consumer }: { gate: StartGate; consumer: Consumer }): Promise<void> {
+    const generation = gate.generation;
+    try {
+      const committed = await this.committedOffset(options.groupId, topic, partition);
+      if (committed === null) return;
+      const start = await options.startOffset!({ topic, partition, committed });
+      if (gate.generation !== generation) return;
+      if (start !== null && start < committed) {
+        this.logger.warn(
+          { group: options.groupId, topic, partition, from: start, position: committed },
+          `rewinding ${topic}/${partition} from ${committed} to ${start}: the subscriber's progress is behind the group's committed offset`,
+        );
+        gate.seek(topic, partition, start);
+        consumer.seek({ topic, partition, offset: String(start) });
+      } else {
+        gate.pass(topic, partition);
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, group: options.groupId, topic, partition }, 'asking where a partition starts failed; asked again at its first batch');
+    }
   }
 
   /** The group's committed offset of a partition (the next to read), or null when it has none. */
@@ -747,10 +790,22 @@ function topicConfig(spec: TopicSpec, minInsyncReplicas: number | undefined): { 
 class StartGate {
   private readonly passedKeys = new Set<string>();
   private readonly soughtKeys = new Map<string, number>();
+  private readonly asks = new Map<string, Promise<void>>();
+  /** Moves with every assignment: an answer for an earlier one is dropped. */
+  generation = 0;
 
   reset(): void {
     this.passedKeys.clear();
     this.soughtKeys.clear();
+    this.asks.clear();
+    this.generation += 1;
+  }
+  asking(topic: string, partition: number, ask: Promise<void>): void {
+    this.asks.set(`${topic}\u0000${partition}`, ask);
+  }
+  /** Waits for the assignment's ask of the partition, if one is under way. */
+  async asked(topic: string, partition: number): Promise<void> {
+    await this.asks.get(`${topic}\u0000${partition}`);
   }
   passed(topic: string, partition: number): boolean {
     return this.passedKeys.has(`${topic}\u0000${partition}`);

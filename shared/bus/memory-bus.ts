@@ -143,6 +143,10 @@ class Member {
   /** Partitions that passed `startOffset` since the last rebalance (or failure), and where one was rewound to. */
   readonly started = new Set<string>();
   readonly sought = new Map<string, number>();
+  /** Partitions whose assignment-time ask (askEagerly) is under way; `generation` moves with every rebalance. */
+  readonly asking = new Set<string>();
+  readonly askedEagerly = new Set<string>();
+  generation = 0;
   private cursor = 0;
 
   constructor(
@@ -373,6 +377,8 @@ export class MemoryBus implements EventBus, LogReader {
       // A new assignment asks startOffset again, as a Kafka rebalance does.
       member.started.clear();
       member.sought.clear();
+      member.askedEagerly.clear();
+      member.generation += 1;
     }
     const members = [...group.members].sort((a, b) => a.id - b.id);
     const assign = members[0]?.coPartitioned ? this.assignCoPartitioned : this.assignRoundRobin;
@@ -432,6 +438,11 @@ export class MemoryBus implements EventBus, LogReader {
       if (group.inflight.has(key)) continue;
       const log = this.topics.get(topicName)?.logs[partition];
       if (!log) continue;
+      // Asked right after the assignment, as KafkaBus does, even with nothing new to deliver.
+      if (member.startOffset && !member.askedEagerly.has(key) && group.committed.has(key)) {
+        if (!member.asking.has(key)) this.askEagerly(group, member, topicName, partition);
+        continue;
+      }
       const from = group.committed.get(key) ?? log.startOffset;
       const messages = log.read(from, this.options.maxBatchMessages);
       if (messages.length === 0) continue;
@@ -444,6 +455,37 @@ export class MemoryBus implements EventBus, LogReader {
       });
       if (member.inflight.size >= member.concurrency) return;
     }
+  }
+
+  /**
+   * SubscribeOptions.startOffset right after an assignment, for a partition the group committed:
+   * rewinds the group's position when the subscriber needs it from before. A failed ask is left
+   * to the partition's first batch (passesStartGate), where it counts as a failed batch.
+   */
+  private askEagerly(group: Group, member: Member, topic: string, partition: number): void {
+    const key = tpKey(topic, partition);
+    const generation = member.generation;
+    member.asking.add(key);
+    void (async () => {
+      try {
+        const committed = group.committed.get(key) ?? null;
+        const start = await member.startOffset!({ topic, partition, committed });
+        if (member.generation !== generation) return;
+        if (start !== null && committed !== null && start < committed) {
+          this.logger?.warn({ group: group.id, topic, partition, from: start, position: committed }, "rewinding to the subscriber's progress");
+          member.sought.set(key, start);
+          group.committed.set(key, Math.max(0, start));
+        } else {
+          member.started.add(key);
+        }
+      } catch {
+        // Asked again before the partition's first batch.
+      } finally {
+        member.asking.delete(key);
+        if (member.generation === generation) member.askedEagerly.add(key);
+        this.schedule(group);
+      }
+    })();
   }
 
   /**

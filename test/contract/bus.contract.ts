@@ -252,6 +252,17 @@ export function busContract(options: BusContractOptions): void {
         expect(asked[0]).toEqual({ topic: name, partition: 0, committed: values.length });
       });
 
+      it('asks at assignment, so a partition with nothing new is rewound too', async () => {
+        const values = Array.from({ length: 10 }, (_, i) => `m-${i}`);
+        const { name, group } = await committedGroup(values);
+        const again = recorder();
+        // Nothing is published after this: only an ask made at assignment can bring 4..9 back.
+        await subscribe({ groupId: group, topics: [name], handler: again.handler, startOffset: async () => 4 });
+        await eventually(() => again.messages.length >= 6, deliveryTimeoutMs, 'the rewound messages of an idle partition');
+        await sleep(quietMs);
+        expect(again.messages.map((m) => m.offset)).toEqual([4, 5, 6, 7, 8, 9]);
+      });
+
       it('never skips: an answer at or past the committed offset, or null, keeps the committed position', async () => {
         for (const answer of [null, 25]) {
           const values = Array.from({ length: 5 }, (_, i) => `m-${i}`);
