@@ -143,6 +143,13 @@ async function run(): Promise<void> {
       if (!labels.applied) throw new Error(`labels batch refused: recorded ${labels.recordedOffset}/${labels.pairedOffset}`);
       labelsOffset = labels.recordedOffset;
     });
+    // Every round's deltas were counted once: cov n per prediction, cov l per join (read
+    // before the baseline adds to the same bucket keys).
+    const rounds = (predictionsOffset + 1) / EVENTS;
+    const coverage = await state.readBuckets(model, 'cov:1', t0, t0 + 3 * BUCKET_MS, BUCKET_MS);
+    if (rounds !== perfScript.rounds + 3 || coverage.n !== rounds * EVENTS || coverage.l !== rounds * EVENTS) {
+      throw new Error(`expected ${perfScript.rounds + 3} rounds of ${EVENTS} counted outcomes, got ${JSON.stringify(coverage)} after ${rounds}`);
+    }
     // The same counter deltas as one round of the perf script calls, in one plain call.
     const plainPerf: CounterDelta[] = [...perf.predictions, ...perf.labels].flatMap((d) =>
       Object.entries(d.counters).map(([field, by]) => ({ key: `b:${d.family}:${d.bucketStart}`, field, by })),
@@ -151,12 +158,6 @@ async function run(): Promise<void> {
       offset += 1;
       await store.applyBatch({ model, source: { group: 'g', topic: 'plain-perf', partition: 0, offset }, deltas: plainPerf, ttlSeconds: 90_000 });
     });
-    // Every round's deltas were counted once: cov n per prediction, cov l per join.
-    const rounds = (predictionsOffset + 1) / EVENTS;
-    const coverage = await state.readBuckets(model, 'cov:1', t0, t0 + 3 * BUCKET_MS, BUCKET_MS);
-    if (rounds !== perfScript.rounds + 3 || coverage.n !== rounds * EVENTS || coverage.l !== rounds * EVENTS) {
-      throw new Error(`expected ${perfScript.rounds + 3} rounds of ${EVENTS} counted outcomes, got ${JSON.stringify(coverage)} after ${rounds}`);
-    }
 
     const driftRate = driftScript.perSecond * EVENTS;
     const driftPlainRate = driftBaseline.perSecond * EVENTS;
