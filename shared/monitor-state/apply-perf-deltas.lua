@@ -61,14 +61,14 @@ end
 if a ~= #ARGV + 1 then error('apply-perf-deltas: expected ' .. (a - 1) .. ' arguments, got ' .. #ARGV) end
 flush(acc, retention_ms, idle_ms)
 
--- The perf scope waits for labels (needs_labels) as apply-perf-batch.lua's does.
+-- The perf scope's watermark waits for labels (needs_labels): outcomes need both streams.
 watermark = raise_source_watermark(clock_key, watermark, source_field, kind, max_event_time, source_partitions, true, caught_up)
 -- A replayed batch (at or below the recorded offset) leaves the recorded offset where it is.
 local recorded = batch_offset
 if tonumber(batch_offset) < own then recorded = int_string(own) end
 record_offset(offsets_key, source_field, recorded)
 -- Idle expiry of the model's long-lived perf keys (window sums are refreshed by flush and
--- advance, buckets have their retention). No early labels or expired-labels stream here:
--- the join that kept them is in the service's memory.
+-- advance, buckets have their retention). The join's own state (pending predictions,
+-- waiting labels) is in the service's memory (shared/join), never in Redis.
 refresh_idle(idle_ms, {offsets_key, clock_key, families_key, prefix .. 'alerts:perf', prefix .. 'outbox:events:perf'})
 return {1, recorded, int_string(paired), int_string(watermark), int_string(window_end), int_string(evaluated)}

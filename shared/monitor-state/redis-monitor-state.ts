@@ -7,26 +7,21 @@ import { InvalidBatchError } from '../store/errors.js';
 import { connectRedis } from '../store/redis-connection.js';
 import type { ConnectionLogger, RedisClient, RedisConnectionConfig } from '../store/redis-connection.js';
 import { defineLuaScript, type LuaCommand } from '../store/lua-scripts.js';
-import { decodeOutboxEntry, decodeRawMessage, encodeEarlyLabel, encodeOutboxEntry, encodePendingPrediction } from './framing.js';
+import { decodeOutboxEntry, encodeOutboxEntry } from './framing.js';
 import {
   DETECTOR_FIELD,
   VERSION_DETECTOR_PREFIX,
-  EARLY_KEY,
   eventsOutboxKey,
-  EXPIRED_LABELS_KEY,
   alertsKey,
   assertBucketStart,
   bucketKey,
   clockKey,
-  earlyLabelKey,
   familiesKey,
-  pendingKey,
   referenceKey,
   referenceSampleKey,
   advanceReads,
   validateAdvance,
   validateDriftBatch,
-  validatePerfBatch,
   validatePerfDeltas,
 } from './requests.js';
 import type {
@@ -39,11 +34,8 @@ import type {
   EvaluationInput,
   MonitorState,
   OutboxEntry,
-  PerfApplyReply,
-  PerfBatch,
   PerfDeltaBatch,
   PerfDeltaReply,
-  RawMessage,
   Stored,
 } from './types.js';
 
@@ -72,7 +64,6 @@ function flatToNumbers(flat: unknown): Record<string, number> {
 export class RedisMonitorState implements MonitorState {
   private readonly ownsClient: boolean;
   private readonly applyDrift: LuaCommand;
-  private readonly applyPerf: LuaCommand;
   private readonly applyDeltas: LuaCommand;
   private readonly advanceScript: LuaCommand;
   private readonly commit: LuaCommand;
@@ -88,7 +79,6 @@ export class RedisMonitorState implements MonitorState {
     this.ownsClient = options.ownsClient ?? false;
     const base = import.meta.url;
     this.applyDrift = defineLuaScript(client, base, { name: 'driftwatchApplyDriftBatch', file: './apply-drift-batch.lua', numberOfKeys: 'dynamic' });
-    this.applyPerf = defineLuaScript(client, base, { name: 'driftwatchApplyPerfBatch', file: './apply-perf-batch.lua', numberOfKeys: 'dynamic' });
     this.applyDeltas = defineLuaScript(client, base, { name: 'driftwatchApplyPerfDeltas', file: './apply-perf-deltas.lua', numberOfKeys: 'dynamic' });
     this.advanceScript = defineLuaScript(client, base, { name: 'driftwatchAdvance', file: './advance.lua', numberOfKeys: 'dynamic' });
     this.commit = defineLuaScript(client, base, { name: 'driftwatchCommitEvaluation', file: './commit-evaluation.lua', numberOfKeys: 'dynamic' });
@@ -132,56 +122,6 @@ export class RedisMonitorState implements MonitorState {
       end: num(reply[3]),
       evaluated: num(reply[4]),
       sampleSizes,
-    };
-  }
-
-  async applyPerfBatch(batch: PerfBatch): Promise<PerfApplyReply> {
-    const { windows, source } = validatePerfBatch(batch);
-    const key = (k: string): string => modelKey(batch.model, k);
-    const keys = [
-      key(OFFSETS_KEY),
-      key(clockKey('perf')),
-      key(familiesKey('perf')),
-      key(EARLY_KEY),
-      key(EXPIRED_LABELS_KEY),
-    ];
-    const args: (string | number | Buffer)[] = [
-      modelKey(batch.model, ''),
-      source.field,
-      source.offset,
-      source.firstOffset,
-      batch.maxEventTime,
-      windows.retentionMs,
-      batch.labelHorizonMs,
-      windows.sourcePartitions,
-      batch.caughtUp ? '1' : '0',
-      windows.idleMs,
-      windows.horizonsMs.length,
-      ...windows.horizonsMs,
-      batch.predictions.length,
-    ];
-    for (const prediction of batch.predictions) {
-      keys.push(key(pendingKey(prediction.id)), key(earlyLabelKey(prediction.id)));
-      args.push(prediction.id, encodePendingPrediction(prediction));
-    }
-    args.push(batch.labels.length);
-    for (const label of batch.labels) {
-      keys.push(key(pendingKey(label.predictionId)), key(earlyLabelKey(label.predictionId)));
-      args.push(label.predictionId, label.eventTime, encodeEarlyLabel(label.trueClass, label.trueValue, label.raw));
-    }
-    const reply = asArray(await this.applyPerf(keys, args), 'apply-perf-batch.lua');
-    return {
-      applied: num(reply[0]) === 1,
-      recordedOffset: num(reply[1]),
-      watermark: num(reply[2]),
-      end: num(reply[3]),
-      evaluated: num(reply[4]),
-      joined: num(reply[5]),
-      duplicatePredictions: num(reply[6]),
-      duplicateLabels: num(reply[7]),
-      earlyLabels: num(reply[8]),
-      expiredLabels: num(reply[9]),
-      unusableLabels: num(reply[10]),
     };
   }
 
@@ -299,14 +239,6 @@ export class RedisMonitorState implements MonitorState {
 
   async ackOutbox(model: string, scope: Scope, ids: string[]): Promise<void> {
     await this.deleteFromStream(model, eventsOutboxKey(scope), ids);
-  }
-
-  async readExpiredLabels(model: string, max: number): Promise<Stored<RawMessage>[]> {
-    return (await this.readStream(model, EXPIRED_LABELS_KEY, max)).map(({ id, value }) => ({ ...decodeRawMessage(value), id }));
-  }
-
-  async ackExpiredLabels(model: string, ids: string[]): Promise<void> {
-    await this.deleteFromStream(model, EXPIRED_LABELS_KEY, ids);
   }
 
   async getReference(model: string, version: string): Promise<string | null> {

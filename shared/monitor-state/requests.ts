@@ -3,21 +3,17 @@
 import { assertModelName, offsetField } from '../store/batch-request.js';
 import { InvalidBatchError } from '../store/errors.js';
 import type { BatchSource } from '../store/types.js';
-import type { AdvanceRequest, BucketDeltas, DriftBatch, PerfBatch, PerfDeltaBatch, Scope, WindowSettings } from './types.js';
+import type { AdvanceRequest, BucketDeltas, DriftBatch, PerfDeltaBatch, Scope, WindowSettings } from './types.js';
 
 export const DEFAULT_REBUILD_EVERY = 360;
-export const EARLY_KEY = 'early';
 /** One events outbox per scope: the two services drain their own, never each other's. */
 export const eventsOutboxKey = (scope: Scope): string => `outbox:events:${scope}`;
-export const EXPIRED_LABELS_KEY = 'outbox:dlq';
 
 export const clockKey = (scope: Scope): string => `clock:${scope}`;
 export const familiesKey = (scope: Scope): string => `families:${scope}`;
 export const alertsKey = (scope: Scope): string => `alerts:${scope}`;
 export const bucketKey = (family: string, bucketStart: number): string => `b:${family}:${bucketStart}`;
 export const windowKey = (family: string, horizonMs: number): string => `w:${family}:${horizonMs}`;
-export const pendingKey = (id: string): string => `pp:${id}`;
-export const earlyLabelKey = (id: string): string => `pl:${id}`;
 export const referenceKey = (version: string): string => `ref:${version}`;
 export const referenceSampleKey = (version: string): string => `refsample:${version}`;
 
@@ -171,32 +167,6 @@ export function validatePerfDeltas(batch: PerfDeltaBatch): NormalisedPerfDeltas 
     if (!PERF_DELTA_FAMILY.test(delta.family)) throw new InvalidBatchError(`perf delta family must be perf:<version> or cov:<version>, got ${JSON.stringify(delta.family)}`);
   }
   return { windows, source, pairedField, expected: expected === null ? null : { own: expected.own, paired: expected.paired } };
-}
-
-export function validatePerfBatch(batch: PerfBatch): { windows: NormalisedWindows; source: NormalisedSource } {
-  assertModelName(batch.model);
-  const windows = normaliseWindows(batch.windows);
-  const source = normaliseSource(batch.source);
-  if (!isPositiveInteger(batch.labelHorizonMs)) throw new InvalidBatchError(`labelHorizonMs must be a positive integer, got ${batch.labelHorizonMs}`);
-  if (!isTime(batch.maxEventTime)) throw new InvalidBatchError(`maxEventTime must be a non-negative integer, got ${batch.maxEventTime}`);
-  for (const p of batch.predictions) {
-    if (typeof p.id !== 'string' || p.id === '') throw new InvalidBatchError('prediction id must be a non-empty string');
-    assertFamily(p.family);
-    assertFamily(p.coverageFamily);
-    assertBucketStart(p.bucketStart, windows.bucketMs, `prediction ${p.id}`);
-    if (p.outcome.kind === 'regression') assertFinite(p.outcome.predicted, `prediction ${p.id} predicted value`);
-    else {
-      for (const counters of [...Object.values(p.outcome.byClass), p.outcome.fallback]) {
-        for (const [field, by] of Object.entries(counters)) assertFinite(by, `prediction ${p.id} outcome ${field}`);
-      }
-    }
-  }
-  for (const l of batch.labels) {
-    if (typeof l.predictionId !== 'string' || l.predictionId === '') throw new InvalidBatchError('label predictionId must be a non-empty string');
-    if (!isTime(l.eventTime)) throw new InvalidBatchError(`label ${l.predictionId} eventTime must be a non-negative integer`);
-    if (l.trueValue !== null) assertFinite(l.trueValue, `label ${l.predictionId} trueValue`);
-  }
-  return { windows, source };
 }
 
 export function validateAdvance(request: AdvanceRequest): NormalisedWindows {
