@@ -210,7 +210,8 @@ export class PartitionJoin {
         return true;
       }
     }
-    const waiting: WaitingLabel = { ...l, done: false, expiresAfter: l.eventTime + this.reach };
+    // Its own copy of the bytes: a slice would keep the whole fetched batch in memory while it waits.
+    const waiting: WaitingLabel = { ...l, raw: ownCopy(l.raw), done: false, expiresAfter: l.eventTime + this.reach };
     if (waiting.expiresAfter < this.predictionWatermark) {
       out.dead.push({ predictionOffset: Math.max(-1, this.nextPredictionOffset - 1), labelOffset: l.offset, reason: this.deadReason(l), raw: l.raw });
     } else {
@@ -304,6 +305,12 @@ export class PartitionJoin {
   private sampleStep(): number {
     return Math.max(1_000, Math.floor(this.window.labelHorizonMs / 16));
   }
+}
+
+function ownCopy(raw: RawMessage): RawMessage {
+  const headers: Record<string, Buffer> = {};
+  for (const [name, value] of Object.entries(raw.headers)) headers[name] = Buffer.from(value);
+  return { ...raw, value: Buffer.from(raw.value), headers };
 }
 
 function fits(predictedClass: number, label: { trueClass: string | null; trueValue: number | null }): boolean {
