@@ -60,6 +60,20 @@ export class JoinOvertakenError extends Error {
   override readonly name = 'JoinOvertakenError';
 }
 
+/** An apply sent under the model's key, its reply still to come. */
+interface SentApply {
+  model: string;
+  topic: string;
+  reply: Promise<PerfDeltaReply>;
+}
+
+/** Waits for every promise; the first failure is thrown once all settled (none is left unhandled). */
+async function settleAll(promises: readonly Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
+
 interface ModelVocabulary {
   versions: Interner;
   classes: Interner;
@@ -71,6 +85,8 @@ export class PerformancePipeline {
   /** Classes seen per model: with the configured task they decide how outcomes are read. */
   private readonly classes = new Map<string, Set<string>>();
   private readonly vocabularies = new Map<string, ModelVocabulary>();
+  /** The last window end this instance evaluated per model. */
+  private readonly evaluatedEnds = new Map<string, number>();
   /** Which models are counted (maxModels, allow-list) and when their in-memory state goes (issue 9). */
   private readonly gate: ModelGate;
   private readonly idle: IdleModels;
@@ -129,12 +145,14 @@ export class PerformancePipeline {
     this.settings.delete(model);
     this.classes.delete(model);
     this.vocabularies.delete(model);
+    this.evaluatedEnds.delete(model);
     this.partitions.forgetModel(model);
     this.loop.forget(model);
   }
 
   readonly handleBatch = async (batch: Batch): Promise<void> => {
     const { service } = this.options;
+    const applies: Promise<void>[] = [];
     const kind: StreamKind = batch.topic === service.topics.labels ? 'labels' : 'predictions';
     const part = this.partitions.forBatch(batch);
     const items: Item[] = kind === 'labels' ? await service.decodeOrDeadLetter(batch, 'label') : await service.decodeOrDeadLetter(batch, 'prediction');
@@ -147,15 +165,42 @@ export class PerformancePipeline {
       }
       this.idle.touch(model);
       const prepared = modelItems.map((item) => this.prepare(model, item, kind));
-      await this.models.run(model, () => this.joinBatch(part, batch, kind, model, prepared));
+      const sent = await this.models.run(model, () => this.joinBatch(part, batch, kind, model, prepared));
+      if (sent !== null) applies.push(this.settle(part, sent));
     }
     // Every model's replayed events of this batch are read: new events of the other stream that
     // waited for them may go now.
     part.streams[kind].readThrough = Math.max(part.streams[kind].readThrough, batch.lastOffset);
-    await this.applyDeferred(part);
+    applies.push(this.applyDeferred(part));
+    // The batch is done (its progress recorded, its offsets committed) once Redis applied it all.
+    await settleAll(applies);
     // Before the batch's offsets are committed, as every dead letter (dead-letters.ts).
     await service.deadLetters.publish(refused);
   };
+
+  /**
+   * Waits, outside the model's key, for an apply that was sent under it, then evaluates under it
+   * again. The key is held only while the join reads and the apply is sent: Redis runs one
+   * connection's commands in order, so the next batch of the model can be read and sent while
+   * this one's reply travels.
+   */
+  private async settle(part: JoinPartition<Prepared>, sent: SentApply): Promise<void> {
+    let reply: PerfDeltaReply;
+    try {
+      reply = await sent.reply;
+    } catch (error) {
+      // Read into the join but not applied: the state no longer matches Redis, rebuild it.
+      part.healthy = false;
+      throw error;
+    }
+    if (!reply.applied) {
+      // Another instance applied this partition since this one read Redis's record: what this
+      // join decided may be counted already. Rebuild from the log and ask again.
+      if (this.partitions.isCurrent(part)) this.partitions.reset(part.partition);
+      throw new JoinOvertakenError(`${sent.topic} partition ${part.partition}: model ${sent.model}'s recorded offsets moved (another instance applied); rebuilding the join`);
+    }
+    await this.models.run(sent.model, () => this.evaluateAfter(sent.model, this.settings.get(sent.model), reply));
+  }
 
   /**
    * Reads a model's events of a batch. Events Redis recorded are replayed into the join (nothing
@@ -163,7 +208,7 @@ export class PerformancePipeline {
    * recorded of it, so every outcome it makes with an event Redis already has is decided here, in
    * the batch that applies it. Until then the batch's new events wait (deferred, in order).
    */
-  private async joinBatch(part: JoinPartition<Prepared>, batch: Batch, kind: StreamKind, model: string, items: Prepared[]): Promise<void> {
+  private async joinBatch(part: JoinPartition<Prepared>, batch: Batch, kind: StreamKind, model: string, items: Prepared[]): Promise<SentApply | null> {
     const entry = await this.entryOf(part, batch, model);
     const recorded = entry.recorded!;
     let replayed = 0;
@@ -174,13 +219,13 @@ export class PerformancePipeline {
       throw error;
     }
     const fresh = items.slice(replayed);
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) return null;
     const deferred = { kind, batch: { topic: batch.topic, partition: batch.partition, lastOffset: batch.lastOffset, highWatermark: batch.highWatermark }, items: fresh };
     if (entry.deferred.length > 0 || !this.replayDone(part, entry, kind)) {
       entry.deferred.push(deferred);
-      return;
+      return null;
     }
-    await this.applyFresh(part, model, entry, deferred);
+    return this.applyFresh(part, model, entry, deferred);
   }
 
   /** Whether the other stream's replay passed what Redis had recorded of it when this state was built. */
@@ -191,15 +236,18 @@ export class PerformancePipeline {
 
   /** Applies, in order, the deferred events whose wait is over. */
   private async applyDeferred(part: JoinPartition<Prepared>): Promise<void> {
+    const applies: Promise<void>[] = [];
     for (const [model, entry] of part.models) {
       if (entry.deferred.length === 0) continue;
       await this.models.run(model, async () => {
         while (entry.deferred.length > 0 && this.partitions.isCurrent(part) && this.replayDone(part, entry, entry.deferred[0]!.kind)) {
-          await this.applyFresh(part, model, entry, entry.deferred[0]!);
+          const sent = await this.applyFresh(part, model, entry, entry.deferred[0]!);
           entry.deferred.shift();
+          if (sent !== null) applies.push(this.settle(part, sent));
         }
       });
     }
+    await settleAll(applies);
   }
 
   /** The model's join in this partition, with Redis's record of it (asked once per state). */
@@ -229,8 +277,8 @@ export class PerformancePipeline {
     };
   }
 
-  /** Reads new events into the join and applies what they decided: one fenced call. */
-  private async applyFresh(part: JoinPartition<Prepared>, model: string, entry: ModelJoin<Prepared>, deferred: DeferredBatch<Prepared>): Promise<void> {
+  /** Reads new events into the join and sends what they decided: one fenced call (null: nothing to send). */
+  private async applyFresh(part: JoinPartition<Prepared>, model: string, entry: ModelJoin<Prepared>, deferred: DeferredBatch<Prepared>): Promise<SentApply | null> {
     const { kind, batch, items } = deferred;
     const out = emptyJoinOutput();
     const poisoned: DeadLetterFailure[] = [];
@@ -238,7 +286,7 @@ export class PerformancePipeline {
       for (const item of items) this.read(entry, item, kind, out, poisoned);
       entry.join.evictUnreachable();
       this.budget.enforce(entry.join);
-      await this.applyNew(batch, model, this.settings.get(model), entry, kind, out, poisoned, items);
+      return await this.applyNew(batch, model, this.settings.get(model), entry, kind, out, poisoned, items);
     } catch (error) {
       // Read into the join but not applied: the state no longer matches Redis, rebuild it.
       part.healthy = false;
@@ -256,7 +304,7 @@ export class PerformancePipeline {
     else entry.join.readLabel(item.read as LabelRead, out);
   }
 
-  /** Applies what Redis has not counted yet: one fenced call, unless nothing is new. */
+  /** Sends what Redis has not counted yet: one fenced call, unless nothing is new. */
   private async applyNew(
     batch: DeferredBatch<Prepared>['batch'],
     model: string,
@@ -266,7 +314,7 @@ export class PerformancePipeline {
     out: JoinOutput,
     poisoned: DeadLetterFailure[],
     items: Prepared[],
-  ): Promise<void> {
+  ): Promise<SentApply | null> {
     const { state, service } = this.options;
     const recorded = entry.recorded!;
     const counted = (predictionOffset: number, labelOffset: number): boolean => predictionOffset <= recorded.predictions && labelOffset <= recorded.labels;
@@ -299,12 +347,12 @@ export class PerformancePipeline {
       if (counted(d.predictionOffset, d.labelOffset)) continue;
       letters.push({ message: rawMessage(d.raw), error: deadLabelError(d.reason, model, settings.labelHorizonMs) });
     }
-    if (deltas.empty && letters.length === 0 && batch.lastOffset <= recorded[kind]) return;
+    if (deltas.empty && letters.length === 0 && batch.lastOffset <= recorded[kind]) return null;
     await service.deadLetters.publish(letters);
 
     this.loop.saw(model, Math.min(...items.map((i) => i.eventTime)));
     const latest = latestEventTime(service.codec.validation);
-    const reply = await state.applyPerfDeltas({
+    const reply = state.applyPerfDeltas({
       ...this.request(model, batch, kind, Math.min(items[0]!.offset, batch.lastOffset), batch.lastOffset),
       // Only the batch that reached the partition's end can let it go idle.
       caughtUp: caughtUp(batch),
@@ -312,22 +360,23 @@ export class PerformancePipeline {
       deltas: deltas.toDeltas(),
       maxEventTime: watermarkTime(items.map((i) => i.eventTime), latest),
     });
-    if (!reply.applied) {
-      // Another instance applied this partition since this one read Redis's record: what this
-      // join decided may be counted already. Rebuild from the log and ask again.
-      this.partitions.reset(batch.partition);
-      throw new JoinOvertakenError(`${batch.topic} partition ${batch.partition}: model ${model}'s recorded offsets moved (another instance applied); rebuilding the join`);
-    }
-    entry.recorded = recordedOf(reply, kind);
-    await this.evaluateAfter(model, settings, reply);
+    // settle() awaits it; until then a failure must not count as unhandled.
+    reply.catch(() => undefined);
+    // What Redis will have recorded once this apply is through: the next apply of the model,
+    // sent before this reply comes, expects it (if this one is refused, so is that one).
+    entry.recorded = { ...recorded, [kind]: Math.max(recorded[kind], batch.lastOffset) };
+    return { model, topic: batch.topic, reply };
   }
 
   private async evaluateAfter(model: string, settings: ModelConfig, applied: PerfDeltaReply): Promise<void> {
     const windows = windowSettings(settings, this.options.service.config.topics.partitions);
     const target = reachableEnd(applied.watermark, applied.end, settings);
-    if (target > applied.evaluated) {
-      const from = applied.evaluated > 0 ? applied.evaluated : this.loop.firstEnd(model, settings.bucketMs);
+    // A reply sent before the previous evaluation's commit may predate it.
+    const evaluated = Math.max(applied.evaluated, this.evaluatedEnds.get(model) ?? 0);
+    if (target > evaluated) {
+      const from = evaluated > 0 ? evaluated : this.loop.firstEnd(model, settings.bucketMs);
       await this.loop.evaluateUpTo(model, from, target, windows, (m, input) => this.evaluate(m, settings, input));
+      this.evaluatedEnds.set(model, target);
     }
   }
 
