@@ -21,7 +21,9 @@
 import { CutLog } from './cut-log.js';
 import { hashId } from './id-hash.js';
 import { NO_PREDICTION, PendingPredictions } from './pending-predictions.js';
-import { WaitingLabels, type WaitingLabel } from './waiting-labels.js';
+import { WaitingLabels, type LabelRead, type WaitingLabel } from './waiting-labels.js';
+
+export type { LabelRead };
 import type { RawMessage } from '../monitor-state/types.js';
 
 export interface JoinWindow {
@@ -39,15 +41,6 @@ export interface PredictionRead {
   predictedClass: number;
   predictedValue: number;
   probabilities: Readonly<Record<string, number>> | null;
-}
-
-export interface LabelRead {
-  offset: number;
-  predictionId: string;
-  eventTime: number;
-  trueClass: string | null;
-  trueValue: number | null;
-  raw: RawMessage;
 }
 
 /** A prediction to count (`n` in its coverage bucket). */

@@ -23,36 +23,49 @@ export interface PredictionFields {
   probabilities: Readonly<Record<string, number>> | null;
 }
 
+/** One typed column per field of a pending prediction, indexed by slot. */
+interface Columns {
+  hashHi: Int32Array;
+  hashLo: Int32Array;
+  time: Float64Array;
+  offsets: Float64Array;
+  versions: Uint16Array;
+  predicted: Int32Array;
+  values: Float64Array;
+  joinedFlags: Uint8Array;
+  /** Slot of the next newer entry with the same id hash, or NO_ENTRY. */
+  nextSame: Int32Array;
+  probabilities: (Readonly<Record<string, number>> | null)[];
+}
+
+function allocate(capacity: number): Columns {
+  return {
+    hashHi: new Int32Array(capacity),
+    hashLo: new Int32Array(capacity),
+    time: new Float64Array(capacity),
+    offsets: new Float64Array(capacity),
+    versions: new Uint16Array(capacity),
+    predicted: new Int32Array(capacity),
+    values: new Float64Array(capacity),
+    joinedFlags: new Uint8Array(capacity),
+    nextSame: new Int32Array(capacity),
+    probabilities: new Array<Readonly<Record<string, number>> | null>(capacity).fill(null),
+  };
+}
+
+const COLUMN_NAMES = Object.keys(allocate(0)) as (keyof Columns)[];
+
 export class PendingPredictions {
   private capacity: number;
   private head = 0;
   private count = 0;
-  private hashHi: Int32Array;
-  private hashLo: Int32Array;
-  private time: Float64Array;
-  private offsets: Float64Array;
-  private versions: Uint16Array;
-  private predicted: Int32Array;
-  private values: Float64Array;
-  private joinedFlags: Uint8Array;
-  /** Slot of the next newer entry with the same id hash, or NO_ENTRY. */
-  private nextSame: Int32Array;
-  private probabilities: (Readonly<Record<string, number>> | null)[];
+  private c: Columns;
   /** Open addressing, linear probing: slot + 1 of the oldest entry of an id hash, 0 empty. */
   private index: Int32Array;
 
   constructor(initialCapacity = 64) {
     this.capacity = nextPowerOfTwo(Math.max(8, initialCapacity));
-    this.hashHi = new Int32Array(this.capacity);
-    this.hashLo = new Int32Array(this.capacity);
-    this.time = new Float64Array(this.capacity);
-    this.offsets = new Float64Array(this.capacity);
-    this.versions = new Uint16Array(this.capacity);
-    this.predicted = new Int32Array(this.capacity);
-    this.values = new Float64Array(this.capacity);
-    this.joinedFlags = new Uint8Array(this.capacity);
-    this.nextSame = new Int32Array(this.capacity);
-    this.probabilities = new Array<Readonly<Record<string, number>> | null>(this.capacity).fill(null);
+    this.c = allocate(this.capacity);
     this.index = new Int32Array(this.capacity * 2);
   }
 
@@ -82,45 +95,45 @@ export class PendingPredictions {
       const stored = this.index[i]!;
       if (stored === EMPTY) return NO_ENTRY;
       const slot = stored - 1;
-      if (this.hashHi[slot] === hi && this.hashLo[slot] === lo) return slot;
+      if (this.c.hashHi[slot] === hi && this.c.hashLo[slot] === lo) return slot;
     }
   }
 
   /** The next newer entry with the same id hash, or NO_ENTRY. */
   next(slot: number): number {
-    return this.nextSame[slot]!;
+    return this.c.nextSame[slot]!;
   }
 
   eventTime(slot: number): number {
-    return this.time[slot]!;
+    return this.c.time[slot]!;
   }
 
   offset(slot: number): number {
-    return this.offsets[slot]!;
+    return this.c.offsets[slot]!;
   }
 
   version(slot: number): number {
-    return this.versions[slot]!;
+    return this.c.versions[slot]!;
   }
 
   predictedClass(slot: number): number {
-    return this.predicted[slot]!;
+    return this.c.predicted[slot]!;
   }
 
   predictedValue(slot: number): number {
-    return this.values[slot]!;
+    return this.c.values[slot]!;
   }
 
   probabilityMap(slot: number): Readonly<Record<string, number>> | null {
-    return this.probabilities[slot]!;
+    return this.c.probabilities[slot]!;
   }
 
   joined(slot: number): boolean {
-    return this.joinedFlags[slot] === 1;
+    return this.c.joinedFlags[slot] === 1;
   }
 
   markJoined(slot: number): void {
-    this.joinedFlags[slot] = 1;
+    this.c.joinedFlags[slot] = 1;
   }
 
   /** Appends an entry (the newest); returns its slot. */
@@ -128,16 +141,16 @@ export class PendingPredictions {
     if (this.count === this.capacity) this.grow();
     const slot = (this.head + this.count) & (this.capacity - 1);
     this.count += 1;
-    this.hashHi[slot] = hi;
-    this.hashLo[slot] = lo;
-    this.time[slot] = fields.eventTime;
-    this.offsets[slot] = fields.offset;
-    this.versions[slot] = fields.version;
-    this.predicted[slot] = fields.predictedClass;
-    this.values[slot] = fields.predictedValue;
-    this.joinedFlags[slot] = 0;
-    this.nextSame[slot] = NO_ENTRY;
-    this.probabilities[slot] = fields.probabilities;
+    this.c.hashHi[slot] = hi;
+    this.c.hashLo[slot] = lo;
+    this.c.time[slot] = fields.eventTime;
+    this.c.offsets[slot] = fields.offset;
+    this.c.versions[slot] = fields.version;
+    this.c.predicted[slot] = fields.predictedClass;
+    this.c.values[slot] = fields.predictedValue;
+    this.c.joinedFlags[slot] = 0;
+    this.c.nextSame[slot] = NO_ENTRY;
+    this.c.probabilities[slot] = fields.probabilities;
     if (fields.probabilities !== null) this.probabilityBytes += probabilityMapBytes(fields.probabilities);
     this.link(slot);
     return slot;
@@ -152,14 +165,14 @@ export class PendingPredictions {
   dropHead(): void {
     if (this.count === 0) throw new Error('PendingPredictions.dropHead on an empty table');
     const slot = this.head;
-    const newer = this.nextSame[slot]!;
+    const newer = this.c.nextSame[slot]!;
     // The oldest entry is the one the index names: name its successor, or free the index slot.
-    const at = this.indexPosition(this.hashHi[slot]!, this.hashLo[slot]!);
+    const at = this.indexPosition(this.c.hashHi[slot]!, this.c.hashLo[slot]!);
     if (newer !== NO_ENTRY) this.index[at] = newer + 1;
     else this.unindex(at);
-    const map = this.probabilities[slot];
+    const map = this.c.probabilities[slot];
     if (map !== null && map !== undefined) this.probabilityBytes -= probabilityMapBytes(map);
-    this.probabilities[slot] = null;
+    this.c.probabilities[slot] = null;
     this.head = (this.head + 1) & (this.capacity - 1);
     this.count -= 1;
   }
@@ -170,8 +183,8 @@ export class PendingPredictions {
   }
 
   private link(slot: number): void {
-    const hi = this.hashHi[slot]!;
-    const lo = this.hashLo[slot]!;
+    const hi = this.c.hashHi[slot]!;
+    const lo = this.c.hashLo[slot]!;
     const first = this.oldest(hi, lo);
     if (first === NO_ENTRY) {
       const mask = this.index.length - 1;
@@ -181,8 +194,8 @@ export class PendingPredictions {
       return;
     }
     let last = first;
-    while (this.nextSame[last] !== NO_ENTRY) last = this.nextSame[last]!;
-    this.nextSame[last] = slot;
+    while (this.c.nextSame[last] !== NO_ENTRY) last = this.c.nextSame[last]!;
+    this.c.nextSame[last] = slot;
   }
 
   private indexPosition(hi: number, lo: number): number {
@@ -191,7 +204,7 @@ export class PendingPredictions {
       const stored = this.index[i]!;
       if (stored === EMPTY) throw new Error('PendingPredictions: an entry is missing from its index');
       const slot = stored - 1;
-      if (this.hashHi[slot] === hi && this.hashLo[slot] === lo) return i;
+      if (this.c.hashHi[slot] === hi && this.c.hashLo[slot] === lo) return i;
     }
   }
 
@@ -201,7 +214,7 @@ export class PendingPredictions {
     let hole = position;
     for (let i = (hole + 1) & mask; this.index[i] !== EMPTY; i = (i + 1) & mask) {
       const slot = this.index[i]! - 1;
-      const home = mix(this.hashHi[slot]!, this.hashLo[slot]!) & mask;
+      const home = mix(this.c.hashHi[slot]!, this.c.hashLo[slot]!) & mask;
       // Move the entry into the hole unless its home lies cyclically in (hole, i].
       const between = hole <= i ? home > hole && home <= i : home > hole || home <= i;
       if (!between) {
@@ -213,49 +226,20 @@ export class PendingPredictions {
   }
 
   private grow(): void {
-    const old = {
-      capacity: this.capacity,
-      head: this.head,
-      hashHi: this.hashHi,
-      hashLo: this.hashLo,
-      time: this.time,
-      offsets: this.offsets,
-      versions: this.versions,
-      predicted: this.predicted,
-      values: this.values,
-      joinedFlags: this.joinedFlags,
-      probabilities: this.probabilities,
-    };
+    const old = this.c;
+    const oldHead = this.head;
+    const oldMask = this.capacity - 1;
     const count = this.count;
     this.capacity *= 2;
-    this.hashHi = new Int32Array(this.capacity);
-    this.hashLo = new Int32Array(this.capacity);
-    this.time = new Float64Array(this.capacity);
-    this.offsets = new Float64Array(this.capacity);
-    this.versions = new Uint16Array(this.capacity);
-    this.predicted = new Int32Array(this.capacity);
-    this.values = new Float64Array(this.capacity);
-    this.joinedFlags = new Uint8Array(this.capacity);
-    this.nextSame = new Int32Array(this.capacity);
-    this.probabilities = new Array<Readonly<Record<string, number>> | null>(this.capacity).fill(null);
+    this.c = allocate(this.capacity);
     this.index = new Int32Array(this.capacity * 2);
     this.head = 0;
-    this.count = 0;
-    // Re-adding in ring order rebuilds the chains and the index for the new slots.
-    for (let k = 0; k < count; k++) {
-      const from = (old.head + k) & (old.capacity - 1);
-      const slot = k;
-      this.count += 1;
-      this.hashHi[slot] = old.hashHi[from]!;
-      this.hashLo[slot] = old.hashLo[from]!;
-      this.time[slot] = old.time[from]!;
-      this.offsets[slot] = old.offsets[from]!;
-      this.versions[slot] = old.versions[from]!;
-      this.predicted[slot] = old.predicted[from]!;
-      this.values[slot] = old.values[from]!;
-      this.joinedFlags[slot] = old.joinedFlags[from]!;
-      this.nextSame[slot] = NO_ENTRY;
-      this.probabilities[slot] = old.probabilities[from] ?? null;
+    this.count = count;
+    // Re-linking in ring order rebuilds the chains and the index for the new slots.
+    for (let slot = 0; slot < count; slot++) {
+      const from = (oldHead + slot) & oldMask;
+      for (const name of COLUMN_NAMES) (this.c[name] as unknown as unknown[])[slot] = (old[name] as unknown as unknown[])[from];
+      this.c.nextSame[slot] = NO_ENTRY;
       this.link(slot);
     }
   }

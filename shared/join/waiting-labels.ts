@@ -3,7 +3,8 @@
 // longer come are found without a scan.
 import type { RawMessage } from '../monitor-state/types.js';
 
-export interface WaitingLabel {
+/** A label as the join reads it. */
+export interface LabelRead {
   offset: number;
   predictionId: string;
   eventTime: number;
@@ -11,6 +12,9 @@ export interface WaitingLabel {
   trueValue: number | null;
   /** Kept for the dead-letter topic if no prediction ever comes. */
   raw: RawMessage;
+}
+
+export interface WaitingLabel extends LabelRead {
   /** Joined or expired: still in the heap until it surfaces (lazy deletion). */
   done: boolean;
   /** When the prediction side's watermark passes this, no prediction can join it any more. */

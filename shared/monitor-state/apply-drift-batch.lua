@@ -62,16 +62,7 @@ if family_count > 0 then redis.call('SADD', families_key, unpack(ARGV, a + 1, a 
 a = a + family_count + 1
 
 local acc = new_accumulator()
-local group_count = tonumber(ARGV[a])
-a = a + 1
-for _ = 1, group_count do
-  local family, bucket_start, count = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  a = a + 3
-  for i = 0, count - 1 do
-    add_at_bucket(acc, prefix, family, bucket_start, window_end, horizons, ARGV[a + 2 * i], tonumber(ARGV[a + 2 * i + 1]))
-  end
-  a = a + 2 * count
-end
+a = add_delta_groups(acc, prefix, window_end, horizons, a)
 if a ~= #ARGV + 1 then error('apply-drift-batch: expected ' .. (a - 1) .. ' arguments, got ' .. #ARGV) end
 flush(acc, retention_ms, idle_ms)
 

@@ -76,6 +76,23 @@ local function add_at_bucket(acc, prefix, family, bucket_start, window_end, hori
   for i = 1, #list do add_to_entry(list[i], field, by) end
 end
 
+-- Reads the delta groups in ARGV from position `a` (group count, then per group: family,
+-- bucket start, delta count, (field, increment)...) into the accumulator, as
+-- RedisMonitorState's pushDeltaArgs writes them; returns the position after them.
+local function add_delta_groups(acc, prefix, window_end, horizons, a)
+  local group_count = tonumber(ARGV[a])
+  a = a + 1
+  for _ = 1, group_count do
+    local family, bucket_start, count = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+    a = a + 3
+    for i = 0, count - 1 do
+      add_at_bucket(acc, prefix, family, bucket_start, window_end, horizons, ARGV[a + 2 * i], tonumber(ARGV[a + 2 * i + 1]))
+    end
+    a = a + 2 * count
+  end
+  return a
+end
+
 -- Idle expiry (issue 9): every key of a model that has no shorter expiry of its own lives
 -- idle_ms after its last use, so a model that stops sending disappears from Redis entirely.
 -- idle_ms 0 keeps the keys forever (callers that predate the setting).
