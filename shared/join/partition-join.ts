@@ -254,7 +254,8 @@ export class PartitionJoin {
       predictionWatermark: this.predictionWatermark,
       labelWatermark: this.labelWatermark,
       pending,
-      waiting: this.labels.all().map((l) => l.offset),
+      // By the rule, not by presence: an expired label may still wait behind an older one.
+      waiting: this.labels.all().filter((l) => l.expiresAfter >= this.predictionWatermark).map((l) => l.offset),
     };
   }
 
@@ -275,9 +276,9 @@ export class PartitionJoin {
     });
   }
 
-  /** Labels no prediction can reach any more, now that the prediction at `offset` raised W_P. */
+  /** Labels no prediction can reach any more, now that the prediction at `offset` raised W_P (see WaitingLabels). */
   private expireLabels(offset: number, out: JoinOutput): void {
-    for (let label = this.labels.peekExpiring(); label !== undefined && label.expiresAfter < this.predictionWatermark; label = this.labels.peekExpiring()) {
+    for (let label = this.labels.peekOldest(); label !== undefined && label.expiresAfter < this.predictionWatermark; label = this.labels.peekOldest()) {
       this.labels.remove(label);
       out.dead.push({ predictionOffset: offset, labelOffset: label.offset, reason: this.deadReason(label), raw: label.raw });
     }

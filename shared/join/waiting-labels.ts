@@ -1,6 +1,8 @@
 // Labels read before their prediction, waiting for it: by id (in offset order, the join takes
-// the first that fits) and in a min-heap by expiry time, so the labels whose prediction can no
-// longer come are found without a scan.
+// the first that fits) and in arrival order, where expired ones are taken from the front. A label
+// behind one that has not expired yet waits for it to go: expiring late is harmless (no
+// prediction the rules let in can join it any more, and its dead letter is at least once), and
+// costs O(1) where a heap by expiry time cost 7 % of the service's CPU in a catch-up.
 import type { RawMessage } from '../monitor-state/types.js';
 
 /** A label as the join reads it. */
@@ -15,7 +17,7 @@ export interface LabelRead {
 }
 
 export interface WaitingLabel extends LabelRead {
-  /** Joined or expired: still in the heap until it surfaces (lazy deletion). */
+  /** Joined or expired: still in the arrival queue until it reaches the front (lazy deletion). */
   done: boolean;
   /** When the prediction side's watermark passes this, no prediction can join it any more. */
   expiresAfter: number;
@@ -23,7 +25,11 @@ export interface WaitingLabel extends LabelRead {
 
 export class WaitingLabels {
   private readonly byId = new Map<string, WaitingLabel[]>();
-  private readonly heap: WaitingLabel[] = [];
+  /** Arrival order from `front`; joined or expired ones stay until they reach the front. */
+  private queue: WaitingLabel[] = [];
+  private front = 0;
+  /** Done labels still in the queue: when they outnumber the waiting ones, the queue is compacted. */
+  private doneQueued = 0;
   private waiting = 0;
   private rawBytes = 0;
 
@@ -40,7 +46,7 @@ export class WaitingLabels {
     const list = this.byId.get(label.predictionId);
     if (list === undefined) this.byId.set(label.predictionId, [label]);
     else list.push(label);
-    this.push(label);
+    this.queue.push(label);
     this.waiting += 1;
     this.rawBytes += label.raw.value.length;
   }
@@ -60,50 +66,31 @@ export class WaitingLabels {
     const at = list.indexOf(label);
     list.splice(at, 1);
     if (list.length === 0) this.byId.delete(label.predictionId);
+    this.doneQueued += 1;
+    // A label that waits long at the front must not keep every joined one behind it in memory.
+    if (this.doneQueued > 1024 && this.doneQueued > this.waiting) {
+      this.queue = this.queue.slice(this.front).filter((l) => !l.done);
+      this.front = 0;
+      this.doneQueued = 0;
+    }
   }
 
-  /** The waiting label expiring first, or undefined; done ones are dropped on the way. */
-  peekExpiring(): WaitingLabel | undefined {
-    while (this.heap.length > 0 && this.heap[0]!.done) this.pop();
-    return this.heap[0];
+  /** The oldest waiting label (by arrival), or undefined; done ones are dropped on the way. */
+  peekOldest(): WaitingLabel | undefined {
+    while (this.front < this.queue.length && this.queue[this.front]!.done) {
+      this.front += 1;
+      this.doneQueued -= 1;
+    }
+    // Drop the passed front once it is half the array.
+    if (this.front > 1024 && this.front * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.front);
+      this.front = 0;
+    }
+    return this.queue[this.front];
   }
 
   /** Every waiting label, oldest offset first (for state comparisons and tests). */
   all(): WaitingLabel[] {
     return [...this.byId.values()].flat().sort((a, b) => a.offset - b.offset);
   }
-
-  private push(label: WaitingLabel): void {
-    const heap = this.heap;
-    heap.push(label);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!earlier(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
-  }
-
-  private pop(): void {
-    const heap = this.heap;
-    const last = heap.pop()!;
-    if (heap.length === 0) return;
-    heap[0] = last;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let smallest = i;
-      if (left < heap.length && earlier(heap[left]!, heap[smallest]!)) smallest = left;
-      if (right < heap.length && earlier(heap[right]!, heap[smallest]!)) smallest = right;
-      if (smallest === i) return;
-      [heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!];
-      i = smallest;
-    }
-  }
-}
-
-function earlier(a: WaitingLabel, b: WaitingLabel): boolean {
-  return a.expiresAfter < b.expiresAfter || (a.expiresAfter === b.expiresAfter && a.offset < b.offset);
 }
