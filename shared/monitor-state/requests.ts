@@ -3,7 +3,7 @@
 import { assertModelName, offsetField } from '../store/batch-request.js';
 import { InvalidBatchError } from '../store/errors.js';
 import type { BatchSource } from '../store/types.js';
-import type { AdvanceRequest, DriftBatch, PerfBatch, Scope, WindowSettings } from './types.js';
+import type { AdvanceEndsRequest, AdvanceRequest, DriftBatch, EvaluationCommit, PerfBatch, Scope, WindowSettings } from './types.js';
 
 export const DEFAULT_REBUILD_EVERY = 360;
 export const EARLY_KEY = 'early';
@@ -150,6 +150,27 @@ export function validateAdvance(request: AdvanceRequest): NormalisedWindows {
   return windows;
 }
 
+/** An AdvanceEndsRequest checked: every end as validateAdvance checks it, in increasing order. */
+export function validateAdvanceEnds(request: AdvanceEndsRequest): { windows: NormalisedWindows; ends: { to: number; read: number[] }[]; closing: string[] } {
+  if (!Array.isArray(request.ends) || request.ends.length === 0) throw new InvalidBatchError('advanceEnds needs at least one end');
+  let previous = 0;
+  let windows: NormalisedWindows | undefined;
+  let closing: string[] = [];
+  const ends = request.ends.map((end) => {
+    const single: AdvanceRequest = { model: request.model, scope: request.scope, windows: request.windows, to: end.to, ...(end.read !== undefined ? { read: end.read } : {}), ...(request.closing !== undefined ? { closing: request.closing } : {}) };
+    windows ??= validateAdvance(single);
+    if (!isPositiveInteger(end.to) || end.to % windows.bucketMs !== 0) {
+      throw new InvalidBatchError(`advance target ${end.to} must be a positive multiple of bucketMs ${windows.bucketMs}`);
+    }
+    if (end.to <= previous) throw new InvalidBatchError(`advanceEnds ends must increase, got ${end.to} after ${previous}`);
+    previous = end.to;
+    const reads = advanceReads(single, windows);
+    closing = reads.closing;
+    return { to: end.to, read: reads.read };
+  });
+  return { windows: windows!, ends, closing };
+}
+
 /** What an advance returns besides the alert state: the horizons read and the closing-bucket prefixes, checked. */
 export function advanceReads(request: AdvanceRequest, windows: NormalisedWindows): { read: number[]; closing: string[] } {
   const read = request.read ?? windows.horizonsMs;
@@ -164,3 +185,31 @@ export function advanceReads(request: AdvanceRequest, windows: NormalisedWindows
   }
   return { read: [...new Set(read)], closing: [...closing] };
 }
+
+/** The commit's idle expiry, checked as the windows' is (0: none). */
+export function commitIdleMs(commit: EvaluationCommit): number {
+  const idleMs = commit.idleMs ?? 0;
+  if (!Number.isSafeInteger(idleMs) || idleMs < 0) throw new InvalidBatchError(`idleMs must be a non-negative integer, got ${idleMs}`);
+  return idleMs;
+}
+
+/** Commits (commitEvaluations) checked as one alone, and all of one (model, scope); their idle expiries. */
+export function validateCommits(commits: EvaluationCommit[]): number[] {
+  if (!Array.isArray(commits) || commits.length === 0) throw new InvalidBatchError('commitEvaluations needs at least one commit');
+  const [first] = commits;
+  for (const commit of commits) {
+    if (commit.model !== first!.model || commit.scope !== first!.scope) throw new InvalidBatchError('commitEvaluations commits must all be of one model and scope');
+  }
+  return commits.map(validateCommit);
+}
+
+/** One commit checked; its idle expiry. */
+export function validateCommit(commit: EvaluationCommit): number {
+  assertModelName(commit.model);
+  if (!Number.isSafeInteger(commit.end) || commit.end <= 0) throw new InvalidBatchError(`commit end must be a positive integer, got ${commit.end}`);
+  for (const field of Object.keys(commit.alertStates)) {
+    if (field.startsWith('~')) throw new InvalidBatchError(`alert key ${field} may not start with "~" (reserved)`);
+  }
+  return commitIdleMs(commit);
+}
+
