@@ -191,8 +191,10 @@ describe('RedisMonitorState on a real Redis', () => {
     let calls = 0;
     let ends = 0;
     let lastEnd = 0;
+    let firstBucket = Number.POSITIVE_INFINITY;
     try {
       for (const round of endsScenarioRounds(7_654_321)) {
+        firstBucket = Math.min(firstBucket, ...round.deltas.map((d) => d.bucketStart));
         for (const s of [state, memory] as const) await s.applyDriftBatch({ model: m, source: source(round.offset), windows, deltas: round.deltas, maxEventTime: round.newest });
         if (round.ends.length === 0) continue;
         const expected = [];
@@ -206,6 +208,12 @@ describe('RedisMonitorState on a real Redis', () => {
         lastEnd = round.ends.at(-1)!.to;
       }
       expect(ends).toBeGreaterThan(2 * calls);
+      // Every bucket as the twin holds it (the apply adds a bucket no window holds directly).
+      for (const family of ENDS_SCENARIO.families) {
+        for (let b = firstBucket; b <= lastEnd + 10 * windows.bucketMs; b += windows.bucketMs) {
+          expect(await state.readBuckets(m, family, b, b + windows.bucketMs, windows.bucketMs), `${family} ${b}`).toEqual(await memory.readBuckets(m, family, b, b + windows.bucketMs, windows.bucketMs));
+        }
+      }
       // What stayed stored: every horizon read at the last end, with nothing moved.
       const stored = await memory.advance({ model: m, scope: 'drift', windows, to: lastEnd });
       expect(stored.advanced).toBe(false);
