@@ -261,7 +261,7 @@ async function runShape(eventsPerSecond: number, infra: Infra): Promise<ShapeSum
   const cpuProfileDir = process.env.BENCH_CPU_PROFILE;
   const spec = (name: 'performance' | 'drift', run: string): ServiceSpec =>
     name === 'performance'
-      ? { name, groupId: `bench-perf-${runId}-${run}`, topics: both, applyScript: 'apply-perf-batch' }
+      ? { name, groupId: `bench-perf-${runId}-${run}`, topics: both, applyScript: 'apply-perf-deltas' }
       : { name, groupId: `bench-drift-${runId}-${run}`, topics: [topics.predictions], applyScript: 'apply-drift-batch' };
   const phase = (specs: ServiceSpec[], redisIndex: number, keepRunning = false) =>
     runServicesToCatchUp({ specs, env: serviceEnv, admin, redis, redisIndex, keepRunning, ...(cpuProfileDir ? { cpuProfileDir } : {}) });

@@ -40,6 +40,31 @@ export class TopicMismatchError extends Error {
   }
 }
 
+/**
+ * A co-partitioned subscription (SubscribeOptions.coPartitioned) over topics whose partition
+ * counts differ: partition k of one would hold other keys than partition k of the other, so
+ * owning the same numbers would not bring the two sides of a key together.
+ */
+export class PartitionCountMismatchError extends Error {
+  override readonly name = 'PartitionCountMismatchError';
+  constructor(readonly partitionsByTopic: Readonly<Record<string, number>>) {
+    const counts = Object.entries(partitionsByTopic).map(([topic, count]) => `${topic}: ${count}`).join(', ');
+    super(`coPartitioned needs topics with the same partition count, got ${counts}`);
+  }
+}
+
+/**
+ * A member joining a consumer group whose members disagree with it on
+ * SubscribeOptions.coPartitioned (or, on MemoryBus, co-partitioned, on the topics): one group
+ * has one assignment rule. On Kafka the broker refuses such a join (INCONSISTENT_GROUP_PROTOCOL).
+ */
+export class GroupOptionsMismatchError extends Error {
+  override readonly name = 'GroupOptionsMismatchError';
+  constructor(readonly groupId: string, detail: string) {
+    super(`consumer group ${groupId}: ${detail}; every member of a group must subscribe alike`);
+  }
+}
+
 export class UnknownTopicError extends Error {
   override readonly name = 'UnknownTopicError';
   constructor(readonly topic: string) {

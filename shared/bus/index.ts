@@ -6,7 +6,16 @@ export type { MemoryBusOptions } from './memory-bus.js';
 export { partitionForKey, murmur2 } from './partitioner.js';
 export { shutdownOnSignals } from './shutdown.js';
 export type { Closeable, ShutdownOptions } from './shutdown.js';
-export { BusClosedError, BusUnavailableError, HandlerError, PublishIncompleteError, TopicMismatchError, UnknownTopicError } from './errors.js';
+export {
+  BusClosedError,
+  BusUnavailableError,
+  GroupOptionsMismatchError,
+  HandlerError,
+  PartitionCountMismatchError,
+  PublishIncompleteError,
+  TopicMismatchError,
+  UnknownTopicError,
+} from './errors.js';
 export { publishUntilAccepted } from './publish-until-accepted.js';
 export type { PublishRetryOptions } from './publish-until-accepted.js';
 export { RESENT_HEADER, readResentMark } from './resent-header.js';

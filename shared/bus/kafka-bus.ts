@@ -10,9 +10,11 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaConfig, KafkaMessage, Producer, RetryOptions, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
-import { BusClosedError, BusUnavailableError, HandlerError, PublishIncompleteError, TopicMismatchError, UnknownTopicError } from './errors.js';
+import { BusClosedError, BusUnavailableError, GroupOptionsMismatchError, HandlerError, PublishIncompleteError, TopicMismatchError, UnknownTopicError } from './errors.js';
 import { partitionForKey } from './partitioner.js';
 import { partitionsConcurrentlyOf } from './partitions-concurrently.js';
+import { assertSamePartitionCount } from './co-partitioned.js';
+import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { ConnectFailures, KafkaConnectionError, recordingLogCreator } from './connect-failure.js';
 import { kafkajsLevelFor, pinoLogCreator } from './kafka-log.js';
 import type {
@@ -261,9 +263,15 @@ export class KafkaBus implements EventBus, LogReader {
     this.assertOpen();
     const concurrency = partitionsConcurrentlyOf(options);
     await this.assertTopicsExist(options.topics);
+    if (options.coPartitioned) {
+      const counts = await Promise.all(options.topics.map(async (topic) => [topic, await this.partitionCount(topic)] as const));
+      assertSamePartitionCount(Object.fromEntries(counts));
+    }
     const tuning = this.options.consumer ?? {};
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
+      // Only co-partitioned groups leave kafkajs's default (round-robin over topic-partitions).
+      ...(options.coPartitioned ? { partitionAssigners: [coPartitionedAssigner] } : {}),
       allowAutoTopicCreation: false,
       sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: tuning.heartbeatIntervalMs ?? 3_000,
@@ -272,9 +280,20 @@ export class KafkaBus implements EventBus, LogReader {
       maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1_048_576,
     });
     watchConsumer(consumer, options, this.logger);
+    const refusal = watchJoinRefusal(consumer);
     // Every assignment (a rebalance or a restart after a crash) asks startOffset again.
     const gate = options.startOffset ? new StartGate() : null;
-    if (gate) consumer.on(consumer.events.GROUP_JOIN, () => gate.reset());
+    if (gate) {
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        gate.reset();
+        // Asked at once for every assigned partition, not only at its first batch: a partition
+        // with nothing new to fetch must still be rewound when the subscriber needs it read
+        // again (the performance service rebuilds both sides of its join).
+        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+          for (const partition of partitions) gate.asking(topic, partition, this.askEagerly(topic, partition, options, { gate, consumer }));
+        }
+      });
+    }
     await this.withConnectDeadline(consumer.connect(), async () => {
       await consumer.disconnect().catch(() => {});
     });
@@ -289,6 +308,14 @@ export class KafkaBus implements EventBus, LogReader {
         partitionsConsumedConcurrently: concurrency,
         eachBatch: (payload) => this.handleBatch(payload, options, () => !stopRequested, gate && { gate, consumer }),
       });
+      // run() resolves even when the first join failed (kafkajs reports it as a crash, after
+      // disconnecting); a refusal no retry cures is the caller's mistake, so say it here.
+      if (refusal.refused) {
+        throw new GroupOptionsMismatchError(
+          options.groupId,
+          `the broker refused this member's join: the group's members split it ${options.coPartitioned ? 'without' : 'with'} coPartitioned`,
+        );
+      }
     } catch (error) {
       await consumer.disconnect().catch(() => {});
       throw error;
@@ -510,7 +537,12 @@ export class KafkaBus implements EventBus, LogReader {
     const messages = batch.messages.map((message) => toBusMessage(batch.topic, batch.partition, message));
     try {
       // Rewound to where the subscriber's own progress says: nothing of this batch is handled.
-      if (starts && !(await this.passesStartGate(batch.topic, batch.partition, messages[0]!.offset, options, starts))) return;
+      if (starts) {
+        await starts.gate.asked(batch.topic, batch.partition);
+        // The answer sought the partition elsewhere: this batch was fetched before.
+        if (isStale()) return;
+        if (!(await this.passesStartGate(batch.topic, batch.partition, messages[0]!.offset, options, starts))) return;
+      }
       await options.handler(
         {
           topic: batch.topic,
@@ -577,6 +609,34 @@ export class KafkaBus implements EventBus, LogReader {
     }
     gate.pass(topic, partition);
     return true;
+  }
+
+  /**
+   * SubscribeOptions.startOffset right after an assignment: seeks the partition back when the
+   * subscriber needs it from before the group's committed offset, else lets its batches pass.
+   * A partition the group never committed is left to its first batch, and so is one whose ask
+   * failed (asked again there, where a failure counts as a failed batch).
+   */
+  private async askEagerly(topic: string, partition: number, options: SubscribeOptions, { gate, consumer }: { gate: StartGate; consumer: Consumer }): Promise<void> {
+    const generation = gate.generation;
+    try {
+      const committed = await this.committedOffset(options.groupId, topic, partition);
+      if (committed === null) return;
+      const start = await options.startOffset!({ topic, partition, committed });
+      if (gate.generation !== generation) return;
+      if (start !== null && start < committed) {
+        this.logger.warn(
+          { group: options.groupId, topic, partition, from: start, position: committed },
+          `rewinding ${topic}/${partition} from ${committed} to ${start}: the subscriber's progress is behind the group's committed offset`,
+        );
+        gate.seek(topic, partition, start);
+        consumer.seek({ topic, partition, offset: String(start) });
+      } else {
+        gate.pass(topic, partition);
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, group: options.groupId, topic, partition }, 'asking where a partition starts failed; asked again at its first batch');
+    }
   }
 
   /** The group's committed offset of a partition (the next to read), or null when it has none. */
@@ -730,10 +790,22 @@ function topicConfig(spec: TopicSpec, minInsyncReplicas: number | undefined): { 
 class StartGate {
   private readonly passedKeys = new Set<string>();
   private readonly soughtKeys = new Map<string, number>();
+  private readonly asks = new Map<string, Promise<void>>();
+  /** Moves with every assignment: an answer for an earlier one is dropped. */
+  generation = 0;
 
   reset(): void {
     this.passedKeys.clear();
     this.soughtKeys.clear();
+    this.asks.clear();
+    this.generation += 1;
+  }
+  asking(topic: string, partition: number, ask: Promise<void>): void {
+    this.asks.set(`${topic}\u0000${partition}`, ask);
+  }
+  /** Waits for the assignment's ask of the partition, if one is under way. */
+  async asked(topic: string, partition: number): Promise<void> {
+    await this.asks.get(`${topic}\u0000${partition}`);
   }
   passed(topic: string, partition: number): boolean {
     return this.passedKeys.has(`${topic}\u0000${partition}`);
@@ -754,6 +826,20 @@ class StartGate {
     this.soughtKeys.delete(key);
     return offset;
   }
+}
+
+/**
+ * Whether the broker refused the member's join because no partition assigner it offers is one
+ * every member offers (INCONSISTENT_GROUP_PROTOCOL): coPartitioned differs from the group's.
+ */
+function watchJoinRefusal(consumer: Consumer): { refused: boolean } {
+  const seen = { refused: false };
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    for (let e: unknown = payload.error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+      if ((e as { type?: string }).type === 'INCONSISTENT_GROUP_PROTOCOL') seen.refused = true;
+    }
+  });
+  return seen;
 }
 
 function watchConsumer(consumer: Consumer, options: SubscribeOptions, logger: Logger): void {

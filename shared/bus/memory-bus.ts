@@ -2,13 +2,15 @@
 // unchanged without a broker. What it keeps from Kafka, because the services rely on it:
 // - partitions chosen by the same murmur2 partitioner (co-partitioned predictions and labels);
 // - per consumer group, committed offsets, and partitions split among the group's members
-//   (re-split whenever a member joins or leaves);
+//   (re-split whenever a member joins or leaves), round-robin like kafkajs's default assigner
+//   or, with SubscribeOptions.coPartitioned, by partition number like KafkaBus's assigner;
 // - one batch in flight per partition, in offset order, and up to `partitionsConcurrently` of a
 //   member's partitions at once (kafkajs's workers), each committed only after its handler
 //   resolved; a failed or abandoned batch is delivered again from the committed offset;
 // - delivery always on a later tick, never inside publish(), like a network hop.
 import type { Logger } from 'pino';
-import { BusClosedError, TopicMismatchError, UnknownTopicError } from './errors.js';
+import { BusClosedError, GroupOptionsMismatchError, TopicMismatchError, UnknownTopicError } from './errors.js';
+import { assertSamePartitionCount, coPartitionedAssignment } from './co-partitioned.js';
 import { partitionForKey } from './partitioner.js';
 import { partitionsConcurrentlyOf } from './partitions-concurrently.js';
 import type {
@@ -141,6 +143,10 @@ class Member {
   /** Partitions that passed `startOffset` since the last rebalance (or failure), and where one was rewound to. */
   readonly started = new Set<string>();
   readonly sought = new Map<string, number>();
+  /** Partitions whose assignment-time ask (askEagerly) is under way; `generation` moves with every rebalance. */
+  readonly asking = new Set<string>();
+  readonly askedEagerly = new Set<string>();
+  generation = 0;
   private cursor = 0;
 
   constructor(
@@ -149,6 +155,7 @@ class Member {
     readonly handler: BatchHandler,
     readonly fromBeginning: boolean,
     readonly concurrency: number,
+    readonly coPartitioned: boolean,
     readonly startOffset?: (partition: PartitionStart) => Promise<number | null>,
   ) {}
 
@@ -306,13 +313,26 @@ export class MemoryBus implements EventBus, LogReader {
     for (const topic of options.topics) {
       if (!this.topics.has(topic)) throw new UnknownTopicError(topic);
     }
+    const concurrency = partitionsConcurrentlyOf(options);
+    const coPartitioned = options.coPartitioned ?? false;
+    if (coPartitioned) {
+      assertSamePartitionCount(Object.fromEntries(options.topics.map((topic) => [topic, this.topics.get(topic)!.logs.length])));
+    }
     let group = this.groups.get(options.groupId);
     if (!group) {
       group = new Group(options.groupId);
       this.groups.set(options.groupId, group);
     }
-    const concurrency = partitionsConcurrentlyOf(options);
-    const member = new Member(this.nextMemberId++, [...options.topics], options.handler, options.fromBeginning ?? true, concurrency, options.startOffset);
+    assertJoinsAlike(group, options.topics, coPartitioned);
+    const member = new Member(
+      this.nextMemberId++,
+      [...options.topics],
+      options.handler,
+      options.fromBeginning ?? true,
+      concurrency,
+      coPartitioned,
+      options.startOffset,
+    );
     group.members.push(member);
     this.rebalance(group);
     const joined = group;
@@ -350,15 +370,34 @@ export class MemoryBus implements EventBus, LogReader {
     this.rebalance(group);
   }
 
-  /** Round-robin over the sorted topic-partitions, like kafkajs's default assigner. */
+  /** Splits the group's partitions among its members, each time one joins or leaves. */
   private rebalance(group: Group): void {
     for (const member of group.members) {
       member.assigned = [];
       // A new assignment asks startOffset again, as a Kafka rebalance does.
       member.started.clear();
       member.sought.clear();
+      member.askedEagerly.clear();
+      member.generation += 1;
     }
     const members = [...group.members].sort((a, b) => a.id - b.id);
+    const assign = members[0]?.coPartitioned ? this.assignCoPartitioned : this.assignRoundRobin;
+    for (const { owner, topic, partition } of assign.call(this, members)) {
+      owner.assigned.push({ topic, partition });
+      // A group without a committed offset that starts at the end starts at the end *now*, so
+      // whatever is published after subscribe() resolved is seen.
+      const key = tpKey(topic, partition);
+      if (!owner.fromBeginning && !group.committed.has(key)) group.committed.set(key, this.topics.get(topic)!.logs[partition]!.nextOffset);
+    }
+    this.logger?.debug(
+      { group: group.id, assignment: members.map((m) => ({ member: m.id, partitions: m.assigned.length })) },
+      'rebalanced',
+    );
+    this.schedule(group);
+  }
+
+  /** Round-robin over the sorted topic-partitions, like kafkajs's default assigner. */
+  private *assignRoundRobin(members: readonly Member[]): Generator<TopicPartition & { owner: Member }> {
     const topicNames = [...new Set(members.flatMap((member) => member.topics))].sort();
     let turn = 0;
     for (const topicName of topicNames) {
@@ -366,19 +405,21 @@ export class MemoryBus implements EventBus, LogReader {
       const topic = this.topics.get(topicName);
       if (!topic || eligible.length === 0) continue;
       for (let partition = 0; partition < topic.logs.length; partition++) {
-        const owner = eligible[turn++ % eligible.length]!;
-        owner.assigned.push({ topic: topicName, partition });
-        // A group without a committed offset that starts at the end starts at the end *now*, so
-        // whatever is published after subscribe() resolved is seen.
-        const key = tpKey(topicName, partition);
-        if (!owner.fromBeginning && !group.committed.has(key)) group.committed.set(key, topic.logs[partition]!.nextOffset);
+        yield { owner: eligible[turn++ % eligible.length]!, topic: topicName, partition };
       }
     }
-    this.logger?.debug(
-      { group: group.id, assignment: members.map((m) => ({ member: m.id, partitions: m.assigned.length })) },
-      'rebalanced',
-    );
-    this.schedule(group);
+  }
+
+  /** SubscribeOptions.coPartitioned: partition k of every topic to one member (co-partitioned.ts). */
+  private *assignCoPartitioned(members: readonly Member[]): Generator<TopicPartition & { owner: Member }> {
+    // Members join alike (assertJoinsAlike), so the first one's topics are everyone's.
+    const topicNames = [...(members[0]?.topics ?? [])];
+    const counts = Object.fromEntries(topicNames.map((topic) => [topic, this.topics.get(topic)?.logs.length ?? 0]));
+    for (const [owner, byTopic] of coPartitionedAssignment(members, counts)) {
+      for (const [topic, partitions] of Object.entries(byTopic)) {
+        for (const partition of partitions) yield { owner, topic, partition };
+      }
+    }
   }
 
   private schedule(group: Group): void {
@@ -397,6 +438,11 @@ export class MemoryBus implements EventBus, LogReader {
       if (group.inflight.has(key)) continue;
       const log = this.topics.get(topicName)?.logs[partition];
       if (!log) continue;
+      // Asked right after the assignment, as KafkaBus does, even with nothing new to deliver.
+      if (member.startOffset && !member.askedEagerly.has(key) && group.committed.has(key)) {
+        if (!member.asking.has(key)) this.askEagerly(group, member, topicName, partition);
+        continue;
+      }
       const from = group.committed.get(key) ?? log.startOffset;
       const messages = log.read(from, this.options.maxBatchMessages);
       if (messages.length === 0) continue;
@@ -409,6 +455,37 @@ export class MemoryBus implements EventBus, LogReader {
       });
       if (member.inflight.size >= member.concurrency) return;
     }
+  }
+
+  /**
+   * SubscribeOptions.startOffset right after an assignment, for a partition the group committed:
+   * rewinds the group's position when the subscriber needs it from before. A failed ask is left
+   * to the partition's first batch (passesStartGate), where it counts as a failed batch.
+   */
+  private askEagerly(group: Group, member: Member, topic: string, partition: number): void {
+    const key = tpKey(topic, partition);
+    const generation = member.generation;
+    member.asking.add(key);
+    void (async () => {
+      try {
+        const committed = group.committed.get(key) ?? null;
+        const start = await member.startOffset!({ topic, partition, committed });
+        if (member.generation !== generation) return;
+        if (start !== null && committed !== null && start < committed) {
+          this.logger?.warn({ group: group.id, topic, partition, from: start, position: committed }, "rewinding to the subscriber's progress");
+          member.sought.set(key, start);
+          group.committed.set(key, Math.max(0, start));
+        } else {
+          member.started.add(key);
+        }
+      } catch {
+        // Asked again before the partition's first batch.
+      } finally {
+        member.asking.delete(key);
+        if (member.generation === generation) member.askedEagerly.add(key);
+        this.schedule(group);
+      }
+    })();
   }
 
   /**
@@ -481,6 +558,28 @@ export class MemoryBus implements EventBus, LogReader {
       }
     })();
     member.inflight.set(key, handled);
+  }
+}
+
+/**
+ * One group, one assignment rule: a member joining a group whose members split it otherwise is
+ * refused, as the broker refuses a join whose assigners match none of the group's.
+ */
+function assertJoinsAlike(group: Group, topics: readonly string[], coPartitioned: boolean): void {
+  const existing = group.members[0];
+  if (!existing) return;
+  if (existing.coPartitioned !== coPartitioned) {
+    throw new GroupOptionsMismatchError(
+      group.id,
+      `its members subscribe with coPartitioned ${existing.coPartitioned}, this one with ${coPartitioned}`,
+    );
+  }
+  const topicSet = (names: readonly string[]): string => [...new Set(names)].sort().join('\u0000');
+  if (coPartitioned && topicSet(existing.topics) !== topicSet(topics)) {
+    throw new GroupOptionsMismatchError(
+      group.id,
+      `co-partitioned members subscribe to ${existing.topics.join(', ')}, this one to ${topics.join(', ')}`,
+    );
   }
 }
 

@@ -103,6 +103,25 @@ export interface SubscribeOptions {
    * for different partitions side by side (the monitors serialize per model, keyed-serializer.ts).
    */
   partitionsConcurrently?: number;
+  /**
+   * Gives every member the same partition NUMBERS of every subscribed topic (default false):
+   * partition k of each topic goes to one member, so a member that owns predictions/3 owns
+   * labels/3 too. With keys that route both sides of a join to the same partition number (a
+   * label keyed by its prediction's id), each member then holds both sides of its keys and can
+   * join them in its own memory. Partition k goes to the (k mod n)-th of the group's n members
+   * ordered by member id, at every rebalance (deterministic; a member past the partition count
+   * gets nothing). Requirements, checked at subscribe() where the bus can:
+   * - the topics have the same partition count, else subscribe() rejects with
+   *   PartitionCountMismatchError (both buses);
+   * - every member of the group sets the option alike: subscribe() of a member that differs
+   *   from the group's current members rejects with GroupOptionsMismatchError (both buses; on
+   *   Kafka the broker refuses the join, INCONSISTENT_GROUP_PROTOCOL);
+   * - co-partitioned members subscribe the same topics: MemoryBus rejects one that does not
+   *   (GroupOptionsMismatchError); Kafka cannot tell, and assigns the group leader's topics.
+   * Without it, partitions are spread round-robin over topic-partitions (kafkajs's default),
+   * which lines numbers up only when the partitions divide evenly among the members.
+   */
+  coPartitioned?: boolean;
 }
 
 export interface PartitionStart {

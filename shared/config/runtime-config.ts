@@ -20,6 +20,9 @@ const commaList = z
  */
 export const DEFAULT_PARTITIONS_CONCURRENTLY = 4;
 
+/** DW_PENDING_BUDGET_MB's default: the performance service's in-memory join (README, "Memory of the join"). */
+export const DEFAULT_PENDING_BUDGET_MB = 512;
+
 const EnvSchema = z.object({
   DW_MODE: z.enum(['embedded', 'distributed']).default('embedded'),
   KAFKA_BROKERS: commaList.default(['127.0.0.1:9092']),
@@ -56,6 +59,8 @@ const EnvSchema = z.object({
   DW_STUCK_AFTER_MS: z.coerce.number().int().min(1_000).max(24 * 60 * 60 * 1000).default(120_000),
   // Partitions whose batches a monitor handles at once (see DEFAULT_PARTITIONS_CONCURRENTLY).
   DW_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(1_000).default(DEFAULT_PARTITIONS_CONCURRENTLY),
+  // Memory the performance service's join may hold for pending predictions and waiting labels.
+  DW_PENDING_BUDGET_MB: z.coerce.number().min(1).max(1_048_576).default(DEFAULT_PENDING_BUDGET_MB),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -93,6 +98,8 @@ export interface RuntimeConfig {
   stuckAfterMs?: number;
   /** DW_PARTITIONS_CONCURRENTLY: batches of different partitions a monitor handles at once (default DEFAULT_PARTITIONS_CONCURRENTLY). */
   partitionsConcurrently?: number;
+  /** DW_PENDING_BUDGET_MB: the performance service's join memory; past it the oldest pending predictions count as unlabelled. */
+  pendingBudgetMb?: number;
   logLevel: string;
 }
 
@@ -151,6 +158,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     maxEventSkewMs: e.DW_MAX_EVENT_SKEW_MS,
     stuckAfterMs: e.DW_STUCK_AFTER_MS,
     partitionsConcurrently: e.DW_PARTITIONS_CONCURRENTLY,
+    pendingBudgetMb: e.DW_PENDING_BUDGET_MB,
     logLevel: e.LOG_LEVEL,
   };
 }

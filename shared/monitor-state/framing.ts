@@ -1,14 +1,13 @@
-// Binary-safe framing of the values the monitor state stores as opaque strings (pending
-// predictions, early labels, outbox entries). Each field is `<byte length>:<bytes>`, so a
-// Lua script can walk a value with string.find/string.sub (lib-framing.lua) without a
-// serialisation library, and Avro bytes inside stay intact whatever they contain.
-import type { OutboxEntry, OutcomeTemplate, PendingPrediction, RawMessage } from './types.js';
+// Binary-safe framing of the values the monitor state stores as opaque strings (outbox
+// entries). Each field is `<byte length>:<bytes>`, so Avro bytes inside stay intact whatever
+// they contain, and a Lua script could walk a value with string.find/string.sub without a
+// serialisation library (commit-evaluation.lua only stores the framed entries it is given).
+import type { OutboxEntry } from './types.js';
 
 export type Frame = string | Buffer;
 
-// Sized first and written into one allocation: a pending prediction has ~50 fields, and
-// a Buffer per field and per length prefix made framing the performance service's largest
-// cost (allocation and GC) at ~23k predictions/s.
+// Sized first and written into one allocation: a Buffer per field and per length prefix was
+// once the performance service's largest cost (allocation and GC).
 export function frame(fields: readonly Frame[]): Buffer {
   const lengths = new Array<number>(fields.length);
   let total = 0;
@@ -69,26 +68,6 @@ function readHeaders(fields: Buffer[], start: number): { headers: Record<string,
   return { headers, next: i };
 }
 
-export function encodeRawMessage(raw: RawMessage): Buffer {
-  return frame([raw.sourceTopic, String(raw.partition), String(raw.offset), raw.value, ...headerFrames(raw.headers)]);
-}
-
-export function decodeRawMessage(value: Buffer): RawMessage {
-  const fields = unframe(value);
-  const [topic, partition, offset, bytes] = fields;
-  if (topic === undefined || partition === undefined || offset === undefined || bytes === undefined) {
-    throw new RangeError('framed raw message truncated');
-  }
-  const { headers } = readHeaders(fields, 4);
-  return {
-    sourceTopic: topic.toString('utf8'),
-    partition: Number(partition.toString()),
-    offset: Number(offset.toString()),
-    value: Buffer.from(bytes),
-    headers,
-  };
-}
-
 export function encodeOutboxEntry(entry: OutboxEntry): Buffer {
   return frame([entry.topic, entry.key, entry.value, ...headerFrames(entry.headers)]);
 }
@@ -99,55 +78,4 @@ export function decodeOutboxEntry(value: Buffer): OutboxEntry {
   if (topic === undefined || key === undefined || bytes === undefined) throw new RangeError('framed outbox entry truncated');
   const { headers } = readHeaders(fields, 3);
   return { topic: topic.toString('utf8'), key: key.toString('utf8'), value: Buffer.from(bytes), headers };
-}
-
-/**
- * An early label as lib-framing.lua reads it: truth presence flags and values, then the raw
- * message as one framed field (moved as is to the expired-labels outbox).
- */
-export function encodeEarlyLabel(trueClass: string | null, trueValue: number | null, raw: RawMessage): Buffer {
-  return frame([
-    trueClass === null ? '0' : '1',
-    trueClass ?? '',
-    trueValue === null ? '0' : '1',
-    trueValue === null ? '' : String(trueValue),
-    encodeRawMessage(raw),
-  ]);
-}
-
-/**
- * A counter list framed as text (count, then field and value pairs): one string per class
- * instead of a Buffer write per counter, the performance service's main allocation cost.
- * Lengths are UTF-8 byte lengths, as frame() writes the string.
- */
-function framedCounters(counters: Record<string, number>): string {
-  const fields = Object.keys(counters);
-  const count = String(fields.length);
-  let out = `${count.length}:${count}`;
-  for (const field of fields) {
-    const value = String(counters[field]);
-    out += `${Buffer.byteLength(field, 'utf8')}:${field}${value.length}:${value}`;
-  }
-  return out;
-}
-
-// Each class's counters are one nested frame, so the join skips a class it does not need
-// with one read instead of two per counter.
-function templateFrames(outcome: OutcomeTemplate): Frame[] {
-  if (outcome.kind === 'regression') return ['r', String(outcome.predicted)];
-  const classes = Object.keys(outcome.byClass);
-  const out: Frame[] = ['c', outcome.predictedClass, String(classes.length)];
-  for (const trueClass of classes) out.push(trueClass, framedCounters(outcome.byClass[trueClass] as Record<string, number>));
-  out.push(framedCounters(outcome.fallback));
-  return out;
-}
-
-/**
- * The `pp:<id>` value: bucket, families, outcome template, then an empty field. Releases
- * before the retrainer read the log kept the prediction's bytes there for the joined-examples
- * stream; the join no longer reads it (so it still reads their keys), and the empty field
- * keeps keys written now readable by such a release after a rollback (one label horizon).
- */
-export function encodePendingPrediction(prediction: PendingPrediction): Buffer {
-  return frame([String(prediction.bucketStart), prediction.family, prediction.coverageFamily, ...templateFrames(prediction.outcome), '']);
 }

@@ -2,9 +2,6 @@ export * from './types.js';
 export { RedisMonitorState } from './redis-monitor-state.js';
 export type { RedisMonitorStateOptions } from './redis-monitor-state.js';
 export { MemoryMonitorState } from './memory-monitor-state.js';
-export { pickOutcome } from './memory-apply-perf-batch.js';
 export { MemoryObjects } from './memory-objects.js';
-export { outcomeTemplate } from './outcome-template.js';
-export type { OutcomeTemplateOptions } from './outcome-template.js';
 export { DEFAULT_REBUILD_EVERY } from './requests.js';
 

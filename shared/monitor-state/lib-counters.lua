@@ -138,8 +138,7 @@ end
 -- (a consumer catching up) and always waited for.
 -- Until all `expected` partitions of each source topic have delivered, the watermark waits
 -- (a minute of wall-clock time at most); the performance scope also waits for its first label.
--- Returns the scope watermark and the predictions' own (early labels expire by the latter:
--- once predictions are a label horizon past a waiting label, its prediction is not coming).
+-- Returns the scope watermark.
 local PARTITION_IDLE_MS = 600000
 local MISSING_SOURCE_WAIT_MS = 60000
 
@@ -174,17 +173,16 @@ local function raise_source_watermark(clock_key, watermark, source_field, kind, 
   -- MISSING_SOURCE_WAIT_MS after the scope's first apply.
   local missing = counts['pp|'] < expected or (needs_labels and counts['pl|'] < expected)
   if missing and now_ms - since <= MISSING_SOURCE_WAIT_MS then
-    return watermark, 0
+    return watermark
   end
-  local slowest, slowest_prediction = nil, nil
+  local slowest = nil
   for _, source in ipairs(sources) do
     local v = source[2]
     -- Only a partition read to its end can be idle; one still behind is lagging, and waited for.
     if v >= most - PARTITION_IDLE_MS or flags[source[3]] ~= '1' then
       if slowest == nil or v < slowest then slowest = v end
-      if source[1] == 'pp|' and (slowest_prediction == nil or v < slowest_prediction) then slowest_prediction = v end
     end
   end
   if needs_labels and counts['pl|'] == 0 then slowest = 0 end
-  return raise_watermark(clock_key, watermark, slowest or 0), slowest_prediction or 0
+  return raise_watermark(clock_key, watermark, slowest or 0)
 end

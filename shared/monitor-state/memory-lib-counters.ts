@@ -64,7 +64,7 @@ function raiseWatermark(state: MemoryScriptState, model: string, scope: Scope, e
 
 /**
  * The twin of lib-counters.lua's raise_source_watermark: the scope's watermark becomes the
- * slowest non-idle source (topic-partition); returns the slowest prediction source's.
+ * slowest non-idle source (topic-partition).
  */
 export function raiseSourceWatermark(
   state: MemoryScriptState,
@@ -75,7 +75,7 @@ export function raiseSourceWatermark(
   kind: 'pp' | 'pl',
   eventTime: number,
   caughtUp: boolean,
-): number {
+): void {
   const clock = state.keyspace.getOrCreate(modelKey(model, clockKey(scope))).fields;
   const field = `${kind}|${source.field.split('|').slice(-2).join('|')}`;
   clock.set(field, Math.max(clock.get(field) ?? 0, eventTime));
@@ -88,13 +88,11 @@ export function raiseSourceWatermark(
   const count = (prefix: string) => sources.filter(([k]) => k.startsWith(prefix)).length;
   const most = Math.max(0, ...sources.map(([, v]) => v));
   const missing = count('pp|') < windows.sourcePartitions || (needsLabels && count('pl|') < windows.sourcePartitions);
-  if (missing && now - since <= MISSING_SOURCE_WAIT_MS) return 0;
+  if (missing && now - since <= MISSING_SOURCE_WAIT_MS) return;
   // Only a partition read to its end can be idle; one still behind is lagging, and waited for.
   const live = sources.filter(([k, v]) => v >= most - PARTITION_IDLE_MS || clock.get(`c${k}`) !== 1);
-  const predictions = live.filter(([k]) => k.startsWith('pp|'));
   const slowest = needsLabels && count('pl|') === 0 ? 0 : Math.min(...live.map(([, v]) => v));
   raiseWatermark(state, model, scope, slowest);
-  return predictions.length > 0 ? Math.min(...predictions.map(([, v]) => v)) : 0;
 }
 
 /** The twin of lib-counters.lua's add_at_bucket followed by its flush. */

@@ -1,6 +1,6 @@
 // MonitorState in process memory for embedded mode: the twin of RedisMonitorState. Each Lua
-// script's twin lives beside the script (memory-apply-perf-batch.ts next to
-// apply-perf-batch.lua, ..., memory-lib-counters.ts for lib-counters.lua and lib-offsets.lua),
+// script's twin lives beside the script (memory-apply-perf-deltas.ts next to
+// apply-perf-deltas.lua, ..., memory-lib-counters.ts for lib-counters.lua and lib-offsets.lua),
 // step for step in the script's order, so sums agree bit for bit and both pass
 // test/contract/monitor-state.contract.ts. This class only composes them: counter hashes
 // (offsets, buckets, windows, clocks) live in a MemoryKeyspace shared with MemoryStore,
@@ -9,16 +9,16 @@
 import { MemoryKeyspace } from '../store/memory-store.js';
 import { assertModelName } from '../store/batch-request.js';
 import { modelKey } from '../store/types.js';
-import { decodeOutboxEntry, decodeRawMessage } from './framing.js';
+import { decodeOutboxEntry } from './framing.js';
 import { advanceEndsInMemory, advanceInMemory } from './memory-advance.js';
 import { applyDriftBatchInMemory } from './memory-apply-drift-batch.js';
-import { applyPerfBatchInMemory } from './memory-apply-perf-batch.js';
+import { applyPerfDeltasInMemory } from './memory-apply-perf-deltas.js';
 import { commitEvaluationInMemory, commitEvaluationsInMemory } from './memory-commit-evaluation.js';
 import type { MemoryScriptState } from './memory-lib-counters.js';
 import { MemoryObjects } from './memory-objects.js';
 import { deleteFromStream, readStream } from './memory-streams.js';
 import { referenceIdleMs } from './redis-monitor-state.js';
-import { EXPIRED_LABELS_KEY, assertBucketStart, bucketKey, eventsOutboxKey, referenceKey, referenceSampleKey } from './requests.js';
+import { assertBucketStart, bucketKey, eventsOutboxKey, referenceKey, referenceSampleKey } from './requests.js';
 import type {
   AdvanceEndsRequest,
   AdvanceRequest,
@@ -28,9 +28,8 @@ import type {
   EvaluationInput,
   MonitorState,
   OutboxEntry,
-  PerfApplyReply,
-  PerfBatch,
-  RawMessage,
+  PerfDeltaBatch,
+  PerfDeltaReply,
   Scope,
   Stored,
 } from './types.js';
@@ -51,9 +50,9 @@ export class MemoryMonitorState implements MonitorState {
     return applyDriftBatchInMemory(this.scripts, batch);
   }
 
-  async applyPerfBatch(batch: PerfBatch): Promise<PerfApplyReply> {
+  async applyPerfDeltas(batch: PerfDeltaBatch): Promise<PerfDeltaReply> {
     this.assertOpen();
-    return applyPerfBatchInMemory(this.scripts, batch);
+    return applyPerfDeltasInMemory(this.scripts, batch);
   }
 
   async advance(request: AdvanceRequest): Promise<EvaluationInput> {
@@ -84,16 +83,6 @@ export class MemoryMonitorState implements MonitorState {
   async ackOutbox(model: string, scope: Scope, ids: string[]): Promise<void> {
     this.assertOpen();
     deleteFromStream(this.objects, model, eventsOutboxKey(scope), ids);
-  }
-
-  async readExpiredLabels(model: string, max: number): Promise<Stored<RawMessage>[]> {
-    this.assertOpen();
-    return readStream(this.objects, model, EXPIRED_LABELS_KEY, max).map(({ id, value }) => ({ ...decodeRawMessage(value), id }));
-  }
-
-  async ackExpiredLabels(model: string, ids: string[]): Promise<void> {
-    this.assertOpen();
-    deleteFromStream(this.objects, model, EXPIRED_LABELS_KEY, ids);
   }
 
   async getReference(model: string, version: string): Promise<string | null> {

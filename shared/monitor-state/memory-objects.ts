@@ -88,7 +88,7 @@ export class MemoryObjects {
 
   /**
    * Drops expired values at most once per interval: the twin of Redis's active expiry, for
-   * pending predictions that never get a label and are never read again.
+   * values that expire and are never read again (an idle model's outbox, alert states, reference).
    */
   sweepIfDue(intervalMs = 1_000): void {
     const now = this.now();

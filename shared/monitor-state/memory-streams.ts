@@ -1,4 +1,4 @@
-// The Redis streams the monitor state keeps (events outboxes, expired labels) in process
+// The Redis streams the monitor state keeps (the events outboxes) in process
 // memory: XADD, XRANGE and XDEL as the scripts and RedisMonitorState use them.
 import { assertModelName } from '../store/batch-request.js';
 import { modelKey } from '../store/types.js';

@@ -7,31 +7,28 @@ import { InvalidBatchError } from '../store/errors.js';
 import { connectRedis } from '../store/redis-connection.js';
 import type { ConnectionLogger, RedisClient, RedisConnectionConfig } from '../store/redis-connection.js';
 import { defineLuaScript, type LuaCommand } from '../store/lua-scripts.js';
-import { decodeOutboxEntry, decodeRawMessage, encodeEarlyLabel, encodeOutboxEntry, encodePendingPrediction } from './framing.js';
+import { decodeOutboxEntry, encodeOutboxEntry } from './framing.js';
 import {
   DETECTOR_FIELD,
   VERSION_DETECTOR_PREFIX,
-  EARLY_KEY,
   eventsOutboxKey,
-  EXPIRED_LABELS_KEY,
   alertsKey,
   assertBucketStart,
   bucketKey,
   clockKey,
-  earlyLabelKey,
   familiesKey,
-  pendingKey,
   referenceKey,
   referenceSampleKey,
   validateAdvance,
   validateAdvanceEnds,
   validateCommits,
   validateDriftBatch,
-  validatePerfBatch,
+  validatePerfDeltas,
 } from './requests.js';
 import type {
   AdvanceEndsRequest,
   AdvanceRequest,
+  BucketDeltas,
   Scope,
   DriftApplyReply,
   DriftBatch,
@@ -39,9 +36,8 @@ import type {
   EvaluationInput,
   MonitorState,
   OutboxEntry,
-  PerfApplyReply,
-  PerfBatch,
-  RawMessage,
+  PerfDeltaBatch,
+  PerfDeltaReply,
   Stored,
 } from './types.js';
 
@@ -85,7 +81,7 @@ function alertFields(alerts: unknown[]): Pick<EvaluationInput, 'alertStates' | '
 export class RedisMonitorState implements MonitorState {
   private readonly ownsClient: boolean;
   private readonly applyDrift: LuaCommand;
-  private readonly applyPerf: LuaCommand;
+  private readonly applyDeltas: LuaCommand;
   private readonly advanceScript: LuaCommand;
   private readonly commit: LuaCommand;
 
@@ -100,7 +96,7 @@ export class RedisMonitorState implements MonitorState {
     this.ownsClient = options.ownsClient ?? false;
     const base = import.meta.url;
     this.applyDrift = defineLuaScript(client, base, { name: 'driftwatchApplyDriftBatch', file: './apply-drift-batch.lua', numberOfKeys: 'dynamic' });
-    this.applyPerf = defineLuaScript(client, base, { name: 'driftwatchApplyPerfBatch', file: './apply-perf-batch.lua', numberOfKeys: 'dynamic' });
+    this.applyDeltas = defineLuaScript(client, base, { name: 'driftwatchApplyPerfDeltas', file: './apply-perf-deltas.lua', numberOfKeys: 'dynamic' });
     this.advanceScript = defineLuaScript(client, base, { name: 'driftwatchAdvance', file: './advance.lua', numberOfKeys: 'dynamic' });
     this.commit = defineLuaScript(client, base, { name: 'driftwatchCommitEvaluation', file: './commit-evaluation.lua', numberOfKeys: 'dynamic' });
   }
@@ -129,13 +125,7 @@ export class RedisMonitorState implements MonitorState {
       args.push(sample.cap, sample.rows.length);
       for (const row of sample.rows) args.push(row);
     }
-    const families = [...new Set(batch.deltas.map((d) => d.family))];
-    args.push(families.length, ...families, batch.deltas.length);
-    for (const delta of batch.deltas) {
-      const fields = Object.keys(delta.counters);
-      args.push(delta.family, delta.bucketStart, fields.length);
-      for (const field of fields) args.push(field, String(delta.counters[field]));
-    }
+    pushDeltaArgs(args, batch.deltas);
     const reply = asArray(await this.applyDrift(keys, args), 'apply-drift-batch.lua');
     const sizes = asArray(reply[5], 'apply-drift-batch.lua');
     const sampleSizes: Record<string, number> = {};
@@ -152,53 +142,36 @@ export class RedisMonitorState implements MonitorState {
     };
   }
 
-  async applyPerfBatch(batch: PerfBatch): Promise<PerfApplyReply> {
-    const { windows, source } = validatePerfBatch(batch);
+  async applyPerfDeltas(batch: PerfDeltaBatch): Promise<PerfDeltaReply> {
+    const { windows, source, pairedField, expected } = validatePerfDeltas(batch);
     const key = (k: string): string => modelKey(batch.model, k);
-    const keys = [
-      key(OFFSETS_KEY),
-      key(clockKey('perf')),
-      key(familiesKey('perf')),
-      key(EARLY_KEY),
-      key(EXPIRED_LABELS_KEY),
-    ];
-    const args: (string | number | Buffer)[] = [
+    const keys = [key(OFFSETS_KEY), key(clockKey('perf')), key(familiesKey('perf'))];
+    const args: (string | number)[] = [
       modelKey(batch.model, ''),
       source.field,
       source.offset,
-      source.firstOffset,
+      pairedField,
+      expected === null ? '0' : '1',
+      expected?.own ?? -1,
+      expected?.paired ?? -1,
+      batch.kind,
       batch.maxEventTime,
       windows.retentionMs,
-      batch.labelHorizonMs,
       windows.sourcePartitions,
       batch.caughtUp ? '1' : '0',
       windows.idleMs,
       windows.horizonsMs.length,
       ...windows.horizonsMs,
-      batch.predictions.length,
     ];
-    for (const prediction of batch.predictions) {
-      keys.push(key(pendingKey(prediction.id)), key(earlyLabelKey(prediction.id)));
-      args.push(prediction.id, encodePendingPrediction(prediction));
-    }
-    args.push(batch.labels.length);
-    for (const label of batch.labels) {
-      keys.push(key(pendingKey(label.predictionId)), key(earlyLabelKey(label.predictionId)));
-      args.push(label.predictionId, label.eventTime, encodeEarlyLabel(label.trueClass, label.trueValue, label.raw));
-    }
-    const reply = asArray(await this.applyPerf(keys, args), 'apply-perf-batch.lua');
+    pushDeltaArgs(args, batch.deltas);
+    const reply = asArray(await this.applyDeltas(keys, args), 'apply-perf-deltas.lua');
     return {
       applied: num(reply[0]) === 1,
       recordedOffset: num(reply[1]),
-      watermark: num(reply[2]),
-      end: num(reply[3]),
-      evaluated: num(reply[4]),
-      joined: num(reply[5]),
-      duplicatePredictions: num(reply[6]),
-      duplicateLabels: num(reply[7]),
-      earlyLabels: num(reply[8]),
-      expiredLabels: num(reply[9]),
-      unusableLabels: num(reply[10]),
+      pairedOffset: num(reply[2]),
+      watermark: num(reply[3]),
+      end: num(reply[4]),
+      evaluated: num(reply[5]),
     };
   }
 
@@ -288,14 +261,6 @@ export class RedisMonitorState implements MonitorState {
     await this.deleteFromStream(model, eventsOutboxKey(scope), ids);
   }
 
-  async readExpiredLabels(model: string, max: number): Promise<Stored<RawMessage>[]> {
-    return (await this.readStream(model, EXPIRED_LABELS_KEY, max)).map(({ id, value }) => ({ ...decodeRawMessage(value), id }));
-  }
-
-  async ackExpiredLabels(model: string, ids: string[]): Promise<void> {
-    await this.deleteFromStream(model, EXPIRED_LABELS_KEY, ids);
-  }
-
   async getReference(model: string, version: string): Promise<string | null> {
     assertModelName(model);
     return this.client.get(modelKey(model, referenceKey(version)));
@@ -360,6 +325,17 @@ export class RedisMonitorState implements MonitorState {
     if (ids.length === 0) return;
     for (const id of ids) assertStreamId(id);
     await this.client.xdel(modelKey(model, stream), ...ids);
+  }
+}
+
+/** The families, then the delta groups, as apply-drift-batch.lua and apply-perf-deltas.lua read them. */
+function pushDeltaArgs(args: (string | number)[], deltas: BucketDeltas[]): void {
+  const families = [...new Set(deltas.map((d) => d.family))];
+  args.push(families.length, ...families, deltas.length);
+  for (const delta of deltas) {
+    const fields = Object.keys(delta.counters);
+    args.push(delta.family, delta.bucketStart, fields.length);
+    for (const field of fields) args.push(field, String(delta.counters[field]));
   }
 }
 

@@ -3,21 +3,17 @@
 import { assertModelName, offsetField } from '../store/batch-request.js';
 import { InvalidBatchError } from '../store/errors.js';
 import type { BatchSource } from '../store/types.js';
-import type { AdvanceEndsRequest, AdvanceRequest, DriftBatch, EvaluationCommit, PerfBatch, Scope, WindowSettings } from './types.js';
+import type { AdvanceEndsRequest, AdvanceRequest, BucketDeltas, DriftBatch, EvaluationCommit, PerfDeltaBatch, Scope, WindowSettings } from './types.js';
 
 export const DEFAULT_REBUILD_EVERY = 360;
-export const EARLY_KEY = 'early';
 /** One events outbox per scope: the two services drain their own, never each other's. */
 export const eventsOutboxKey = (scope: Scope): string => `outbox:events:${scope}`;
-export const EXPIRED_LABELS_KEY = 'outbox:dlq';
 
 export const clockKey = (scope: Scope): string => `clock:${scope}`;
 export const familiesKey = (scope: Scope): string => `families:${scope}`;
 export const alertsKey = (scope: Scope): string => `alerts:${scope}`;
 export const bucketKey = (family: string, bucketStart: number): string => `b:${family}:${bucketStart}`;
 export const windowKey = (family: string, horizonMs: number): string => `w:${family}:${horizonMs}`;
-export const pendingKey = (id: string): string => `pp:${id}`;
-export const earlyLabelKey = (id: string): string => `pl:${id}`;
 export const referenceKey = (version: string): string => `ref:${version}`;
 export const referenceSampleKey = (version: string): string => `refsample:${version}`;
 
@@ -99,16 +95,7 @@ export function validateDriftBatch(batch: DriftBatch): { windows: NormalisedWind
   const windows = normaliseWindows(batch.windows);
   const source = normaliseSource(batch.source);
   if (!isTime(batch.maxEventTime)) throw new InvalidBatchError(`maxEventTime must be a non-negative integer, got ${batch.maxEventTime}`);
-  for (const delta of batch.deltas) {
-    assertFamily(delta.family);
-    assertBucketStart(delta.bucketStart, windows.bucketMs, delta.family);
-    // No message built per field (this runs for every counter of every batch): only on failure.
-    const { counters } = delta;
-    for (const field in counters) {
-      const by = counters[field] as number;
-      if (typeof by !== 'number' || !Number.isFinite(by)) assertFinite(by, `${delta.family} ${field}`);
-    }
-  }
+  assertDeltas(batch.deltas, windows);
   const versions = new Set<string>();
   for (const sample of batch.referenceSamples ?? []) {
     if (typeof sample.version !== 'string' || sample.version === '') throw new InvalidBatchError('reference sample version must be a non-empty string');
@@ -119,30 +106,72 @@ export function validateDriftBatch(batch: DriftBatch): { windows: NormalisedWind
   return { windows, source };
 }
 
-export function validatePerfBatch(batch: PerfBatch): { windows: NormalisedWindows; source: NormalisedSource } {
+function assertDeltas(deltas: BucketDeltas[], windows: NormalisedWindows): void {
+  if (!Array.isArray(deltas)) throw new InvalidBatchError('deltas must be a list');
+  for (const delta of deltas) {
+    assertFamily(delta.family);
+    assertBucketStart(delta.bucketStart, windows.bucketMs, delta.family);
+    // No message built per field (this runs for every counter of every batch): only on failure.
+    const { counters } = delta;
+    for (const field in counters) {
+      const by = counters[field] as number;
+      if (typeof by !== 'number' || !Number.isFinite(by)) assertFinite(by, `${delta.family} ${field}`);
+    }
+  }
+}
+
+/** Families a perf delta may target: outcome counters and label coverage. */
+const PERF_DELTA_FAMILY = /^(perf|cov):./;
+
+export interface NormalisedPerfDeltas {
+  windows: NormalisedWindows;
+  source: NormalisedSource;
+  pairedField: string;
+  expected: { own: number; paired: number } | null;
+}
+
+const isRecordedOffset = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= -1;
+
+/**
+ * The paired stream is the other topic of the same consumer group and partition: the join
+ * holds predictions partition p and labels partition p together, so the fence is per pair.
+ */
+function assertPairedField(pairedField: unknown, source: NormalisedSource, batch: PerfDeltaBatch): string {
+  if (typeof pairedField !== 'string') throw new InvalidBatchError('pairedField must be a string `group|topic|partition`');
+  const last = pairedField.lastIndexOf('|');
+  const middle = last > 0 ? pairedField.lastIndexOf('|', last - 1) : -1;
+  const topic = middle >= 0 ? pairedField.slice(middle + 1, last) : '';
+  const expectedField = middle >= 0 ? `${batch.source.group}|${topic}|${batch.source.partition}` : '';
+  if (middle < 0 || topic === '' || pairedField !== expectedField) {
+    throw new InvalidBatchError(
+      `pairedField must be \`${batch.source.group}|<other topic>|${batch.source.partition}\` (same group and partition as the source), got ${JSON.stringify(pairedField)}`,
+    );
+  }
+  if (pairedField === source.field) throw new InvalidBatchError(`pairedField must name the other stream, got the batch's own ${JSON.stringify(pairedField)}`);
+  return pairedField;
+}
+
+export function validatePerfDeltas(batch: PerfDeltaBatch): NormalisedPerfDeltas {
   assertModelName(batch.model);
   const windows = normaliseWindows(batch.windows);
   const source = normaliseSource(batch.source);
-  if (!isPositiveInteger(batch.labelHorizonMs)) throw new InvalidBatchError(`labelHorizonMs must be a positive integer, got ${batch.labelHorizonMs}`);
-  if (!isTime(batch.maxEventTime)) throw new InvalidBatchError(`maxEventTime must be a non-negative integer, got ${batch.maxEventTime}`);
-  for (const p of batch.predictions) {
-    if (typeof p.id !== 'string' || p.id === '') throw new InvalidBatchError('prediction id must be a non-empty string');
-    assertFamily(p.family);
-    assertFamily(p.coverageFamily);
-    assertBucketStart(p.bucketStart, windows.bucketMs, `prediction ${p.id}`);
-    if (p.outcome.kind === 'regression') assertFinite(p.outcome.predicted, `prediction ${p.id} predicted value`);
-    else {
-      for (const counters of [...Object.values(p.outcome.byClass), p.outcome.fallback]) {
-        for (const [field, by] of Object.entries(counters)) assertFinite(by, `prediction ${p.id} outcome ${field}`);
-      }
+  const pairedField = assertPairedField(batch.pairedField, source, batch);
+  if (batch.kind !== 'pp' && batch.kind !== 'pl') throw new InvalidBatchError(`kind must be pp (predictions) or pl (labels), got ${JSON.stringify(batch.kind)}`);
+  const { expected } = batch;
+  if (expected !== null) {
+    if (typeof expected !== 'object' || !isRecordedOffset(expected.own) || !isRecordedOffset(expected.paired)) {
+      throw new InvalidBatchError(`expected offsets must be integers >= -1 (or expected null for a probe), got ${JSON.stringify(expected)}`);
     }
+    // A batch at or below the recorded offset is a replay after a rebuild: it may still carry
+    // outcomes Redis never counted (a replayed label joining a prediction counted since), and
+    // leaves the recorded offset where it is (the script records the larger one).
   }
-  for (const l of batch.labels) {
-    if (typeof l.predictionId !== 'string' || l.predictionId === '') throw new InvalidBatchError('label predictionId must be a non-empty string');
-    if (!isTime(l.eventTime)) throw new InvalidBatchError(`label ${l.predictionId} eventTime must be a non-negative integer`);
-    if (l.trueValue !== null) assertFinite(l.trueValue, `label ${l.predictionId} trueValue`);
+  if (!isTime(batch.maxEventTime)) throw new InvalidBatchError(`maxEventTime must be a non-negative integer, got ${batch.maxEventTime}`);
+  assertDeltas(batch.deltas, windows);
+  for (const delta of batch.deltas) {
+    if (!PERF_DELTA_FAMILY.test(delta.family)) throw new InvalidBatchError(`perf delta family must be perf:<version> or cov:<version>, got ${JSON.stringify(delta.family)}`);
   }
-  return { windows, source };
+  return { windows, source, pairedField, expected: expected === null ? null : { own: expected.own, paired: expected.paired } };
 }
 
 export function validateAdvance(request: AdvanceRequest): NormalisedWindows {

@@ -25,7 +25,7 @@ export interface WindowSettings {
   rebuildEvery?: number;
   /**
    * Idle expiry (issue 9): every key of the model without a shorter expiry of its own
-   * (offsets, clocks, families, window sums, alert states, outboxes, early labels, references)
+   * (offsets, clocks, families, window sums, alert states, outboxes, references)
    * expires this long after its last use. 0 or absent: they never expire. Must exceed
    * retentionMs.
    */
@@ -82,38 +82,9 @@ export interface DriftApplyReply extends ApplyReply {
 }
 
 /**
- * What a joined outcome adds, decided when the prediction is seen (TypeScript owns the
- * statistics; Lua only picks). Classification: `byClass[trueClass]` are the counters of
- * that one outcome (ConfusionMatrix.toCounters()); a true class not listed uses
- * `fallback`, whose field names contain OUTCOME_CLASS_PLACEHOLDER where the escaped true
- * class goes. Regression: Lua adds RegressionSums' six sums for (trueValue, predicted).
+ * A message as read from its topic, kept by the performance service's in-memory join
+ * (shared/join) for the dead-letter topic when a label's prediction never comes.
  */
-export type OutcomeTemplate =
-  | { kind: 'classification'; predictedClass: string; byClass: Record<string, Record<string, number>>; fallback: Record<string, number> }
-  | { kind: 'regression'; predicted: number };
-
-export const OUTCOME_CLASS_PLACEHOLDER = '\u0000T';
-
-export interface PendingPrediction {
-  id: string;
-  /** The prediction's event-time bucket; its outcome lands there. */
-  bucketStart: number;
-  /** `perf:<version>` — the family the outcome is added to. */
-  family: string;
-  /** `cov:<version>` — counts `n` (predictions) and `l` (labelled). */
-  coverageFamily: string;
-  outcome: OutcomeTemplate;
-}
-
-export interface IncomingLabel {
-  predictionId: string;
-  eventTime: number;
-  trueClass: string | null;
-  trueValue: number | null;
-  /** Where the label came from and its bytes, kept for the dead-letter topic if no prediction ever comes. */
-  raw: RawMessage;
-}
-
 export interface RawMessage {
   sourceTopic: string;
   partition: number;
@@ -122,29 +93,32 @@ export interface RawMessage {
   headers: Record<string, Buffer>;
 }
 
-export interface PerfBatch extends SourceProgress {
+/**
+ * One batch's outcomes, joined in the performance service's memory, as counter deltas: the
+ * apply is a compare-and-set on the recorded offsets of both streams of the partition, because
+ * whether Redis already counted an outcome (prediction offset a, label offset b) is decided
+ * from them: counted iff a <= recorded(predictions) and b <= recorded(labels).
+ */
+export interface PerfDeltaBatch extends SourceProgress {
   model: string;
+  /** The batch's own stream: group, topic, partition, firstOffset, offset (the batch's last offset, recorded on apply). */
   source: BatchSource;
+  /** Offsets field of the paired stream (same group and partition, the other topic): `group|topic|partition`. */
+  pairedField: string;
+  /** Which stream the batch is: 'pp' predictions, 'pl' labels (the watermark source kind, see lib-counters.lua). */
+  kind: 'pp' | 'pl';
+  /** Recorded offsets the caller's deltas assume (-1: none recorded). null: refuse and report them (a probe). */
+  expected: { own: number; paired: number } | null;
   windows: WindowSettings;
-  labelHorizonMs: number;
-  predictions: PendingPrediction[];
-  labels: IncomingLabel[];
+  /** Pre-aggregated counter deltas (perf:<version> outcome counters, cov:<version> `n`/`l`); may be empty. */
+  deltas: BucketDeltas[];
+  /** Largest event time of the batch's own stream (raises that source's watermark). */
   maxEventTime: number;
 }
 
-export interface PerfApplyReply extends ApplyReply {
-  joined: number;
-  duplicatePredictions: number;
-  duplicateLabels: number;
-  /** Labels stored to wait for their prediction. */
-  earlyLabels: number;
-  /** Waiting labels whose horizon passed: moved to the expired-labels outbox (`outbox:dlq`). */
-  expiredLabels: number;
-  /**
-   * Labels whose truth does not fit the prediction (no trueClass for a classifier, no
-   * trueValue for a regressor): counted, not joined; the prediction stays pending.
-   */
-  unusableLabels: number;
+export interface PerfDeltaReply extends ApplyReply {
+  /** recordedOffset is the own stream's; this is the paired stream's (-1: none). */
+  pairedOffset: number;
 }
 
 export interface AdvanceRequest {
@@ -232,14 +206,16 @@ export interface OutboxEntry {
 export type Stored<T> = T & { id: string };
 
 /**
- * The prediction/label join (performance scope): one apply per batch, and the labels whose
- * prediction never came, read back for the dead-letter topic.
+ * What the performance service's in-memory join (shared/join) writes: one fenced apply of a
+ * batch's outcome deltas per batch per model.
  */
 export interface JoinState {
-  applyPerfBatch(batch: PerfBatch): Promise<PerfApplyReply>;
-  /** Labels that waited longer than the label horizon for a prediction, oldest first. */
-  readExpiredLabels(model: string, max: number): Promise<Stored<RawMessage>[]>;
-  ackExpiredLabels(model: string, ids: string[]): Promise<void>;
+  /**
+   * The counter deltas of outcomes joined in the caller's memory, applied only if the recorded
+   * offsets of the batch's stream and of the paired stream are exactly `expected`; otherwise
+   * (and always for `expected: null`) refused with both recorded offsets, nothing written.
+   */
+  applyPerfDeltas(batch: PerfDeltaBatch): Promise<PerfDeltaReply>;
 }
 
 /** The drift scope's bucket counters (feature histograms, reference samples): one apply per batch. */

@@ -7,7 +7,7 @@ import type { MonitorState } from '../monitor-state/types.js';
 /** Metric label per call: the Lua script's name where there is one, else the operation. */
 const SCRIPT_OF: { [K in Exclude<keyof MonitorState, 'close'>]: string } = {
   applyDriftBatch: 'apply-drift-batch',
-  applyPerfBatch: 'apply-perf-batch',
+  applyPerfDeltas: 'apply-perf-deltas',
   advance: 'advance',
   commitEvaluation: 'commit-evaluation',
   // The same scripts with several ends per call (issue 8): one round trip each, counted alike.
@@ -15,8 +15,6 @@ const SCRIPT_OF: { [K in Exclude<keyof MonitorState, 'close'>]: string } = {
   commitEvaluations: 'commit-evaluation',
   readOutbox: 'read-outbox',
   ackOutbox: 'ack-outbox',
-  readExpiredLabels: 'read-expired-labels',
-  ackExpiredLabels: 'ack-expired-labels',
   getReference: 'get-reference',
   setReference: 'set-reference',
   readReferenceSample: 'read-reference-sample',

@@ -1,36 +1,42 @@
-// The performance service's work: join predictions with their labels in Redis, count
-// outcomes into event-time windows, and evaluate performance and concept drift at each
-// window end. One script call per batch per model; evaluation only at bucket boundaries.
+// The performance service's work: join predictions with their labels in this process's
+// memory (shared/join: per model and partition number, both topics co-partitioned by prediction
+// id), count outcomes into event-time windows in Redis with one fenced apply per batch per model,
+// and evaluate performance and concept drift at each window end.
 import type { Batch, BusMessage } from '../bus/types.js';
 import { latestEventTime, type Label, type PredictionWithoutFeatures } from '../codec/index.js';
 import type { ModelConfig, MonitoringConfig, Task } from '../config/monitoring-config.js';
+import { DEFAULT_PENDING_BUDGET_MB } from '../config/runtime-config.js';
+import { classificationCounters, regressionOutcomeCounters } from '../join/outcome-counters.js';
+import { DeltaAccumulator } from '../join/delta-accumulator.js';
+import { emptyJoinOutput, type JoinOutput, type LabelRead, type PredictionRead } from '../join/partition-join.js';
 import { detectorName, runVersionDetectors } from '../monitor/concept-drift.js';
 import { bucketErrors } from '../monitor/bucket-errors.js';
 import { evaluateRules } from '../monitor/evaluate-rules.js';
 import { metricsSnapshot } from '../monitor/metrics-snapshot.js';
 import { covFamily, perfFamily, performanceMetrics } from '../monitor/performance.js';
-import { outcomeTemplate } from '../monitor-state/outcome-template.js';
-import type { EvaluationInput, IncomingLabel, JoinState, OutboxEntry, PendingPrediction, PerfApplyReply } from '../monitor-state/types.js';
+import { probabilityTerms } from '../stats/window/confusion-matrix.js';
+import type { EvaluationInput, JoinState, OutboxEntry, PerfDeltaReply, RawMessage } from '../monitor-state/types.js';
 import type { EvaluationLoopState } from './evaluation-loop.js';
 import type { DecodedMessage } from '../runtime/decode.js';
 import { groupByModel } from '../runtime/decode.js';
-import type { ServiceContext } from '../runtime/run-service.js';
+import type { PartitionRebuild, ServiceContext } from '../runtime/run-service.js';
 import { bucketStart, reachableEnd, watermarkTime } from './clock.js';
-import { applyFailure, applyIsolating, storeProbe } from './isolate.js';
+import { applyFailure } from './isolate.js';
 import { EvaluationLoop, type EvaluationOutcome } from './evaluation-loop.js';
-import { applyFenced, caughtUp } from './fenced-apply.js';
+import { caughtUp } from './fenced-apply.js';
 import { ModelSettingsCache, windowSettings } from './model-settings.js';
 import type { ModelAdmission } from '../monitor-state/model-admission.js';
 import type { DeadLetterFailure } from '../runtime/dead-letters.js';
 import { modelBounds, unknownModelLetters, type IdleModels, type ModelGate } from './model-gate.js';
 import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
 import { KeyedSerializer } from './keyed-serializer.js';
-
-const EXPIRED_LABELS_DRAIN = 1_000;
+import { Interner } from './interner.js';
+import { JoinBudget } from './join-budget.js';
+import { JoinPartitions, otherStream, type DeferredBatch, type JoinPartition, type ModelJoin, type StreamKind } from './join-partitions.js';
 
 export interface PerformancePipelineOptions {
   service: ServiceContext;
-  /** The join, and what its evaluation loop reads and writes. */
+  /** The deltas apply, and what the evaluation loop reads and writes. */
   state: JoinState & EvaluationLoopState;
   config: MonitoringConfig;
   groupId: string;
@@ -46,36 +52,35 @@ interface PredictionItem {
 
 type Item = PredictionItem | DecodedMessage<'label'>;
 
-/**
- * An item with what the apply sends for it, built before the model's key is taken. A build
- * that threw keeps its error, thrown again inside the apply (`requestOf`), so poison isolation
- * (isolate.ts) dead-letters exactly that message as it did when the build ran there.
- */
-interface Prepared {
-  message: BusMessage;
-  eventTime: number;
-  request: PendingPrediction | IncomingLabel | { failed: unknown };
+/** An event ready for the join, or why its outcome could never be counted (dead-lettered as APPLY_FAILED). */
+type Prepared = { offset: number; eventTime: number; read: PredictionRead | LabelRead } | { offset: number; eventTime: number; failed: Error; message: BusMessage };
+
+/** Redis's record moved under this instance (another one applied this partition): its state is rebuilt. */
+export class JoinOvertakenError extends Error {
+  override readonly name = 'JoinOvertakenError';
 }
 
-function requestOf<T extends PendingPrediction | IncomingLabel>(item: Prepared): T {
-  if ('failed' in item.request) throw item.request.failed;
-  return item.request as T;
+interface ModelVocabulary {
+  versions: Interner;
+  classes: Interner;
 }
 
 export class PerformancePipeline {
   private readonly settings: ModelSettingsCache;
   private readonly loop: EvaluationLoop;
-  /** Classes seen per model: each gets exact counters in later outcome templates. */
+  /** Classes seen per model: with the configured task they decide how outcomes are read. */
   private readonly classes = new Map<string, Set<string>>();
+  private readonly vocabularies = new Map<string, ModelVocabulary>();
   /** Which models are counted (maxModels, allow-list) and when their in-memory state goes (issue 9). */
   private readonly gate: ModelGate;
   private readonly idle: IdleModels;
   /**
-   * One model's apply and evaluation at a time, while partitions are consumed concurrently
-   * (keyed-serializer.ts): the reply of one apply decides where its evaluation starts, and the
-   * in-memory state of the model must not change under an apply between its awaits.
+   * One model's join, apply and evaluation at a time, while partitions are consumed concurrently
+   * (keyed-serializer.ts): Redis must see a model's batches in the order its join read them.
    */
   private readonly models = new KeyedSerializer();
+  private readonly partitions: JoinPartitions<Prepared>;
+  private readonly budget: JoinBudget;
 
   constructor(private readonly options: PerformancePipelineOptions) {
     const { service, state } = options;
@@ -85,11 +90,31 @@ export class PerformancePipeline {
     this.settings = new ModelSettingsCache(options.config, bounds.log);
     // The detector's closing bucket comes with the advance (one round trip per evaluation).
     this.loop = new EvaluationLoop({ state, bus: service.bus, topics: service.topics, scope: 'perf', logger: service.logger, closing: [perfFamily('')] });
+    this.partitions = new JoinPartitions((topic) => (topic === service.topics.labels ? 'labels' : 'predictions'), service.logger);
+    const budgetMb = service.config.pendingBudgetMb ?? DEFAULT_PENDING_BUDGET_MB;
+    this.budget = new JoinBudget(budgetMb * 2 ** 20, this.partitions, service.metrics.registry, service.logger);
   }
 
   /** Models whose state this instance holds in memory (bounded by maxModels). */
   get modelsInMemory(): number {
     return this.idle.size;
+  }
+
+  /** Where partitions resume and what the progress record carries (run-service.ts, PartitionRebuild). */
+  readonly rebuild: PartitionRebuild = {
+    startOffset: (start, recorded) => this.partitions.startOffset(start, recorded),
+    rebuildFrom: (batch) => this.partitions.rebuildFrom(batch),
+    appliedThrough: (batch) => this.partitions.appliedThrough(batch),
+  };
+
+  /** /readyz detail while the join's memory budget is reached. */
+  get budgetProbe(): () => Promise<string | void> {
+    return this.budget.probe;
+  }
+
+  /** The join state of a partition, for tests that compare a rebuild with what it replaced. */
+  joinOf(partition: number): JoinPartition<Prepared> | undefined {
+    return [...this.partitions.all()].find((part) => part.partition === partition);
   }
 
   /** IdleModels evicted the model: its state goes once its work in flight (if any) is done. */
@@ -103,15 +128,16 @@ export class PerformancePipeline {
   private forgetNow(model: string): void {
     this.settings.delete(model);
     this.classes.delete(model);
+    this.vocabularies.delete(model);
+    this.partitions.forgetModel(model);
     this.loop.forget(model);
   }
 
   readonly handleBatch = async (batch: Batch): Promise<void> => {
     const { service } = this.options;
-    const isLabels = batch.topic === service.topics.labels;
-    const items: Item[] = isLabels
-      ? await service.decodeOrDeadLetter(batch, 'label')
-      : await service.decodeOrDeadLetter(batch, 'prediction');
+    const kind: StreamKind = batch.topic === service.topics.labels ? 'labels' : 'predictions';
+    const part = this.partitions.forBatch(batch);
+    const items: Item[] = kind === 'labels' ? await service.decodeOrDeadLetter(batch, 'label') : await service.decodeOrDeadLetter(batch, 'prediction');
     const refused: DeadLetterFailure[] = [];
     for (const [model, modelItems] of groupByModel<Item>(items)) {
       const verdict = await this.gate.admit(model);
@@ -120,70 +146,184 @@ export class PerformancePipeline {
         continue;
       }
       this.idle.touch(model);
-      // The outcome templates are this batch's own CPU work: built outside the model's key, they
-      // overlap another partition's apply of the same model instead of queueing behind it.
-      const prepared = this.prepare(model, modelItems, isLabels);
-      await this.models.run(model, () => this.applyModel(batch, model, prepared, isLabels));
+      const prepared = modelItems.map((item) => this.prepare(model, item, kind));
+      await this.models.run(model, () => this.joinBatch(part, batch, kind, model, prepared));
     }
+    // Every model's replayed events of this batch are read: new events of the other stream that
+    // waited for them may go now.
+    part.streams[kind].readThrough = Math.max(part.streams[kind].readThrough, batch.lastOffset);
+    await this.applyDeferred(part);
     // Before the batch's offsets are committed, as every dead letter (dead-letters.ts).
     await service.deadLetters.publish(refused);
   };
 
-  private prepare(model: string, items: Item[], isLabels: boolean): Prepared[] {
-    const settings = this.settings.get(model);
-    return items.map((item) => {
-      let request: Prepared['request'];
-      try {
-        request = isLabels ? incomingLabel(item as DecodedMessage<'label'>) : this.pending(model, settings, item as PredictionItem);
-      } catch (failed) {
-        request = { failed };
-      }
-      return { message: item.message, eventTime: item.event.eventTime, request };
-    });
+  /**
+   * Reads a model's events of a batch. Events Redis recorded are replayed into the join (nothing
+   * applied); a new one is read and applied only once the other stream's replay passed what Redis
+   * recorded of it, so every outcome it makes with an event Redis already has is decided here, in
+   * the batch that applies it. Until then the batch's new events wait (deferred, in order).
+   */
+  private async joinBatch(part: JoinPartition<Prepared>, batch: Batch, kind: StreamKind, model: string, items: Prepared[]): Promise<void> {
+    const entry = await this.entryOf(part, batch, model);
+    const recorded = entry.recorded!;
+    let replayed = 0;
+    try {
+      for (; replayed < items.length && items[replayed]!.offset <= recorded[kind]; replayed++) this.read(entry, items[replayed]!, kind, emptyJoinOutput(), []);
+    } catch (error) {
+      part.healthy = false;
+      throw error;
+    }
+    const fresh = items.slice(replayed);
+    if (fresh.length === 0) return;
+    const deferred = { kind, batch: { topic: batch.topic, partition: batch.partition, lastOffset: batch.lastOffset, highWatermark: batch.highWatermark }, items: fresh };
+    if (entry.deferred.length > 0 || !this.replayDone(part, entry, kind)) {
+      entry.deferred.push(deferred);
+      return;
+    }
+    await this.applyFresh(part, model, entry, deferred);
   }
 
-  private async applyModel(batch: Batch, model: string, items: Prepared[], isLabels: boolean): Promise<void> {
-    const { state, service, groupId } = this.options;
+  /** Whether the other stream's replay passed what Redis had recorded of it when this state was built. */
+  private replayDone(part: JoinPartition<Prepared>, entry: ModelJoin<Prepared>, kind: StreamKind): boolean {
+    const other = otherStream(kind);
+    return part.streams[other].readThrough >= entry.replayTo![other];
+  }
+
+  /** Applies, in order, the deferred events whose wait is over. */
+  private async applyDeferred(part: JoinPartition<Prepared>): Promise<void> {
+    for (const [model, entry] of part.models) {
+      if (entry.deferred.length === 0) continue;
+      await this.models.run(model, async () => {
+        while (entry.deferred.length > 0 && this.partitions.isCurrent(part) && this.replayDone(part, entry, entry.deferred[0]!.kind)) {
+          await this.applyFresh(part, model, entry, entry.deferred[0]!);
+          entry.deferred.shift();
+        }
+      });
+    }
+  }
+
+  /** The model's join in this partition, with Redis's record of it (asked once per state). */
+  private async entryOf(part: JoinPartition<Prepared>, batch: Batch, model: string): Promise<ModelJoin<Prepared>> {
+    if (!this.partitions.isCurrent(part)) throw new JoinOvertakenError(`${batch.topic} partition ${batch.partition}: the join's state was rebuilt while this batch waited`);
     const settings = this.settings.get(model);
-    const windows = windowSettings(settings, service.config.topics.partitions);
+    const entry = part.model(model, { labelHorizonMs: settings.labelHorizonMs, latenessMs: settings.allowedLatenessMs });
+    if (entry.recorded === null) {
+      const reply = await this.options.state.applyPerfDeltas({ ...this.request(model, batch, batch.topic === this.options.service.topics.labels ? 'labels' : 'predictions', batch.lastOffset, batch.lastOffset), expected: null, deltas: [], maxEventTime: 0 });
+      const kind: StreamKind = batch.topic === this.options.service.topics.labels ? 'labels' : 'predictions';
+      entry.recorded = recordedOf(reply, kind);
+      entry.replayTo = { ...entry.recorded };
+    }
+    return entry;
+  }
+
+  /** The fields every applyPerfDeltas of a model's batch shares. */
+  private request(model: string, batch: Pick<Batch, 'topic' | 'partition'>, kind: StreamKind, firstOffset: number, lastOffset: number) {
+    const { service, groupId } = this.options;
+    const otherTopic = kind === 'predictions' ? service.topics.labels : service.topics.predictions;
+    return {
+      model,
+      source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: lastOffset },
+      pairedField: `${groupId}|${otherTopic}|${batch.partition}`,
+      kind: kind === 'predictions' ? ('pp' as const) : ('pl' as const),
+      windows: windowSettings(this.settings.get(model), service.config.topics.partitions),
+    };
+  }
+
+  /** Reads new events into the join and applies what they decided: one fenced call. */
+  private async applyFresh(part: JoinPartition<Prepared>, model: string, entry: ModelJoin<Prepared>, deferred: DeferredBatch<Prepared>): Promise<void> {
+    const { kind, batch, items } = deferred;
+    const out = emptyJoinOutput();
+    const poisoned: DeadLetterFailure[] = [];
+    try {
+      for (const item of items) this.read(entry, item, kind, out, poisoned);
+      entry.join.evictUnreachable();
+      this.budget.enforce(entry.join);
+      await this.applyNew(batch, model, this.settings.get(model), entry, kind, out, poisoned, items);
+    } catch (error) {
+      // Read into the join but not applied: the state no longer matches Redis, rebuild it.
+      part.healthy = false;
+      throw error;
+    }
+  }
+
+  private read(entry: ModelJoin<Prepared>, item: Prepared, kind: StreamKind, out: JoinOutput, poisoned: DeadLetterFailure[]): void {
+    if ('failed' in item) {
+      // Dead-lettered once: by the read that Redis has not recorded yet.
+      if (item.offset > entry.recorded![kind]) poisoned.push({ message: item.message, error: applyFailure(item.failed) });
+      return;
+    }
+    if (kind === 'predictions') entry.join.readPrediction(item.read as PredictionRead, out);
+    else entry.join.readLabel(item.read as LabelRead, out);
+  }
+
+  /** Applies what Redis has not counted yet: one fenced call, unless nothing is new. */
+  private async applyNew(
+    batch: DeferredBatch<Prepared>['batch'],
+    model: string,
+    settings: ModelConfig,
+    entry: ModelJoin<Prepared>,
+    kind: StreamKind,
+    out: JoinOutput,
+    poisoned: DeadLetterFailure[],
+    items: Prepared[],
+  ): Promise<void> {
+    const { state, service } = this.options;
+    const recorded = entry.recorded!;
+    const counted = (predictionOffset: number, labelOffset: number): boolean => predictionOffset <= recorded.predictions && labelOffset <= recorded.labels;
+    const vocabulary = this.vocabulary(model);
+    const deltas = new DeltaAccumulator();
+    for (const c of out.counted) {
+      if (c.offset > recorded.predictions) deltas.add(covFamily(vocabulary.versions.name(c.version)), bucketStart(c.eventTime, settings.bucketMs), 'n', 1);
+    }
+    const letters: DeadLetterFailure[] = [...poisoned];
+    for (const j of out.joined) {
+      if (counted(j.predictionOffset, j.labelOffset)) continue;
+      const version = vocabulary.versions.name(j.version);
+      const bucket = bucketStart(j.eventTime, settings.bucketMs);
+      let outcome: Record<string, number> | undefined;
+      const add = (field: string, by: number): void => {
+        outcome ??= deltas.counters(perfFamily(version), bucket);
+        outcome[field] = (outcome[field] ?? 0) + by;
+      };
+      try {
+        if (j.predictedClass >= 0) classificationCounters(j.trueClass!, vocabulary.classes.name(j.predictedClass), j.probabilities, add);
+        else regressionOutcomeCounters(j.trueValue!, j.predictedValue, add);
+      } catch (error) {
+        // An outcome no window can hold (it overflows): the label is dead-lettered, the prediction stays unlabelled.
+        letters.push({ message: rawMessage(j.label), error: applyFailure(error instanceof Error ? error : new Error(String(error))) });
+        continue;
+      }
+      deltas.add(covFamily(version), bucket, 'l', 1);
+    }
+    for (const d of out.dead) {
+      if (counted(d.predictionOffset, d.labelOffset)) continue;
+      letters.push({ message: rawMessage(d.raw), error: deadLabelError(d.reason, model, settings.labelHorizonMs) });
+    }
+    if (deltas.empty && letters.length === 0 && batch.lastOffset <= recorded[kind]) return;
+    await service.deadLetters.publish(letters);
+
     this.loop.saw(model, Math.min(...items.map((i) => i.eventTime)));
     const latest = latestEventTime(service.codec.validation);
-    // Applied in parts when a part fails (see isolate.ts): each part records its own last
-    // offset, the one ending the model's items the batch's; the last reply is the newest clock.
-    let reply: PerfApplyReply | null = null;
-    let expiredLabels = false;
-    const poisoned = await applyIsolating(
-      items,
-      async (part, endsItems) => {
-        const last = endsItems ? batch.lastOffset : part.at(-1)!.message.offset;
-        const outcome = await applyFenced(
-          part,
-          (item) => item.message.offset,
-          (tail, firstOffset) => {
-            return state.applyPerfBatch({
-              model,
-              source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: last },
-              windows,
-              // Only the part that ends the batch can have reached the partition's end.
-              caughtUp: endsItems && caughtUp(batch),
-              labelHorizonMs: settings.labelHorizonMs,
-              predictions: isLabels ? [] : tail.map((item) => requestOf<PendingPrediction>(item)),
-              labels: isLabels ? tail.map((item) => requestOf<IncomingLabel>(item)) : [],
-              maxEventTime: watermarkTime(tail.map((item) => item.eventTime), latest),
-            });
-          },
-        );
-        if (outcome.reply !== null) {
-          reply = outcome.reply;
-          if (outcome.reply.expiredLabels > 0) expiredLabels = true;
-        }
-      },
-      { probe: storeProbe(service.store) },
-    );
-    if (poisoned.length > 0) await service.deadLetters.publish(poisoned.map(({ item, error }) => ({ message: item.message, error: applyFailure(error) })));
-    const applied = reply as PerfApplyReply | null;
-    if (applied === null) return;
-    if (expiredLabels) await this.deadLetterExpiredLabels(model);
+    const reply = await state.applyPerfDeltas({
+      ...this.request(model, batch, kind, Math.min(items[0]!.offset, batch.lastOffset), batch.lastOffset),
+      // Only the batch that reached the partition's end can let it go idle.
+      caughtUp: caughtUp(batch),
+      expected: { own: recorded[kind], paired: recorded[otherStream(kind)] },
+      deltas: deltas.toDeltas(),
+      maxEventTime: watermarkTime(items.map((i) => i.eventTime), latest),
+    });
+    if (!reply.applied) {
+      // Another instance applied this partition since this one read Redis's record: what this
+      // join decided may be counted already. Rebuild from the log and ask again.
+      this.partitions.reset(batch.partition);
+      throw new JoinOvertakenError(`${batch.topic} partition ${batch.partition}: model ${model}'s recorded offsets moved (another instance applied); rebuilding the join`);
+    }
+    entry.recorded = recordedOf(reply, kind);
+    await this.evaluateAfter(model, settings, reply);
+  }
+
+  private async evaluateAfter(model: string, settings: ModelConfig, applied: PerfDeltaReply): Promise<void> {
+    const windows = windowSettings(settings, this.options.service.config.topics.partitions);
     const target = reachableEnd(applied.watermark, applied.end, settings);
     if (target > applied.evaluated) {
       const from = applied.evaluated > 0 ? applied.evaluated : this.loop.firstEnd(model, settings.bucketMs);
@@ -191,16 +331,46 @@ export class PerformancePipeline {
     }
   }
 
-  private pending(model: string, settings: ModelConfig, item: PredictionItem): PendingPrediction {
+  /** The join's view of an event; an event whose outcome could never be rendered fails here, alone. */
+  private prepare(model: string, item: Item, kind: StreamKind): Prepared {
+    const offset = item.message.offset;
+    const eventTime = item.event.eventTime;
+    try {
+      return { offset, eventTime, read: kind === 'labels' ? labelRead(item as DecodedMessage<'label'>) : this.predictionRead(model, item as PredictionItem) };
+    } catch (error) {
+      return { offset, eventTime, failed: error instanceof Error ? error : new Error(String(error)), message: item.message };
+    }
+  }
+
+  private predictionRead(model: string, item: PredictionItem): PredictionRead {
     const p = item.event;
-    if (p.predictedClass !== null) this.knownClasses(model).add(p.predictedClass);
+    const vocabulary = this.vocabulary(model);
+    const probabilities = Object.keys(p.classProbabilities).length > 0 ? p.classProbabilities : null;
+    if (p.predictedClass === null) {
+      if (p.predictedValue === null || !Number.isFinite(p.predictedValue)) throw new RangeError(`prediction ${p.id} has neither a class nor a finite value`);
+    } else {
+      this.knownClasses(model).add(p.predictedClass);
+      // The terms' own checks (a probability outside [0, 1]), now rather than when its label comes.
+      if (probabilities !== null) probabilityTerms(p.predictedClass, probabilities, noScore);
+    }
     return {
+      offset: item.message.offset,
       id: p.id,
-      bucketStart: bucketStart(p.eventTime, settings.bucketMs),
-      family: perfFamily(p.modelVersion),
-      coverageFamily: covFamily(p.modelVersion),
-      outcome: outcomeTemplate(p, { knownClasses: this.knownClasses(model) }),
+      eventTime: p.eventTime,
+      version: vocabulary.versions.index(p.modelVersion),
+      predictedClass: p.predictedClass === null ? -1 : vocabulary.classes.index(p.predictedClass),
+      predictedValue: p.predictedValue ?? 0,
+      probabilities,
     };
+  }
+
+  private vocabulary(model: string): ModelVocabulary {
+    let vocabulary = this.vocabularies.get(model);
+    if (vocabulary === undefined) {
+      vocabulary = { versions: new Interner(2 ** 16), classes: new Interner(2 ** 31) };
+      this.vocabularies.set(model, vocabulary);
+    }
+    return vocabulary;
   }
 
   private knownClasses(model: string): Set<string> {
@@ -210,23 +380,6 @@ export class PerformancePipeline {
       this.classes.set(model, set);
     }
     return set;
-  }
-
-  /** Labels that waited a whole label horizon for a prediction that never came. */
-  private async deadLetterExpiredLabels(model: string): Promise<void> {
-    const { state, service } = this.options;
-    for (;;) {
-      const expired = await state.readExpiredLabels(model, EXPIRED_LABELS_DRAIN);
-      if (expired.length === 0) return;
-      await service.deadLetters.publish(
-        expired.map((raw) => ({
-          message: { topic: raw.sourceTopic, partition: raw.partition, offset: raw.offset, value: raw.value, headers: raw.headers },
-          error: { reason: 'UNKNOWN_PREDICTION', message: `no prediction arrived within the label horizon for model ${model}` },
-        })),
-      );
-      await state.ackExpiredLabels(model, expired.map((e) => e.id));
-      if (expired.length < EXPIRED_LABELS_DRAIN) return;
-    }
   }
 
   private async evaluate(model: string, settings: ModelConfig, input: EvaluationInput): Promise<EvaluationOutcome> {
@@ -302,10 +455,11 @@ export class PerformancePipeline {
 
 }
 
-function incomingLabel(item: DecodedMessage<'label'>): IncomingLabel {
+function labelRead(item: DecodedMessage<'label'>): LabelRead {
   const l: Label = item.event;
   const m = item.message;
   return {
+    offset: m.offset,
     predictionId: l.predictionId,
     eventTime: l.eventTime,
     trueClass: l.trueClass,
@@ -318,6 +472,29 @@ function definedHeaders(headers: Record<string, Buffer | undefined>): Record<str
   const out: Record<string, Buffer> = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = v;
   return out;
+}
+
+function recordedOf(reply: PerfDeltaReply, kind: StreamKind): Record<StreamKind, number> {
+  return kind === 'predictions'
+    ? { predictions: reply.recordedOffset, labels: reply.pairedOffset }
+    : { predictions: reply.pairedOffset, labels: reply.recordedOffset };
+}
+
+function noScore(): void {}
+
+function rawMessage(raw: RawMessage): DeadLetterFailure['message'] {
+  return { topic: raw.sourceTopic, partition: raw.partition, offset: raw.offset, value: raw.value, headers: raw.headers };
+}
+
+function deadLabelError(reason: string, model: string, labelHorizonMs: number): { reason: string; message: string } {
+  switch (reason) {
+    case 'LATE_LABEL':
+      return { reason, message: `label of model ${model} came later than the allowed lateness behind the labels before it` };
+    case 'DUPLICATE_LABEL':
+      return { reason, message: `a label of model ${model} for a prediction that already has one` };
+    default:
+      return { reason: 'UNKNOWN_PREDICTION', message: `no prediction of model ${model} to join within the label horizon (${labelHorizonMs} ms)` };
+  }
 }
 
 /** Versions that have a family with the given prefix in this evaluation's windows. */

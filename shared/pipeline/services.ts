@@ -56,13 +56,17 @@ export function startPerformanceService(options: MonitorServiceOptions): Promise
       const pipeline = new PerformancePipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
       options.onPipeline?.(pipeline);
       // One group for both topics: equal partition counts and the same key put a
-      // prediction and its label on the same partition number.
+      // prediction and its label on the same partition number, and the co-partitioned
+      // assignment gives both to one member, whose memory holds the join.
       return [
         {
           groupId,
           topics: [service.topics.predictions, service.topics.labels],
           handler: pipeline.handleBatch,
           trackProgress: true,
+          coPartitioned: true,
+          rebuild: pipeline.rebuild,
+          probes: { joinMemory: pipeline.budgetProbe },
           partitionsConcurrently: partitionsConcurrently(service),
         },
       ];

@@ -1,5 +1,6 @@
-// Joins predictions with their labels the way the performance service does in Redis
-// (apply-perf-batch.lua), but over events read back from the log, in memory. Pure: the
+// Joins predictions with their labels the way the performance service's Redis join of
+// earlier releases did (apply-perf-batch.lua, since replaced by the in-memory join of
+// shared/join, whose rules also drop late events), but over events read back from the log. Pure: the
 // result depends only on each topic's per-partition offset order, never on how the two
 // topics' reads interleaved, because every event of one prediction id lives in one
 // partition (both topics are keyed by prediction id and co-partitioned).

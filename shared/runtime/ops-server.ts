@@ -10,8 +10,11 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 
-/** Resolves when the dependency is usable; rejects (or never settles) when it is not. */
-export type Probe = () => Promise<void>;
+/**
+ * Resolves when the dependency is usable; rejects (or never settles) when it is not. A string it
+ * resolves with is a detail worth an operator's attention that does not make the service unready.
+ */
+export type Probe = () => Promise<void | string>;
 
 /** A JSON answer: the body is serialized as it is. */
 export interface RouteReply {
@@ -57,7 +60,7 @@ export interface OpsServer {
 
 export interface ProbeReport {
   ready: boolean;
-  checks: Record<string, { ok: boolean; error?: string }>;
+  checks: Record<string, { ok: boolean; error?: string; detail?: string }>;
 }
 
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
@@ -91,7 +94,11 @@ export async function runProbes(probes: Record<string, Probe>, timeoutMs: number
   const checks: ProbeReport['checks'] = {};
   results.forEach((result, i) => {
     checks[names[i]!] =
-      result.status === 'fulfilled' ? { ok: true } : { ok: false, error: errorText(result.reason) };
+      result.status === 'rejected'
+        ? { ok: false, error: errorText(result.reason) }
+        : typeof result.value === 'string'
+          ? { ok: true, detail: result.value }
+          : { ok: true };
   });
   return { ready: results.every((result) => result.status === 'fulfilled'), checks };
 }
@@ -157,7 +164,7 @@ function listen(server: Server, port: number, host: string | undefined): Promise
   });
 }
 
-function withTimeout(work: Promise<void>, timeoutMs: number, name: string): Promise<void> {
+function withTimeout<T>(work: Promise<T>, timeoutMs: number, name: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${name} did not answer within ${timeoutMs} ms`)), timeoutMs);

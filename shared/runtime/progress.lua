@@ -7,8 +7,10 @@
 -- ARGV[1] 'open' | 'read' | 'record' | 'check'
 -- open:   ARGV[2] a fresh epoch id, set when there is none.     -> {epoch, created 0/1}
 -- read:   ARGV[2] the epoch the caller adopted, ARGV[3] field, ARGV[4] unused,
---         ARGV[5] what a tombstone says                         -> {1, offset or false} | {0, epoch or false}
--- record: the same with ARGV[4] the offset                      -> {1} | {0, epoch or false}
+--         ARGV[5] what a tombstone says                -> {1, offset or false, rebuild from or false} | {0, epoch or false}
+-- record: the same with ARGV[4] the offset, ARGV[6] where a rebuild of the partition's in-memory
+--         state must start ('' none: the performance service's join, shared/join)
+--                                                               -> {1} | {0, epoch or false}
 -- check:  the epoch comparison alone (the retrainer, which keeps no group record; ARGV[3] and
 --         ARGV[4] unused)                                       -> {1} | {0, epoch or false}
 -- read, record and check refuse when the epoch is not the adopted one: the key vanished (a restart
@@ -37,8 +39,12 @@ end
 if mode == 'check' then return {1} end
 
 if mode == 'read' then
-  return {1, redis.call('HGET', progress_key, ARGV[3]) or false}
+  local stored = redis.call('HMGET', progress_key, ARGV[3], 'from|' .. ARGV[3])
+  return {1, stored[1] or false, stored[2] or false}
 end
+
+-- The rebuild start is the latest one the subscriber computed: it moves with its state, not only up.
+if ARGV[6] and ARGV[6] ~= '' then redis.call('HSET', progress_key, 'from|' .. ARGV[3], ARGV[6]) end
 
 local recorded = redis.call('HGET', progress_key, ARGV[3])
 if not recorded or tonumber(recorded) < tonumber(ARGV[4]) then

@@ -42,6 +42,13 @@ const MONITOR_WORDING: LossWording = {
     `(redis-cli --scan --pattern 'dw:*' | xargs -r -n1 redis-cli del), start them again.`,
 };
 
+export interface RecordedProgress {
+  /** Where the partition resumes by Redis's record (null: where the bus starts it). */
+  next: number | null;
+  /** Where the subscriber's rebuild of its in-memory state starts (null: none recorded). */
+  from: number | null;
+}
+
 /** Redis no longer holds the state this service built: it refuses to go on. */
 export class RedisLostError extends Error {
   override readonly name = 'RedisLostError';
@@ -118,25 +125,32 @@ export class RedisProgress {
    * that never committed, or an epoch adopted over older data, starts where the bus starts it.
    */
   startOffset(group: string): (start: PartitionStart) => Promise<number | null> {
-    return async ({ topic, partition, committed }) => {
-      this.assertUsable();
-      const reply = (await this.script(
-        [EPOCH_KEY, progressKey(group)],
-        ['read', this.epoch!, progressField(topic, partition), '', this.tombstone()],
-      )) as unknown[];
-      if (Number(reply[0]) !== 1) this.refuse(reply[1]);
-      const recorded = text(reply[1]);
-      if (recorded !== null) return Number(recorded) + 1;
-      return committed === null || !this.rebuildUnrecorded ? null : 0;
-    };
+    return async (start) => (await this.read(group, start)).next;
   }
 
-  /** After every model of the batch applied (the handler resolved), before the Kafka commit. */
-  async record(group: string, batch: Batch): Promise<void> {
+  /**
+   * What Redis holds for a partition: `next`, where it resumes (startOffset's answer), and
+   * `from`, where a subscriber that keeps state in memory recorded its rebuild must start.
+   */
+  async read(group: string, { topic, partition, committed }: PartitionStart): Promise<RecordedProgress> {
     this.assertUsable();
     const reply = (await this.script(
       [EPOCH_KEY, progressKey(group)],
-      ['record', this.epoch!, progressField(batch.topic, batch.partition), String(batch.lastOffset), this.tombstone()],
+      ['read', this.epoch!, progressField(topic, partition), '', this.tombstone()],
+    )) as unknown[];
+    if (Number(reply[0]) !== 1) this.refuse(reply[1]);
+    const recorded = text(reply[1]);
+    const from = text(reply[2]);
+    const next = recorded !== null ? Number(recorded) + 1 : committed === null || !this.rebuildUnrecorded ? null : 0;
+    return { next, from: from === null ? null : Number(from) };
+  }
+
+  /** After every model of the batch applied (the handler resolved), before the Kafka commit. */
+  async record(group: string, batch: Batch, rebuildFrom: number | null = null): Promise<void> {
+    this.assertUsable();
+    const reply = (await this.script(
+      [EPOCH_KEY, progressKey(group)],
+      ['record', this.epoch!, progressField(batch.topic, batch.partition), String(batch.lastOffset), this.tombstone(), rebuildFrom === null ? '' : String(rebuildFrom)],
     )) as unknown[];
     if (Number(reply[0]) !== 1) this.refuse(reply[1]);
   }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { KafkaBus } from '../bus/kafka-bus.js';
 import type { KafkaBusOptions, KafkaSecurity } from '../bus/kafka-bus.js';
 import { shutdownOnSignals } from '../bus/shutdown.js';
-import type { Batch, BatchContext, EventBus, Subscription } from '../bus/types.js';
+import type { Batch, BatchContext, EventBus, PartitionStart, SubscribeOptions, Subscription } from '../bus/types.js';
 import { Codec } from '../codec/codec.js';
 import type { EventType } from '../codec/index.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
@@ -27,7 +27,7 @@ import { startOpsServer } from './ops-server.js';
 import type { OpsRoute, OpsServer, Probe } from './ops-server.js';
 import { ConsumerHealth, DEFAULT_STUCK_AFTER_MS } from './consumer-health.js';
 import { kafkaProbe, redisProbe } from './probes.js';
-import { RedisProgress } from './redis-progress.js';
+import { RedisProgress, type RecordedProgress } from './redis-progress.js';
 import type { KafkaProbe } from './probes.js';
 
 /** Where the service keeps its state: Redis when distributed, the shared keyspace when embedded. */
@@ -71,6 +71,25 @@ export interface ServiceSubscription {
    * different partitions side by side (the monitors, DW_PARTITIONS_CONCURRENTLY).
    */
   partitionsConcurrently?: number;
+  /** SubscribeOptions.coPartitioned: one member owns the same partition numbers of every topic. */
+  coPartitioned?: boolean;
+  /**
+   * A subscriber that keeps per-partition state in memory and rebuilds it from the log on
+   * assignment (the performance service's join): it decides where each partition resumes, from
+   * Redis's record when progress is tracked, and says what to record beside the progress.
+   */
+  rebuild?: PartitionRebuild;
+  /** Readiness probes of the subscription's handler (added to /readyz beside the built-in ones). */
+  probes?: Record<string, Probe>;
+}
+
+export interface PartitionRebuild {
+  /** SubscribeOptions.startOffset, given what Redis recorded (both null without progress tracking). */
+  startOffset(start: PartitionStart, recorded: RecordedProgress): number | null;
+  /** Where a rebuild of the batch's partition must start now, recorded with the batch's progress. */
+  rebuildFrom(batch: Batch): number | null;
+  /** The offset Redis holds everything of the batch's partition through (the batch's last, or less for work it deferred). */
+  appliedThrough(batch: Batch): number;
 }
 
 export interface RunServiceOptions {
@@ -254,6 +273,10 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
       probes.redisProgress = progress.probe;
     }
     for (const spec of specs) {
+      for (const [probeName, probe] of Object.entries(spec.probes ?? {})) {
+        if (probeName in probes) throw new TypeError(`probe "${probeName}" is taken; give yours another name`);
+        probes[probeName] = probe;
+      }
       const tracked = spec.trackProgress ? progress : null;
       const tracker = new ConsumerHealth({ group: spec.groupId, stuckAfterMs, onFatal });
       health.push(tracker);
@@ -264,14 +287,19 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
           fromBeginning: spec.fromBeginning ?? true,
           ...(spec.partitionsConcurrently !== undefined ? { partitionsConcurrently: spec.partitionsConcurrently } : {}),
           onStatus: tracker.onStatus,
-          ...(tracked ? { startOffset: tracked.startOffset(spec.groupId) } : {}),
+          ...(spec.coPartitioned ? { coPartitioned: true } : {}),
+          ...startOffsetOf(spec, tracked),
           handler: (batch, ctx) =>
             tracker.track(batch, async () => {
               const endTimer = metrics.windowUpdateSeconds.startTimer();
               // A Redis that lost its data gets nothing more: the batch fails before any write.
               tracked?.assertUsable();
               await spec.handler(batch, ctx);
-              await tracked?.record(spec.groupId, batch);
+              if (spec.rebuild !== undefined) {
+                await tracked?.record(spec.groupId, { ...batch, lastOffset: spec.rebuild.appliedThrough(batch) }, spec.rebuild.rebuildFrom(batch));
+              } else {
+                await tracked?.record(spec.groupId, batch);
+              }
               endTimer();
               recordHandledBatch(metrics, batch);
             }),
@@ -294,6 +322,17 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
     await cleanUp();
     throw error;
   }
+}
+
+/** Where a partition resumes: Redis's record, or what a rebuilding subscriber makes of it. */
+function startOffsetOf(spec: ServiceSubscription, tracked: RedisProgress | null): Pick<SubscribeOptions, 'startOffset'> {
+  const rebuild = spec.rebuild;
+  if (rebuild !== undefined) {
+    return {
+      startOffset: async (start) => rebuild.startOffset(start, tracked ? await tracked.read(spec.groupId, start) : { next: null, from: null }),
+    };
+  }
+  return tracked ? { startOffset: tracked.startOffset(spec.groupId) } : {};
 }
 
 async function openBus(

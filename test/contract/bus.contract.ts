@@ -2,7 +2,7 @@
 // broker, MemoryBus in process). Services rely on exactly these properties; an implementation
 // that passes can replace the other.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TopicMismatchError, UnknownTopicError } from '../../shared/bus/errors.js';
+import { GroupOptionsMismatchError, PartitionCountMismatchError, TopicMismatchError, UnknownTopicError } from '../../shared/bus/errors.js';
 import { partitionForKey } from '../../shared/bus/partitioner.js';
 import type { Batch, BatchContext, BatchHandler, BusMessage, EventBus, LogReader, OutgoingMessage, Subscription } from '../../shared/bus/types.js';
 import { uniqueName } from '../setup/env.js';
@@ -252,6 +252,17 @@ export function busContract(options: BusContractOptions): void {
         expect(asked[0]).toEqual({ topic: name, partition: 0, committed: values.length });
       });
 
+      it('asks at assignment, so a partition with nothing new is rewound too', async () => {
+        const values = Array.from({ length: 10 }, (_, i) => `m-${i}`);
+        const { name, group } = await committedGroup(values);
+        const again = recorder();
+        // Nothing is published after this: only an ask made at assignment can bring 4..9 back.
+        await subscribe({ groupId: group, topics: [name], handler: again.handler, startOffset: async () => 4 });
+        await eventually(() => again.messages.length >= 6, deliveryTimeoutMs, 'the rewound messages of an idle partition');
+        await sleep(quietMs);
+        expect(again.messages.map((m) => m.offset)).toEqual([4, 5, 6, 7, 8, 9]);
+      });
+
       it('never skips: an answer at or past the committed offset, or null, keeps the committed position', async () => {
         for (const answer of [null, 25]) {
           const values = Array.from({ length: 5 }, (_, i) => `m-${i}`);
@@ -436,6 +447,103 @@ export function busContract(options: BusContractOptions): void {
         for (const bad of [0, -1, 1.5, Number.NaN]) {
           await expect(bus.subscribe({ groupId: unique('group'), topics: [name], handler: async () => {}, partitionsConcurrently: bad })).rejects.toThrow(RangeError);
         }
+      });
+    });
+
+    describe('SubscribeOptions.coPartitioned', () => {
+      /** Partition numbers a member received per topic, from the messages of one round. */
+      const numbersOf = (messages: Seen[], round: string): number[] =>
+        [...new Set(messages.filter((m) => m.value.startsWith(round)).map((m) => m.partition))].sort((a, b) => a - b);
+
+      /**
+       * Every member got the same numbers from both topics, and the members' numbers split
+       * 0..partitions-1 between them: each partition of each topic consumed by exactly one member.
+       */
+      const expectCoPartitioned = (members: { a: Seen[]; b: Seen[] }[], round: string, partitions: number): void => {
+        const owned = members.map(({ a, b }) => {
+          const fromA = numbersOf(a, round);
+          expect(numbersOf(b, round)).toEqual(fromA);
+          return fromA;
+        });
+        expect(owned.flat().sort((x, y) => x - y)).toEqual(Array.from({ length: partitions }, (_, i) => i));
+        for (const numbers of owned) expect(numbers.length).toBeGreaterThan(0);
+      };
+
+      it('gives each member the same partition numbers of both topics, before and after a member leaves', async () => {
+        // 5 partitions among 3 members, then 2: round-robin over topic-partitions would split the
+        // numbers differently per topic in both cases.
+        const partitions = 5;
+        const [topicA, topicB] = [await topic(partitions), await topic(partitions)];
+        const group = unique('group');
+        const keys = keysCoveringPartitions(partitions, 3);
+        const members = [0, 1, 2].map(() => {
+          const a: Seen[] = [];
+          const b: Seen[] = [];
+          let joins = 0;
+          return { a, b, joinsSeen: () => joins, onStatus: () => (joins += 1) };
+        });
+        const memberSubscriptions: Subscription[] = [];
+        for (const member of members) {
+          memberSubscriptions.push(
+            await subscribe({
+              groupId: group,
+              topics: [topicA, topicB],
+              coPartitioned: true,
+              handler: async (batch) => {
+                const seen = batch.messages.map((m) => ({ key: m.key?.toString() ?? null, value: m.value?.toString() ?? '', partition: m.partition, offset: m.offset }));
+                (batch.topic === topicA ? member.a : member.b).push(...seen);
+              },
+              onStatus: (status) => {
+                if (status.state === 'running') member.onStatus();
+              },
+            }),
+          );
+        }
+        const publishRound = async (round: string): Promise<void> => {
+          await bus.publish(topicA, keys.map((k) => text(k, `${round}:${k}`)));
+          await bus.publish(topicB, keys.map((k) => text(k, `${round}:${k}`)));
+        };
+        const received = (round: string, among: typeof members): number =>
+          among.reduce((n, m) => n + [...m.a, ...m.b].filter((s) => s.value.startsWith(`${round}:`)).length, 0);
+
+        // Each subscribe() resolves once its member joined, so the three-member split is in place.
+        await publishRound('r1');
+        await eventually(() => received('r1', members) >= keys.length * 2, deliveryTimeoutMs, 'round 1 on both topics');
+        await sleep(quietMs);
+        expect(received('r1', members)).toBe(keys.length * 2);
+        expectCoPartitioned(members, 'r1:', partitions);
+
+        // A member leaves: the others rejoin (a bus that reports joins through onStatus says when).
+        const remaining = members.slice(1);
+        const joinsBefore = remaining.map((m) => m.joinsSeen());
+        await memberSubscriptions[0]!.stop();
+        if (joinsBefore.some((n) => n > 0)) {
+          await eventually(() => remaining.every((m, i) => m.joinsSeen() > joinsBefore[i]!), deliveryTimeoutMs, 'the rebalance');
+        }
+        await publishRound('r2');
+        await eventually(() => received('r2', remaining) >= keys.length * 2, deliveryTimeoutMs, 'round 2 on both topics');
+        await sleep(quietMs);
+        expect(received('r2', members)).toBe(keys.length * 2);
+        expectCoPartitioned(remaining, 'r2:', partitions);
+      });
+
+      it('refuses a member whose coPartitioned differs from the group\'s', async () => {
+        const name = await topic(2);
+        const group = unique('group');
+        const sink = recorder();
+        await subscribe({ groupId: group, topics: [name], coPartitioned: true, handler: sink.handler });
+        const joining = bus.subscribe({ groupId: group, topics: [name], handler: async () => {} });
+        await expect(joining).rejects.toBeInstanceOf(GroupOptionsMismatchError);
+        // The group goes on with its member.
+        await bus.publish(name, keysCoveringPartitions(2, 1).map((k) => text(k, k)));
+        await eventually(() => sink.messages.length >= 2, deliveryTimeoutMs, 'the member\'s messages');
+      });
+
+      it('refuses topics whose partition counts differ', async () => {
+        const [three, four] = [await topic(3), await topic(4)];
+        const subscribing = bus.subscribe({ groupId: unique('group'), topics: [three, four], coPartitioned: true, handler: async () => {} });
+        await expect(subscribing).rejects.toBeInstanceOf(PartitionCountMismatchError);
+        await expect(subscribing).rejects.toThrow(`${three}: 3, ${four}: 4`);
       });
     });
 

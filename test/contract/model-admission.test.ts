@@ -8,9 +8,8 @@ import { MemoryMonitorState } from '../../shared/monitor-state/memory-monitor-st
 import { MemoryObjects } from '../../shared/monitor-state/memory-objects.js';
 import { MemoryModelAdmission } from '../../shared/monitor-state/memory-admit-model.js';
 import { admittedModelsKey, RedisModelAdmission, type ModelAdmission } from '../../shared/monitor-state/model-admission.js';
-import { outcomeTemplate } from '../../shared/monitor-state/outcome-template.js';
 import { RedisMonitorState } from '../../shared/monitor-state/redis-monitor-state.js';
-import type { MonitorState, WindowSettings } from '../../shared/monitor-state/types.js';
+import type { MonitorState, PerfDeltaBatch, WindowSettings } from '../../shared/monitor-state/types.js';
 import { MemoryKeyspace } from '../../shared/store/memory-store.js';
 import { redisUrl, uniqueName } from '../setup/env.js';
 import { scanKeys } from '../support/redis-keys.js';
@@ -60,26 +59,22 @@ function describeAdmission(name: string, open: () => Promise<Harness & { close()
 
     it('gives every key of a model an expiry and drops them all after the idle time', async () => {
       const model = uniqueName('adm-keys');
-      const p = (id: string, t: number) => ({
-        id, model, modelVersion: '1', eventTime: t, numericFeatures: { x: 1 }, categoricalFeatures: {}, booleanFeatures: {}, missingFeatures: [],
-        predictedClass: 'a', predictedValue: null, classProbabilities: {}, segments: {},
-      });
-      const pending = (id: string, t: number) => ({ id, bucketStart: Math.floor(t / 100) * 100, family: 'perf:1', coverageFamily: 'cov:1', outcome: outcomeTemplate(p(id, t)) });
-      const raw = (offset: number) => ({ sourceTopic: 'dw.labels', partition: 0, offset, value: Buffer.from([1]), headers: {} });
       const src = (topic: string, offset: number) => ({ group: 'g', topic, partition: 0, offset });
-      // Keys are listed after every step: the pending predictions live only a label horizon
-      // (300 ms of wall clock here), so a single listing at the end could race their expiry.
+      // Keys are listed after every step: buckets live only retentionMs (800 ms of wall clock
+      // here), so a single listing at the end could race their expiry.
       const seen: Record<string, number> = {};
       const snapshot = async (): Promise<void> => {
         // -2: the key expired between the listing and its PTTL, which is not a key without expiry.
         for (const [key, ttl] of Object.entries(await h.modelKeys(model))) if (ttl !== -2) seen[key] = ttl;
       };
-      await h.state.applyPerfBatch({ model, source: src('dw.predictions', 1), windows: WINDOWS, labelHorizonMs: 300, predictions: [pending('p1', T0), pending('p2', T0 + 100)], labels: [], maxEventTime: T0 + 100 });
-      await snapshot();
-      await h.state.applyPerfBatch({
-        model, source: src('dw.labels', 1), windows: WINDOWS, labelHorizonMs: 300, maxEventTime: T0 + 900,
-        predictions: [], labels: [{ predictionId: 'p1', eventTime: T0 + 50, trueClass: 'a', trueValue: null, raw: raw(0) }, { predictionId: 'early', eventTime: T0 + 900, trueClass: 'a', trueValue: null, raw: raw(1) }],
+      const perf = (kind: 'pp' | 'pl', expected: { own: number; paired: number }, maxEventTime: number, deltas: PerfDeltaBatch['deltas']): PerfDeltaBatch => ({
+        model, source: src(kind === 'pp' ? 'dw.predictions' : 'dw.labels', 1), pairedField: kind === 'pp' ? 'g|dw.labels|0' : 'g|dw.predictions|0',
+        kind, expected, windows: WINDOWS, maxEventTime, deltas,
       });
+      expect(await h.state.applyPerfDeltas(perf('pp', { own: -1, paired: -1 }, T0 + 100, [{ family: 'cov:1', bucketStart: T0, counters: { n: 2 } }]))).toMatchObject({ applied: true });
+      await snapshot();
+      const joined: PerfDeltaBatch['deltas'] = [{ family: 'perf:1', bucketStart: T0, counters: { 'c|a|a': 1 } }, { family: 'cov:1', bucketStart: T0, counters: { l: 1 } }];
+      expect(await h.state.applyPerfDeltas(perf('pl', { own: -1, paired: 1 }, T0 + 900, joined))).toMatchObject({ applied: true });
       await snapshot();
       await h.state.applyDriftBatch({
         model, source: { ...src('dw.predictions', 1), group: 'drift' }, windows: WINDOWS, maxEventTime: T0 + 900,
@@ -95,15 +90,33 @@ function describeAdmission(name: string, open: () => Promise<Harness & { close()
       await snapshot();
       const keys = seen;
       const names = Object.keys(keys).sort();
-      // Everything a model can have: offsets, both clocks/families/alerts/outboxes, windows, buckets, pl, early, references.
-      // Pending predictions (`pp:`) are set with PX by the join itself and live 300 ms here: a
-      // listing on a busy machine can miss them, so they are checked only when seen (below).
-      for (const expected of ['offsets', 'clock:perf', 'clock:drift', 'families:perf', 'families:drift', 'alerts:perf', 'alerts:drift', 'outbox:events:perf', 'outbox:events:drift', 'early', 'pl:early', 'ref:1', 'refsample:2', 'w:cov:1:500', 'w:feat:1:500']) {
+      // Everything a model can have: offsets, both clocks/families/alerts/outboxes, windows, buckets, references.
+      for (const expected of ['offsets', 'clock:perf', 'clock:drift', 'families:perf', 'families:drift', 'alerts:perf', 'alerts:drift', 'outbox:events:perf', 'outbox:events:drift', 'ref:1', 'refsample:2', 'w:perf:1:500', 'w:cov:1:500', 'w:feat:1:500']) {
         expect(names).toContain(expected);
       }
       const without = names.filter((k) => keys[k]! < 0);
       expect(without).toEqual([]);
       for (const ttl of Object.values(keys)) expect(ttl).toBeLessThanOrEqual(IDLE);
+      await h.elapse(IDLE + 300);
+      expect(await h.modelKeys(model)).toEqual({});
+    });
+
+    it('gives every key apply-perf-deltas writes an expiry, refreshed by each apply, and drops them after the idle time', async () => {
+      const model = uniqueName('adm-deltas');
+      const batch = (offset: number, own: number, at: number): PerfDeltaBatch => ({
+        model, source: { group: 'g', topic: 'dw.labels', partition: 0, offset }, pairedField: 'g|dw.predictions|0', kind: 'pl' as const,
+        expected: { own, paired: -1 }, windows: WINDOWS, maxEventTime: at,
+        deltas: [{ family: 'perf:1', bucketStart: at, counters: { 'c|a|a': 1 } }, { family: 'cov:1', bucketStart: at, counters: { l: 1 } }],
+      });
+      await h.state.advance({ model, scope: 'perf', windows: WINDOWS, to: T0 + 300 });
+      expect(await h.state.applyPerfDeltas(batch(1, -1, T0 + 100))).toMatchObject({ applied: true });
+      await h.elapse(IDLE / 2);
+      expect(await h.state.applyPerfDeltas(batch(2, 1, T0 + 200))).toMatchObject({ applied: true });
+      const keys = await h.modelKeys(model);
+      for (const expected of ['offsets', 'clock:perf', 'families:perf', 'w:perf:1:500', 'w:cov:1:500', 'b:perf:1:1700000000200']) expect(Object.keys(keys)).toContain(expected);
+      expect(Object.entries(keys).filter(([, ttl]) => ttl < 0)).toEqual([]);
+      // Refreshed by the second apply, half an idle time after the first.
+      for (const k of ['offsets', 'clock:perf', 'families:perf', 'w:perf:1:500']) expect(keys[k], k).toBeGreaterThan(IDLE / 2 + 500);
       await h.elapse(IDLE + 300);
       expect(await h.modelKeys(model)).toEqual({});
     });

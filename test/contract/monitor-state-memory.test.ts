@@ -3,12 +3,6 @@ import { MemoryKeyspace } from '../../shared/store/memory-store.js';
 import { describeMonitorStateContract } from './monitor-state.contract.js';
 
 describeMonitorStateContract('MemoryMonitorState', async () => {
-  let clock = 1_700_000_000_000;
-  const keyspace = new MemoryKeyspace({ now: () => clock });
-  return {
-    open: async () => new MemoryMonitorState(keyspace),
-    elapse: async (ms) => {
-      clock += ms;
-    },
-  };
+  const keyspace = new MemoryKeyspace();
+  return { open: async () => new MemoryMonitorState(keyspace) };
 });

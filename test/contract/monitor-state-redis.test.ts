@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
-import { encodePendingPrediction, frame } from '../../shared/monitor-state/framing.js';
-import { outcomeTemplate } from '../../shared/monitor-state/outcome-template.js';
 import { RedisMonitorState } from '../../shared/monitor-state/redis-monitor-state.js';
-import { pendingKey } from '../../shared/monitor-state/requests.js';
 import { modelKey } from '../../shared/store/types.js';
-import type { PendingPrediction } from '../../shared/monitor-state/types.js';
+import type { BucketDeltas } from '../../shared/monitor-state/types.js';
 import { redisUrl, uniqueName } from '../setup/env.js';
 import { scanKeys } from '../support/redis-keys.js';
 import { ENDS_SCENARIO, describeMonitorStateContract, endsScenarioRounds } from './monitor-state.contract.js';
@@ -20,7 +17,6 @@ describeMonitorStateContract('RedisMonitorState', async () => {
   const admin = new Redis(redisUrl());
   return {
     open: () => RedisMonitorState.connect(redisUrl()),
-    elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     dropModel: (model) => dropModel(admin, model),
     close: async () => {
       await admin.quit();
@@ -51,106 +47,71 @@ describe('RedisMonitorState on a real Redis', () => {
     await admin.quit();
   });
 
-  it('sends a 1,000-event perf batch as one script call', async () => {
+  it('sends a batch\'s perf deltas (1,000 buckets of counters) as one script call', async () => {
     const t0 = 1_700_000_000_000;
     const windows = { bucketMs: 1_000, horizonsMs: [5_000, 60_000], retentionMs: 600_000 };
-    const predictions: PendingPrediction[] = Array.from({ length: 500 }, (_, i) => ({
-      id: `p${i}`,
-      bucketStart: t0 + Math.floor(i / 50) * 1_000,
-      family: 'perf:1',
-      coverageFamily: 'cov:1',
-      outcome: outcomeTemplate({
-        id: `p${i}`,
-        model,
-        modelVersion: '1',
-        eventTime: t0 + i * 20,
-        numericFeatures: {},
-        categoricalFeatures: {},
-        booleanFeatures: {},
-        missingFeatures: [],
-        predictedClass: i % 2 === 0 ? 'a' : 'b',
-        predictedValue: null,
-        classProbabilities: { a: 0.6, b: 0.4 },
-        segments: {},
-      }),
-    }));
-    const labels = predictions.map((p, i) => ({
-      predictionId: i % 2 === 0 ? p.id : `unknown${i}`,
-      eventTime: t0 + 10_000,
-      trueClass: 'a',
-      trueValue: null,
-      raw: { sourceTopic: 'dw.labels', partition: 0, offset: i, value: Buffer.from([1]), headers: {} },
-    }));
-    // Warm the script cache so the measured call is one EVALSHA, not EVALSHA + EVAL.
-    await state.applyPerfBatch({ model, source: { group: 'g', topic: 'warm', partition: 0, offset: 0 }, windows, labelHorizonMs: 60_000, predictions: [], labels: [], maxEventTime: t0 });
-    const before = await scriptCalls(admin);
-    const reply = await state.applyPerfBatch({
+    // What a large labels batch of a 2-class model can produce: outcome counters and
+    // coverage in 500 buckets each.
+    const deltas: BucketDeltas[] = Array.from({ length: 500 }, (_, i): BucketDeltas[] => [
+      { family: 'perf:1', bucketStart: t0 + i * 1_000, counters: { 'c|a|a': 1, 'c|a|b': 1, '~c|s|a': 0.25 } },
+      { family: 'cov:1', bucketStart: t0 + i * 1_000, counters: { l: 2 } },
+    ]).flat();
+    const batch = (offset: number, expected: { own: number; paired: number } | null, batchDeltas: BucketDeltas[]) => ({
       model,
-      source: { group: 'g', topic: 'mixed', partition: 0, offset: 999, firstOffset: 0 },
+      source: { group: 'perf', topic: 'dw.labels', partition: 0, offset },
+      pairedField: 'perf|dw.predictions|0',
+      kind: 'pl' as const,
+      expected,
       windows,
-      labelHorizonMs: 60_000,
-      predictions,
-      labels,
-      maxEventTime: t0 + 10_000,
+      deltas: batchDeltas,
+      maxEventTime: t0 + 500_000,
     });
+    // Warm the script cache with a probe so the measured call is one EVALSHA, not EVALSHA + EVAL.
+    await state.applyPerfDeltas(batch(999, null, []));
+    const before = await scriptCalls(admin);
+    const reply = await state.applyPerfDeltas(batch(999, { own: -1, paired: -1 }, deltas));
     const after = await scriptCalls(admin);
-    expect(reply).toMatchObject({ applied: true, joined: 250, earlyLabels: 250 });
+    expect(reply).toMatchObject({ applied: true, recordedOffset: 999 });
     // Other engineers share this Redis; their scripts may run too, but never fewer than ours.
     expect(after - before).toBeGreaterThanOrEqual(1);
     expect(after - before).toBeLessThan(4);
-    expect(await state.readBuckets(model, 'cov:1', t0, t0 + 10_000, 1_000)).toEqual({ n: 500, l: 250 });
+    expect(await state.readBuckets(model, 'cov:1', t0, t0 + 500_000, 1_000)).toEqual({ l: 1_000 });
+    expect(await state.readBuckets(model, 'perf:1', t0, t0 + 500_000, 1_000)).toEqual({ 'c|a|a': 500, 'c|a|b': 500, '~c|s|a': 125 });
   });
 
-  it('keeps no joined-examples stream, and joins pending predictions an earlier release stored with their bytes', async () => {
-    const m = uniqueName('ms-redis-no-examples');
+  it('apply-perf-deltas refreshes the idle expiry of the perf scope\'s long-lived keys, a refused call none', async () => {
+    const m = uniqueName('ms-redis-deltas-idle');
     const t0 = 1_700_000_000_000;
-    const windows = { bucketMs: 1_000, horizonsMs: [5_000], retentionMs: 600_000 };
-    const pendingOf = (id: string): PendingPrediction => ({
-      id,
-      bucketStart: t0,
-      family: 'perf:1',
-      coverageFamily: 'cov:1',
-      outcome: outcomeTemplate({
-        id,
-        model: m,
-        modelVersion: '1',
-        eventTime: t0,
-        numericFeatures: {},
-        categoricalFeatures: {},
-        booleanFeatures: {},
-        missingFeatures: [],
-        predictedClass: 'a',
-        predictedValue: null,
-        classProbabilities: {},
-        segments: {},
-      }),
+    const idleMs = 3_600_000;
+    const windows = { bucketMs: 1_000, horizonsMs: [5_000], retentionMs: 600_000, idleMs };
+    const short = 100_000;
+    const name = (k: string): string => modelKey(m, k);
+    const batch = (offset: number, expected: { own: number; paired: number } | null) => ({
+      model: m,
+      source: { group: 'perf', topic: 'dw.labels', partition: 0, offset },
+      pairedField: 'perf|dw.predictions|0',
+      kind: 'pl' as const,
+      expected,
+      windows,
+      deltas: [{ family: 'perf:1', bucketStart: t0 + 1_000, counters: { 'c|a|a': 1 } }],
+      maxEventTime: t0 + 1_000,
     });
-    const label = (id: string, offset: number) => ({
-      predictionId: id,
-      eventTime: t0 + 500,
-      trueClass: 'a',
-      trueValue: null,
-      raw: { sourceTopic: 'dw.labels', partition: 0, offset, value: Buffer.from([1]), headers: {} },
-    });
+    const live = ['offsets', 'clock:perf', 'families:perf', 'alerts:perf', 'outbox:events:perf', 'w:perf:1:5000'];
     try {
-      // Earlier releases framed the prediction's Avro bytes where an empty field is now.
-      const current = encodePendingPrediction(pendingOf('old'));
-      expect(current.subarray(-2).toString('latin1')).toBe('0:');
-      const stored = Buffer.concat([current.subarray(0, -2), frame([Buffer.from([0, 0xff, 0x3a, 0xc3])])]);
-      await admin.set(modelKey(m, pendingKey('old')), stored, 'PX', 60_000);
-      await state.applyPerfBatch({ model: m, source: { group: 'g', topic: 'dw.predictions', partition: 0, offset: 1 }, windows, labelHorizonMs: 60_000, predictions: [pendingOf('new')], labels: [], maxEventTime: t0 });
-      const reply = await state.applyPerfBatch({
-        model: m,
-        source: { group: 'g', topic: 'dw.labels', partition: 0, offset: 2, firstOffset: 1 },
-        windows,
-        labelHorizonMs: 60_000,
-        predictions: [],
-        labels: [label('old', 1), label('new', 2)],
-        maxEventTime: t0 + 500,
-      });
-      expect(reply).toMatchObject({ applied: true, joined: 2, unusableLabels: 0 });
-      expect(await state.readBuckets(m, 'perf:1', t0, t0 + 1_000, 1_000)).toEqual({ 'c|a|a': 2 });
-      expect(await admin.exists(modelKey(m, 'examples'))).toBe(0);
+      await state.advance({ model: m, scope: 'perf', windows, to: t0 + 2_000 });
+      const outbox = [{ topic: 'metrics', key: 'k', value: Buffer.from('v'), headers: {} }];
+      await state.commitEvaluation({ model: m, scope: 'perf', end: t0 + 2_000, alertStates: { a: '{}' }, outbox, idleMs });
+      expect(await state.applyPerfDeltas(batch(1, { own: -1, paired: -1 }))).toMatchObject({ applied: true });
+      for (const k of live) expect(await admin.pexpire(name(k), short), k).toBe(1);
+
+      expect(await state.applyPerfDeltas(batch(2, { own: 0, paired: -1 }))).toMatchObject({ applied: false, recordedOffset: 1 });
+      for (const k of live) expect(await admin.pttl(name(k)), k).toBeLessThanOrEqual(short);
+
+      expect(await state.applyPerfDeltas(batch(2, { own: 1, paired: -1 }))).toMatchObject({ applied: true, recordedOffset: 2 });
+      for (const k of live) expect(await admin.pttl(name(k)), k).toBeGreaterThan(idleMs - 60_000);
+      const bucketTtl = await admin.pttl(name('b:perf:1:' + String(t0 + 1_000)));
+      expect(bucketTtl).toBeGreaterThan(windows.retentionMs - 60_000);
+      expect(bucketTtl).toBeLessThanOrEqual(windows.retentionMs);
     } finally {
       await dropModel(admin, m);
     }

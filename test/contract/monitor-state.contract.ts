@@ -1,21 +1,7 @@
 // The MonitorState contract, one suite run against RedisMonitorState on a real Redis and
 // MemoryMonitorState in process, so embedded mode behaves like distributed mode.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Prediction } from '../../shared/codec/events.generated.js';
-import { outcomeTemplate } from '../../shared/monitor-state/outcome-template.js';
-import type {
-  BucketDeltas,
-  DriftBatch,
-  EvaluationCommit,
-  IncomingLabel,
-  MonitorState,
-  PendingPrediction,
-  PerfBatch,
-  RawMessage,
-  WindowSettings,
-} from '../../shared/monitor-state/types.js';
-import { ConfusionMatrix } from '../../shared/stats/window/confusion-matrix.js';
-import { RegressionSums } from '../../shared/stats/window/regression-sums.js';
+import type { BucketDeltas, DriftBatch, EvaluationCommit, MonitorState, PerfDeltaBatch, WindowSettings } from '../../shared/monitor-state/types.js';
 import { seededRandom } from '../../shared/stats/window/random.js';
 import type { BatchSource } from '../../shared/store/types.js';
 import { uniqueName } from '../setup/env.js';
@@ -23,8 +9,6 @@ import { uniqueName } from '../setup/env.js';
 export interface MonitorStateHarness {
   /** A new client on the shared state: two calls give two clients seeing the same data. */
   open(): Promise<MonitorState>;
-  /** Lets `ms` of store time pass: a real wait for Redis, a clock step for memory. */
-  elapse(ms: number): Promise<void>;
   dropModel?(model: string): Promise<void>;
   close?(): Promise<void>;
 }
@@ -32,49 +16,6 @@ export interface MonitorStateHarness {
 const T0 = 1_700_000_000_000;
 const BUCKET = 1_000;
 const WINDOWS: WindowSettings = { bucketMs: BUCKET, horizonsMs: [5_000, 20_000], retentionMs: 600_000 };
-
-
-function prediction(id: string, eventTime: number, fields: Partial<Prediction>): Prediction {
-  return {
-    id,
-    model: 'm',
-    modelVersion: '1',
-    eventTime,
-    numericFeatures: {},
-    categoricalFeatures: {},
-    booleanFeatures: {},
-    missingFeatures: [],
-    predictedClass: null,
-    predictedValue: null,
-    classProbabilities: {},
-    segments: {},
-    ...fields,
-  };
-}
-
-function pending(p: Prediction, knownClasses: string[] = []): PendingPrediction {
-  return {
-    id: p.id,
-    bucketStart: Math.floor(p.eventTime / BUCKET) * BUCKET,
-    family: `perf:${p.modelVersion}`,
-    coverageFamily: `cov:${p.modelVersion}`,
-    outcome: outcomeTemplate(p, { knownClasses }),
-  };
-}
-
-function raw(offset: number): RawMessage {
-  return {
-    sourceTopic: 'dw.labels',
-    partition: 2,
-    offset,
-    value: Buffer.from([0xff, 0, 0x3a, offset & 0xff, 0x80]),
-    headers: { 'dw-schema': Buffer.from([1, 0, 2]), trace: Buffer.from('abc') },
-  };
-}
-
-function label(predictionId: string, eventTime: number, truth: { trueClass?: string; trueValue?: number }, offset = 0): IncomingLabel {
-  return { predictionId, eventTime, trueClass: truth.trueClass ?? null, trueValue: truth.trueValue ?? null, raw: raw(offset) };
-}
 
 /** Numbers equal to ~1e-9 relative (float window sums carry rounding), integers exactly. */
 function expectCountersClose(actual: Record<string, number>, expected: Record<string, number>): void {
@@ -126,8 +67,8 @@ export function* endsScenarioRounds(seed: number): Generator<{ offset: number; d
   }
 }
 
-export function describeMonitorStateContract(label_: string, makeHarness: () => Promise<MonitorStateHarness>): void {
-  describe(`MonitorState contract: ${label_}`, () => {
+export function describeMonitorStateContract(label: string, makeHarness: () => Promise<MonitorStateHarness>): void {
+  describe(`MonitorState contract: ${label}`, () => {
     let harness: MonitorStateHarness;
     const opened: MonitorState[] = [];
     const models: string[] = [];
@@ -153,22 +94,9 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
       models.push(m);
       return m;
     }
-    const src = (offset: number, firstOffset?: number, topic = 'dw.predictions'): BatchSource =>
-      firstOffset === undefined ? { group: 'g', topic, partition: 0, offset } : { group: 'g', topic, partition: 0, offset, firstOffset };
+    const src = (offset: number, firstOffset?: number): BatchSource =>
+      firstOffset === undefined ? { group: 'g', topic: 'dw.predictions', partition: 0, offset } : { group: 'g', topic: 'dw.predictions', partition: 0, offset, firstOffset };
 
-    function perfBatch(m: string, source: BatchSource, parts: Partial<PerfBatch>): PerfBatch {
-      const times = [...(parts.predictions ?? []).map((p) => p.bucketStart), ...(parts.labels ?? []).map((l) => l.eventTime)];
-      return {
-        model: m,
-        source,
-        windows: WINDOWS,
-        labelHorizonMs: 60_000,
-        predictions: [],
-        labels: [],
-        maxEventTime: Math.max(T0, ...times),
-        ...parts,
-      };
-    }
     function driftBatch(m: string, source: BatchSource, deltas: BucketDeltas[], extra: Partial<DriftBatch> = {}): DriftBatch {
       return { model: m, source, windows: WINDOWS, deltas, maxEventTime: Math.max(T0, ...deltas.map((d) => d.bucketStart)), ...extra };
     }
@@ -184,22 +112,6 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         expect(await state.applyDriftBatch(driftBatch(m, src(14, 8), deltas(7)))).toMatchObject({ applied: false, recordedOffset: 10 });
         expect(await state.applyDriftBatch(driftBatch(m, src(14, 11), deltas(3)))).toMatchObject({ applied: true, recordedOffset: 14 });
         expect(await state.readBuckets(m, 'feat:1', T0, T0 + BUCKET, BUCKET)).toEqual({ 'x|b|1': 5, '~x|s': 2 / 3 + 3 / 3 });
-      });
-
-      it('applies a perf batch once, refuses a replay and a straddling batch (no join counted twice)', async () => {
-        const state = await open();
-        const m = model('perf-once');
-        const p = pending(prediction('a', T0 + 10, { predictedClass: 'x' }));
-        await state.applyPerfBatch(perfBatch(m, src(3), { predictions: [p] }));
-        const labels = [label('a', T0 + 20, { trueClass: 'x' }, 7)];
-        const applied = await state.applyPerfBatch(perfBatch(m, src(7, 7, 'dw.labels'), { labels }));
-        expect(applied).toMatchObject({ applied: true, joined: 1, recordedOffset: 7 });
-        const replay = await state.applyPerfBatch(perfBatch(m, src(7, 7, 'dw.labels'), { labels }));
-        expect(replay).toMatchObject({ applied: false, joined: 0, duplicateLabels: 0, recordedOffset: 7 });
-        const straddle = await state.applyPerfBatch(perfBatch(m, src(9, 6, 'dw.labels'), { labels }));
-        expect(straddle).toMatchObject({ applied: false, recordedOffset: 7 });
-        expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual({ 'c|x|x': 1 });
-        expect(await state.readBuckets(m, 'cov:1', T0, T0 + BUCKET, BUCKET)).toEqual({ n: 1, l: 1 });
       });
     });
 
@@ -374,128 +286,7 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
       });
     });
 
-    describe('label join', () => {
-      it('joins in both orders into the prediction bucket, and counts duplicates of both', async () => {
-        const state = await open();
-        const m = model('join');
-        const p1 = pending(prediction('p1', T0 + 100, { predictedClass: 'a' }));
-        const p2 = pending(prediction('p2', T0 + 2_500, { predictedClass: 'b' }));
-        const r1 = await state.applyPerfBatch(perfBatch(m, src(1), { predictions: [p1] }));
-        expect(r1).toMatchObject({ joined: 0, duplicatePredictions: 0 });
-        // p2's label comes first: it waits, then joins when p2 arrives.
-        const r2 = await state.applyPerfBatch(
-          perfBatch(m, src(1, 1, 'dw.labels'), { labels: [label('p1', T0 + 9_000, { trueClass: 'a' }), label('p2', T0 + 9_100, { trueClass: 'a' })] }),
-        );
-        expect(r2).toMatchObject({ joined: 1, earlyLabels: 1, duplicateLabels: 0 });
-        const r3 = await state.applyPerfBatch(perfBatch(m, src(2), { predictions: [p2, p1] }));
-        expect(r3).toMatchObject({ joined: 1, duplicatePredictions: 1 });
-        const r4 = await state.applyPerfBatch(
-          perfBatch(m, src(2, 2, 'dw.labels'), { labels: [label('p1', T0 + 9_500, { trueClass: 'b' }), label('p2', T0 + 9_600, { trueClass: 'b' })] }),
-        );
-        expect(r4).toMatchObject({ joined: 0, duplicateLabels: 2 });
-        // A second early label for the same id is a duplicate too.
-        const r5 = await state.applyPerfBatch(
-          perfBatch(m, src(3, 3, 'dw.labels'), { labels: [label('p3', T0 + 9_700, { trueClass: 'a' }), label('p3', T0 + 9_800, { trueClass: 'b' })] }),
-        );
-        expect(r5).toMatchObject({ earlyLabels: 1, duplicateLabels: 1 });
-
-        expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual({ 'c|a|a': 1 });
-        expect(await state.readBuckets(m, 'perf:1', T0 + 2 * BUCKET, T0 + 3 * BUCKET, BUCKET)).toEqual({ 'c|a|b': 1 });
-        expect(await state.readBuckets(m, 'cov:1', T0, T0 + 3 * BUCKET, BUCKET)).toEqual({ n: 2, l: 2 });
-      });
-
-      it('adds the ConfusionMatrix counters of the true class, seen or unseen, escaped as counters.ts does', async () => {
-        const state = await open();
-        const m = model('classes');
-        const probs = { cat: 0.61, 'd|g': 0.27, '%7C': 0.12 };
-        const truths = ['cat', 'd|g', '%7C', 'never|seen%', 'bird', 'known'];
-        const predictions = truths.map((_, i) => prediction(`c${i}`, T0 + i * BUCKET, { predictedClass: 'cat', classProbabilities: probs }));
-        await state.applyPerfBatch(perfBatch(m, src(1), { predictions: predictions.map((p) => pending(p, ['known'])) }));
-        await state.applyPerfBatch(
-          perfBatch(m, src(1, 1, 'dw.labels'), { labels: truths.map((t, i) => label(`c${i}`, T0 + 10 * BUCKET, { trueClass: t })) }),
-        );
-        for (const [i, truth] of truths.entries()) {
-          const expected = new ConfusionMatrix();
-          expected.update(truth, 'cat', probs);
-          const bucket = await state.readBuckets(m, 'perf:1', T0 + i * BUCKET, T0 + (i + 1) * BUCKET, BUCKET);
-          expect(bucket, truth).toEqual(expected.toCounters());
-        }
-        const withoutProbabilities = prediction('np', T0, { predictedClass: 'x' });
-        await state.applyPerfBatch(perfBatch(m, src(2), { predictions: [pending(withoutProbabilities)] }));
-        await state.applyPerfBatch(perfBatch(m, src(2, 2, 'dw.labels'), { labels: [label('np', T0, { trueClass: 'y|z' })] }));
-        const plain = new ConfusionMatrix();
-        plain.update('y|z', 'x');
-        const bucket = await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET);
-        const first = new ConfusionMatrix();
-        first.update('cat', 'cat', probs);
-        expect(bucket).toEqual(first.merge(plain).toCounters());
-      });
-
-      it('adds the RegressionSums sums, including the |y| < eps MAPE case', async () => {
-        const state = await open();
-        const m = model('regression');
-        const pairs: [number, number][] = [
-          [3.25, 2.5],
-          [-1e-17, 0.75],
-          [0, -2],
-          [1234567.891, 1234000.5],
-          [-0.1, 0.2],
-        ];
-        const predictions = pairs.map(([, yHat], i) => pending(prediction(`r${i}`, T0 + 42, { predictedValue: yHat })));
-        await state.applyPerfBatch(perfBatch(m, src(1), { predictions }));
-        const labels = pairs.map(([y], i) => label(`r${i}`, T0 + 500, { trueValue: y }));
-        expect(await state.applyPerfBatch(perfBatch(m, src(1, 1, 'dw.labels'), { labels }))).toMatchObject({ joined: pairs.length });
-        const expected = new RegressionSums();
-        for (const [y, yHat] of pairs) expected.update(y, yHat);
-        expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual(expected.toCounters());
-        expect(expected.sumAbsErrorNearZero).toBeGreaterThan(0);
-      });
-
-      it('counts a label whose truth does not fit the task as unusable and keeps waiting for one that does', async () => {
-        const state = await open();
-        const m = model('unusable');
-        await state.applyPerfBatch(perfBatch(m, src(1), { predictions: [pending(prediction('u', T0, { predictedValue: 1 }))] }));
-        const r = await state.applyPerfBatch(perfBatch(m, src(1, 1, 'dw.labels'), { labels: [label('u', T0, { trueClass: 'a' })] }));
-        expect(r).toMatchObject({ joined: 0, unusableLabels: 1 });
-        const ok = await state.applyPerfBatch(perfBatch(m, src(2, 2, 'dw.labels'), { labels: [label('u', T0, { trueValue: 2 })] }));
-        expect(ok).toMatchObject({ joined: 1 });
-      });
-
-      it('moves early labels past the horizon (event time) to the expired-labels outbox with their bytes intact', async () => {
-        const state = await open();
-        const m = model('expire');
-        const horizon = 10_000;
-        const early = [label('gone1', T0, { trueClass: 'a' }, 11), label('gone2', T0 + 1, { trueValue: 2 }, 12), label('stays', T0 + 8_000, { trueClass: 'a' }, 13)];
-        const r1 = await state.applyPerfBatch(perfBatch(m, src(13, 11, 'dw.labels'), { labels: early, labelHorizonMs: horizon }));
-        expect(r1).toMatchObject({ earlyLabels: 3, expiredLabels: 0 });
-        // A prediction far later in event time raises the watermark past T0 + horizon.
-        const late = pending(prediction('late', T0 + horizon + 5_000, { predictedClass: 'a' }));
-        const r2 = await state.applyPerfBatch(perfBatch(m, src(1), { predictions: [late], labelHorizonMs: horizon }));
-        // Expiry follows the predictions' progress; the watermark waits for the labels'.
-        expect(r2).toMatchObject({ expiredLabels: 2, watermark: T0 + 8_000 });
-        const expired = await state.readExpiredLabels(m, 10);
-        expect(expired.map(({ id: _id, ...message }) => message)).toEqual([raw(11), raw(12)]);
-        await state.ackExpiredLabels(m, [expired[0]?.id as string]);
-        expect((await state.readExpiredLabels(m, 10)).map((e) => e.offset)).toEqual([12]);
-        // The expired label is gone: its prediction arriving now finds nothing to join.
-        const gone = pending(prediction('gone1', T0, { predictedClass: 'a' }));
-        expect(await state.applyPerfBatch(perfBatch(m, src(2), { predictions: [gone], labelHorizonMs: horizon }))).toMatchObject({ joined: 0 });
-        const stays = pending(prediction('stays', T0 + 7_000, { predictedClass: 'a' }));
-        expect(await state.applyPerfBatch(perfBatch(m, src(3), { predictions: [stays], labelHorizonMs: horizon }))).toMatchObject({ joined: 1 });
-      });
-
-      it('keeps the watermark at the slower of predictions and labels', async () => {
-        const state = await open();
-        const m = model('joined-watermark');
-        const ahead = [1, 2, 3].map((i) => pending(prediction(`w${i}`, T0 + i * 20_000, { predictedClass: 'a' })));
-        const r1 = await state.applyPerfBatch(perfBatch(m, src(3, 1), { predictions: ahead }));
-        expect(r1.watermark).toBe(0); // no label consumed yet: nothing is ready to evaluate
-        const r2 = await state.applyPerfBatch(perfBatch(m, src(1, 1, 'dw.labels'), { labels: [label('w1', T0 + 25_000, { trueClass: 'a' }, 1)] }));
-        expect(r2.watermark).toBe(T0 + 25_000);
-        const r3 = await state.applyPerfBatch(perfBatch(m, src(2, 2, 'dw.labels'), { labels: [label('w3', T0 + 90_000, { trueClass: 'a' }, 2)] }));
-        expect(r3.watermark).toBe(T0 + 60_000);
-      });
-
+    describe('watermark', () => {
       it('waits for every source partition, then follows the slowest, leaving idle ones out', async () => {
         const state = await open();
         const m = model('partitions');
@@ -517,15 +308,158 @@ export function describeMonitorStateContract(label_: string, makeHarness: () => 
         // Read to its end and more than the idle period (10 minutes) behind: idle, left out.
         expect((await at(1, 2, T0 + 30_000, true)).watermark).toBe(T0 + 700_000);
       });
+    });
 
-      it('forgets a pending prediction after the label horizon (TTL)', async () => {
+    describe('perf deltas (the join in the service, fenced on both streams)', () => {
+      const PREDICTIONS = { group: 'perf', topic: 'dw.predictions', partition: 3 };
+      const LABELS = { group: 'perf', topic: 'dw.labels', partition: 3 };
+      const fieldOf = (s: { group: string; topic: string; partition: number }): string => `${s.group}|${s.topic}|${s.partition}`;
+      function deltaBatch(
+        m: string,
+        kind: 'pp' | 'pl',
+        offset: number,
+        expected: PerfDeltaBatch['expected'],
+        deltas: BucketDeltas[] = [],
+        maxEventTime = T0,
+      ): PerfDeltaBatch {
+        const [own, paired] = kind === 'pp' ? [PREDICTIONS, LABELS] : [LABELS, PREDICTIONS];
+        return { model: m, source: { ...own, offset }, pairedField: fieldOf(paired), kind, expected, windows: WINDOWS, deltas, maxEventTime };
+      }
+
+      it('a probe reports -1/-1 before anything is recorded, then both stored offsets, per partition', async () => {
         const state = await open();
-        const m = model('pp-ttl');
-        const horizon = 300;
-        await state.applyPerfBatch(perfBatch(m, src(1), { predictions: [pending(prediction('old', T0, { predictedClass: 'a' }))], labelHorizonMs: horizon }));
-        await harness.elapse(horizon + 200);
-        const r = await state.applyPerfBatch(perfBatch(m, src(1, 1, 'dw.labels'), { labels: [label('old', T0, { trueClass: 'a' })], labelHorizonMs: horizon }));
-        expect(r).toMatchObject({ joined: 0, earlyLabels: 1 });
+        const m = model('deltas-probe');
+        const some: BucketDeltas[] = [{ family: 'cov:1', bucketStart: T0, counters: { n: 7 } }];
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pp', 5, null, some, T0 + 9_000))).toEqual({
+          applied: false, recordedOffset: -1, pairedOffset: -1, watermark: 0, end: 0, evaluated: 0,
+        });
+        // A probe writes nothing, whatever it carries.
+        expect(await state.readBuckets(m, 'cov:1', T0, T0 + BUCKET, BUCKET)).toEqual({});
+
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pp', 5, { own: -1, paired: -1 }, some))).toMatchObject({ applied: true, recordedOffset: 5, pairedOffset: -1 });
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pl', 8, { own: -1, paired: 5 }))).toMatchObject({ applied: true, recordedOffset: 8, pairedOffset: 5 });
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pp', 6, null))).toMatchObject({ applied: false, recordedOffset: 5, pairedOffset: 8 });
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pl', 9, null))).toMatchObject({ applied: false, recordedOffset: 8, pairedOffset: 5 });
+        // Another partition's pair has its own fence.
+        const other = { ...deltaBatch(m, 'pp', 1, null), source: { ...PREDICTIONS, partition: 4, offset: 1 }, pairedField: fieldOf({ ...LABELS, partition: 4 }) };
+        expect(await state.applyPerfDeltas(other)).toMatchObject({ applied: false, recordedOffset: -1, pairedOffset: -1 });
+        expect(await state.readBuckets(m, 'cov:1', T0, T0 + BUCKET, BUCKET)).toEqual({ n: 7 });
+      });
+
+      it('adds the deltas to their buckets and the running windows holding them, registers the families, records the offset', async () => {
+        const state = await open();
+        const m = model('deltas-apply');
+        const E = T0 + 4 * BUCKET;
+        await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: E });
+        const deltas: BucketDeltas[] = [
+          { family: 'perf:1', bucketStart: T0 + BUCKET, counters: { 'c|a|a': 1 } },
+          { family: 'perf:1', bucketStart: T0 + BUCKET, counters: { 'c|a|a': 2, 'c|a|b': 1 } },
+          { family: 'perf:1', bucketStart: T0 + 3 * BUCKET, counters: { 'c|b|b': 4, '~x': 0.1 } },
+          { family: 'perf:1', bucketStart: T0 + 3 * BUCKET, counters: { '~x': 0.2 } },
+          { family: 'cov:1', bucketStart: T0 + BUCKET, counters: { n: 3, l: 2 } },
+          // Past E: its bucket only, no window holds it yet.
+          { family: 'cov:1', bucketStart: T0 + 6 * BUCKET, counters: { n: 1 } },
+        ];
+        const reply = await state.applyPerfDeltas(deltaBatch(m, 'pl', 12, { own: -1, paired: -1 }, deltas, T0 + 6 * BUCKET));
+        expect(reply).toEqual({ applied: true, recordedOffset: 12, pairedOffset: -1, watermark: 0, end: E, evaluated: 0 });
+        const x = 0.1 + 0.2;
+        expect(await state.readBuckets(m, 'perf:1', T0, T0 + 10 * BUCKET, BUCKET)).toEqual({ 'c|a|a': 3, 'c|a|b': 1, 'c|b|b': 4, '~x': x });
+        expect(await state.readBuckets(m, 'cov:1', T0, T0 + 10 * BUCKET, BUCKET)).toEqual({ n: 4, l: 2 });
+
+        const at = await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: E });
+        expect(at.advanced).toBe(false);
+        const allPerf = { 'c|a|a': 3, 'c|a|b': 1, 'c|b|b': 4, '~x': x };
+        expect(at.windows).toEqual({ 'perf:1': { 5000: allPerf, 20000: allPerf }, 'cov:1': { 5000: { n: 3, l: 2 }, 20000: { n: 3, l: 2 } } });
+        const slid = await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: T0 + 7 * BUCKET });
+        expect(slid.windows).toEqual({
+          'perf:1': { 5000: { 'c|b|b': 4, '~x': x }, 20000: allPerf },
+          'cov:1': { 5000: { n: 1 }, 20000: { n: 4, l: 2 } },
+        });
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pl', 13, null))).toMatchObject({ recordedOffset: 12, pairedOffset: -1 });
+      });
+
+      it('refuses a wrong own or paired expectation with the stored offsets and writes nothing', async () => {
+        const state = await open();
+        const m = model('deltas-fence');
+        const one: BucketDeltas[] = [{ family: 'perf:1', bucketStart: T0, counters: { 'c|a|a': 1 } }];
+        await state.applyPerfDeltas(deltaBatch(m, 'pp', 5, { own: -1, paired: -1 }, one, T0 + 1_000));
+        const before = await state.applyPerfDeltas(deltaBatch(m, 'pl', 8, { own: -1, paired: 5 }, one, T0 + 2_000));
+        expect(before).toMatchObject({ applied: true, watermark: T0 + 1_000 });
+        const lots: BucketDeltas[] = [
+          { family: 'perf:1', bucketStart: T0, counters: { 'c|a|a': 100 } },
+          { family: 'cov:2', bucketStart: T0 + BUCKET, counters: { n: 100 } },
+        ];
+        const wrong: [number, number][] = [
+          [4, 8], // own behind
+          [5, 7], // paired behind
+          [5, -1], // the caller never saw the labels batch
+          [5, 9], // paired ahead
+        ];
+        for (const [own, paired] of wrong) {
+          const refused = await state.applyPerfDeltas(deltaBatch(m, 'pp', 9, { own, paired }, lots, T0 + 50_000));
+          expect(refused, `expected ${own}/${paired}`).toEqual({ applied: false, recordedOffset: 5, pairedOffset: 8, watermark: T0 + 1_000, end: 0, evaluated: 0 });
+        }
+        expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual({ 'c|a|a': 2 });
+        expect(await state.readBuckets(m, 'cov:2', T0, T0 + 2 * BUCKET, BUCKET)).toEqual({});
+        // No family was registered and no offset moved.
+        expect(Object.keys((await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: T0 + BUCKET })).windows)).toEqual(['perf:1']);
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pl', 9, null))).toMatchObject({ recordedOffset: 8, pairedOffset: 5, watermark: T0 + 1_000 });
+
+        const right = await state.applyPerfDeltas(deltaBatch(m, 'pp', 9, { own: 5, paired: 8 }, lots, T0 + 3_000));
+        expect(right).toMatchObject({ applied: true, recordedOffset: 9, pairedOffset: 8, watermark: T0 + 2_000 });
+        expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual({ 'c|a|a': 102 });
+      });
+
+      it('holds the perf watermark until labels delivered, then follows the slower stream', async () => {
+        const state = await open();
+        const m = model('deltas-watermark');
+        let pp = -1;
+        let pl = -1;
+        const apply = async (kind: 'pp' | 'pl', time: number): Promise<number> => {
+          const expected = kind === 'pp' ? { own: pp, paired: pl } : { own: pl, paired: pp };
+          const reply = await state.applyPerfDeltas(deltaBatch(m, kind, expected.own + 1, expected, [], time));
+          expect(reply.applied).toBe(true);
+          if (kind === 'pp') pp += 1;
+          else pl += 1;
+          return reply.watermark;
+        };
+        expect(await apply('pp', T0 + 50_000)).toBe(0);
+        expect(await apply('pp', T0 + 60_000)).toBe(0);
+        expect(await apply('pl', T0 + 20_000)).toBe(T0 + 20_000);
+        expect(await apply('pl', T0 + 90_000)).toBe(T0 + 60_000);
+        expect(await apply('pp', T0 + 100_000)).toBe(T0 + 90_000);
+        // The drift scope's clock is its own.
+        expect((await state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: T0 })).from).toBe(0);
+      });
+
+      it('applies a replayed batch (at or below the recorded offset) without moving the recorded offset back', async () => {
+        const state = await open();
+        const m = model('deltas-replay');
+        const one = [{ family: 'perf:1', bucketStart: T0, counters: { 'c|a|a': 1 } }];
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pp', 9, { own: -1, paired: -1 }, one))).toMatchObject({ applied: true, recordedOffset: 9 });
+        // A replayed prediction batch ending at 4 carries an outcome Redis never counted.
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pp', 4, { own: 9, paired: -1 }, one))).toMatchObject({ applied: true, recordedOffset: 9 });
+        expect(await state.readBuckets(m, 'perf:1', T0, T0 + BUCKET, BUCKET)).toEqual({ 'c|a|a': 2 });
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pp', 4, null))).toMatchObject({ applied: false, recordedOffset: 9 });
+      });
+
+      it('refuses malformed batches before touching anything', async () => {
+        const state = await open();
+        const m = model('deltas-bad');
+        const ok = deltaBatch(m, 'pp', 5, { own: -1, paired: -1 });
+        const bad: [Partial<PerfDeltaBatch>, RegExp][] = [
+          [{ kind: 'px' as 'pp' }, /kind must be pp/],
+          [{ pairedField: fieldOf({ ...LABELS, partition: 4 }) }, /same group and partition/],
+          [{ pairedField: fieldOf({ ...LABELS, group: 'other' }) }, /same group and partition/],
+          [{ pairedField: 'dw.labels' }, /pairedField must be/],
+          [{ pairedField: fieldOf(PREDICTIONS) }, /the other stream/],
+          [{ expected: { own: -2, paired: 0 } }, /expected offsets must be integers >= -1/],
+          [{ deltas: [{ family: 'feat:1', bucketStart: T0, counters: { a: 1 } }] }, /perf:<version> or cov:<version>/],
+          [{ deltas: [{ family: 'perf:1', bucketStart: T0 + 1, counters: { a: 1 } }] }, /multiple of bucketMs/],
+          [{ deltas: [{ family: 'perf:1', bucketStart: T0, counters: { a: Number.NaN } }] }, /finite number/],
+        ];
+        for (const [change, error] of bad) await expect(state.applyPerfDeltas({ ...ok, ...change }), String(error)).rejects.toThrow(error);
+        expect(await state.applyPerfDeltas(deltaBatch(m, 'pp', 5, null))).toMatchObject({ recordedOffset: -1, pairedOffset: -1 });
       });
     });
 

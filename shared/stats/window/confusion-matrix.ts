@@ -181,35 +181,15 @@ export class ConfusionMatrix implements Revertible<ConfusionMatrix> {
   }
 
   private addProbabilities(trueLabel: string, probabilities: Readonly<Record<string, number>>): void {
-    let brier = 0;
-    let trueProbability = 0;
-    let trueSeen = false;
-    // for..in avoids allocating an entries array per event on this hot path.
-    for (const label in probabilities) {
-      const p = probabilities[label] as number;
-      if (!(p >= 0 && p <= 1)) throw new RangeError(`probability of ${label} must be in [0, 1], got ${p}`);
-      const isTrue = label === trueLabel;
-      const diff = p - (isTrue ? 1 : 0);
-      brier += diff * diff;
-      if (isTrue) {
-        trueProbability = p;
-        trueSeen = true;
-      }
-      this.addScore(label, p, isTrue);
-    }
-    if (!trueSeen) {
-      brier += 1;
-      this.addScore(trueLabel, 0, true);
-    }
-    const clipped = Math.min(Math.max(trueProbability, PROBABILITY_EPS), 1 - PROBABILITY_EPS);
-    this.logLossSumValue -= Math.log(clipped);
-    this.brierSumValue += brier;
+    const terms = probabilityTerms(trueLabel, probabilities, (label, score, positive) => this.addScore(label, score, positive));
+    this.logLossSumValue += terms.logLoss;
+    this.brierSumValue += terms.brier;
     this.probabilityCountValue += 1;
   }
 
   private addScore(label: string, score: number, positive: boolean): void {
     const s = this.classScores(label);
-    const bin = Math.round(score * this.scoreBins);
+    const bin = scoreBin(score, this.scoreBins);
     const target = positive ? s.positives : s.negatives;
     target[bin] = (target[bin] ?? 0) + 1;
   }
@@ -285,4 +265,44 @@ export function compareCodePoints(a: string, b: string): number {
     const cy = y.value.codePointAt(0) ?? 0;
     if (cx !== cy) return cx - cy;
   }
+}
+
+/** The grid point k / bins a score is counted at. */
+export function scoreBin(score: number, bins: number): number {
+  return Math.round(score * bins);
+}
+
+/**
+ * What one sample with probabilities adds: its log-loss and Brier terms, and each scored class
+ * (every class of the map, plus the true class with score 0 when the map lacks it) through
+ * `onScore`. The one place these formulas live: ConfusionMatrix and the performance service's
+ * outcome counters (shared/join/outcome-counters.ts) both call it.
+ */
+export function probabilityTerms(
+  trueLabel: string,
+  probabilities: Readonly<Record<string, number>>,
+  onScore: (label: string, score: number, positive: boolean) => void,
+): { logLoss: number; brier: number } {
+  let brier = 0;
+  let trueProbability = 0;
+  let trueSeen = false;
+  // for..in avoids allocating an entries array per event on this hot path.
+  for (const label in probabilities) {
+    const p = probabilities[label] as number;
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`probability of ${label} must be in [0, 1], got ${p}`);
+    const isTrue = label === trueLabel;
+    const diff = p - (isTrue ? 1 : 0);
+    brier += diff * diff;
+    if (isTrue) {
+      trueProbability = p;
+      trueSeen = true;
+    }
+    onScore(label, p, isTrue);
+  }
+  if (!trueSeen) {
+    brier += 1;
+    onScore(trueLabel, 0, true);
+  }
+  const clipped = Math.min(Math.max(trueProbability, PROBABILITY_EPS), 1 - PROBABILITY_EPS);
+  return { logLoss: -Math.log(clipped), brier };
 }

@@ -19,8 +19,8 @@ type Key = keyof typeof FIELDS;
 
 /**
  * What one (trueValue, predicted) sample adds to each sum: the one place these terms are
- * computed in TypeScript. apply-perf-batch.lua adds the same terms in the same order
- * (`regressionCounters`), so the embedded twin and Redis agree bit for bit.
+ * computed. The performance service's join renders its outcome deltas with them
+ * (shared/join/outcome-counters.ts), so Redis and the embedded state only add numbers.
  */
 export function regressionTerms(trueValue: number, predictedValue: number): Record<Key, number> {
   const error = trueValue - predictedValue;

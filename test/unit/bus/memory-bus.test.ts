@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BusClosedError } from '../../../shared/bus/errors.js';
+import { BusClosedError, GroupOptionsMismatchError } from '../../../shared/bus/errors.js';
 import { MemoryBus } from '../../../shared/bus/memory-bus.js';
 import { partitionForKey } from '../../../shared/bus/partitioner.js';
 import type { Batch, BatchHandler, OutgoingMessage } from '../../../shared/bus/types.js';
@@ -185,6 +185,27 @@ describe('MemoryBus', () => {
     await until(() => s.values().length >= 1, 'fresh message');
     expect(s.values()).toEqual(['fresh']);
     expect(s.batches[0]!.messages[0]!.offset).toBe(1);
+    await bus.close();
+  });
+
+  it('refuses a member whose coPartitioned or topics differ from its group\'s, and takes either once the group is empty', async () => {
+    const bus = new MemoryBus();
+    await bus.ensureTopics([
+      { topic: 'a', partitions: 2 },
+      { topic: 'b', partitions: 2 },
+    ]);
+    const handler = async (): Promise<void> => {};
+    const first = await bus.subscribe({ groupId: 'g', topics: ['a', 'b'], coPartitioned: true, handler });
+    await expect(bus.subscribe({ groupId: 'g', topics: ['a', 'b'], handler })).rejects.toBeInstanceOf(GroupOptionsMismatchError);
+    await expect(bus.subscribe({ groupId: 'g', topics: ['a'], coPartitioned: true, handler })).rejects.toThrow(
+      'co-partitioned members subscribe to a, b, this one to a',
+    );
+    // The same topics in another order are the same subscription.
+    const second = await bus.subscribe({ groupId: 'g', topics: ['b', 'a'], coPartitioned: true, handler });
+    await first.stop();
+    await second.stop();
+    const plain = await bus.subscribe({ groupId: 'g', topics: ['a'], handler });
+    await plain.stop();
     await bus.close();
   });
 

@@ -10,7 +10,7 @@ import { covFamily } from '../../../shared/monitor/performance.js';
 import { MemoryMonitorState } from '../../../shared/monitor-state/memory-monitor-state.js';
 import { clockKey } from '../../../shared/monitor-state/requests.js';
 import { modelKey } from '../../../shared/store/types.js';
-import type { DriftBatch, PerfBatch } from '../../../shared/monitor-state/types.js';
+import type { PerfDeltaBatch } from '../../../shared/monitor-state/types.js';
 import { watermarkTime } from '../../../shared/pipeline/clock.js';
 import { APPLY_FAILED, applyIsolating, isTransientError } from '../../../shared/pipeline/isolate.js';
 import { PerformancePipeline } from '../../../shared/pipeline/performance-pipeline.js';
@@ -102,23 +102,15 @@ function prediction(i: number, overrides: Partial<Prediction> = {}): Prediction 
   };
 }
 
-/** A MemoryMonitorState whose perf apply throws when a batch holds a poisoned id, or while `outage` is set. */
+/** A MemoryMonitorState whose perf apply throws while `outage` is set, and records every call. */
 class FakeState extends MemoryMonitorState {
-  readonly calls: { first: number; offset: number; ids: string[]; ok: boolean }[] = [];
+  readonly calls: { expected: PerfDeltaBatch['expected']; offset: number; applied: boolean }[] = [];
   outage = false;
-  constructor(private readonly poisoned: ReadonlySet<string>) {
-    super();
-  }
-  override async applyPerfBatch(batch: PerfBatch) {
-    const ids = batch.predictions.map((p) => p.id);
-    const ok = !this.outage && !ids.some((id) => this.poisoned.has(id));
-    this.calls.push({ first: batch.source.firstOffset!, offset: batch.source.offset, ids, ok });
+  override async applyPerfDeltas(batch: PerfDeltaBatch) {
     if (this.outage) throw new Error('Connection is closed.');
-    if (!ok) throw new TypeError(`cannot apply ${ids.find((id) => this.poisoned.has(id))}`);
-    return super.applyPerfBatch(batch);
-  }
-  override async applyDriftBatch(batch: DriftBatch) {
-    return super.applyDriftBatch(batch);
+    const reply = await super.applyPerfDeltas(batch);
+    this.calls.push({ expected: batch.expected, offset: batch.source.offset, applied: reply.applied });
+    return reply;
   }
 }
 
@@ -151,22 +143,24 @@ async function predictionsCounted(state: MemoryMonitorState): Promise<number> {
 describe('PerformancePipeline bisection', () => {
   const events = Array.from({ length: 200 }, (_, i) => prediction(i));
 
-  it('dead-letters exactly the poisoned message once, applies the other 199 once, each part fenced by its own offset', async () => {
-    const state = new FakeState(new Set(['p-137']));
-    const { pipeline, batch, letters } = setup(events, state);
+  it('dead-letters exactly the poisoned message once, applies the other 199 once in one fenced call', async () => {
+    const state = new FakeState();
+    const poisoned = events.map((e, i) => (i === 137 ? { ...e, classProbabilities: { yes: -0.5, no: 1.5 } } : e));
+    const { pipeline, batch, letters } = setup(poisoned, state);
     await pipeline.handleBatch(batch);
     expect(letters.map((l) => [l.message.offset, l.error.reason])).toEqual([[237, APPLY_FAILED]]);
-    expect(letters[0]!.error.message).toBe('TypeError: cannot apply p-137');
+    expect(letters[0]!.error.message).toMatch(/^RangeError: probability of yes must be in \[0, 1\], got -0.5/);
     expect(await predictionsCounted(state)).toBe(199);
-    // The applied parts cover every offset but 237, in order; only the last records the batch's last offset.
-    const applied = state.calls.filter((c) => c.ok);
-    expect(applied.flatMap((c) => c.ids)).toEqual(events.map((e) => e.id).filter((id) => id !== 'p-137'));
-    expect(applied.at(-1)!.offset).toBe(batch.lastOffset);
-    for (const c of applied.slice(0, -1)) expect(c.offset).toBe(100 + Number(c.ids.at(-1)!.slice(2)));
+    // A probe for the recorded offsets, then one apply fenced by them that records the batch's last offset.
+    expect(state.calls).toEqual([
+      { expected: null, offset: batch.lastOffset, applied: false },
+      { expected: { own: -1, paired: -1 }, offset: batch.lastOffset, applied: true },
+    ]);
 
-    // A redelivery (a crash before the commit) applies nothing twice: the fence skips every applied part.
+    // A redelivery (a crash before the commit) applies nothing twice and dead-letters nothing again.
     await pipeline.handleBatch(batch);
     expect(await predictionsCounted(state)).toBe(199);
+    expect(letters).toHaveLength(1);
   });
 
   it('isolates a real poison the codec would refuse: probability 1.15 (the RangeError of issue 9)', async () => {
@@ -180,7 +174,7 @@ describe('PerformancePipeline bisection', () => {
   });
 
   it('an outage dead-letters nothing: the batch fails (retriable) and applies once when the store is back', async () => {
-    const state = new FakeState(new Set());
+    const state = new FakeState();
     state.outage = true;
     const { pipeline, batch, letters } = setup(events, state);
     await expect(pipeline.handleBatch(batch)).rejects.toThrow('Connection is closed.');

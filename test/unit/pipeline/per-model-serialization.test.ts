@@ -10,7 +10,7 @@ import { loadRuntimeConfig } from '../../../shared/config/runtime-config.js';
 import { createLogger } from '../../../shared/log/logger.js';
 import { covFamily } from '../../../shared/monitor/performance.js';
 import { MemoryMonitorState } from '../../../shared/monitor-state/memory-monitor-state.js';
-import type { AdvanceRequest, PerfBatch } from '../../../shared/monitor-state/types.js';
+import type { AdvanceRequest, PerfDeltaBatch } from '../../../shared/monitor-state/types.js';
 import { PerformancePipeline } from '../../../shared/pipeline/performance-pipeline.js';
 import { createServiceMetrics } from '../../../shared/runtime/metrics.js';
 import type { ServiceContext } from '../../../shared/runtime/run-service.js';
@@ -40,8 +40,8 @@ class OverlapState extends MemoryMonitorState {
       this.all -= 1;
     }
   }
-  override applyPerfBatch(batch: PerfBatch) {
-    return this.busy(batch.model, () => super.applyPerfBatch(batch));
+  override applyPerfDeltas(batch: PerfDeltaBatch) {
+    return this.busy(batch.model, () => super.applyPerfDeltas(batch));
   }
   override advance(request: AdvanceRequest) {
     return this.busy(request.model, () => super.advance(request));

@@ -88,7 +88,7 @@ describe('joinExamples', () => {
     expect(counts.outsideHorizon).toBe(2);
   });
 
-  it('lets a first label outside the horizon use up the id, as the Redis join does', () => {
+  it('lets a first label outside the horizon use up the id, as the Redis join of earlier releases did', () => {
     const { examples, counts } = join([prediction('a', T)], [label('a', T + H + 1, 'late'), label('a', T + 1, 'in time')]);
     expect(examples).toEqual([]);
     expect(counts).toMatchObject({ outsideHorizon: 1, duplicateLabels: 1, joined: 0 });

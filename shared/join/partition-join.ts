@@ -1,0 +1,318 @@
+// The prediction/label join of one model in one partition number, held in the performance
+// service's memory (docs/design/monitoring.md, "The join"). Predictions partition p and labels
+// partition p hold both sides of every join: both are keyed by the prediction id.
+//
+// The join is defined so that what it decides does not depend on how the two streams were
+// interleaved while reading them, only on each stream's own order. A rebuild that reads the
+// same offsets in another interleaving (after a crash or a rebalance) therefore ends in the
+// same state, and the caller can tell from offsets alone whether Redis already counted an
+// outcome. With H the label horizon, G the allowed lateness, W_P and W_L each stream's
+// watermark (max event time read before the event):
+// - a prediction older than W_P − G is late: counted, never joined;
+// - a prediction within H of an earlier pending one with the same id is a duplicate: ignored;
+// - a label older than W_L − G is late: dead-lettered (LATE_LABEL);
+// - a label joins the first prediction (by offset) with its id, within H of it in event time,
+//   not joined yet, whose kind fits the truth (a class for a classifier, a value for a
+//   regressor); a prediction read after labels joins the first waiting label that fits it;
+// - a label nothing joined expires once W_P passes its time + H + G: no prediction that is not
+//   late can reach it then (dead-lettered, UNKNOWN_PREDICTION or DUPLICATE_LABEL).
+// Whatever these rules can no longer reach (older than min(W_P, W_L) − H − G) is dropped.
+// Exact for ids that are not reused within 2H + G; see the design doc for the argument.
+import { CutLog } from './cut-log.js';
+import { hashId } from './id-hash.js';
+import { NO_PREDICTION, PendingPredictions } from './pending-predictions.js';
+import { WaitingLabels, type WaitingLabel } from './waiting-labels.js';
+import type { RawMessage } from '../monitor-state/types.js';
+
+export interface JoinWindow {
+  labelHorizonMs: number;
+  /** How far an event may lag its own stream's watermark and still join (the model's allowedLatenessMs). */
+  latenessMs: number;
+}
+
+export interface PredictionRead {
+  offset: number;
+  id: string;
+  eventTime: number;
+  version: number;
+  /** Interned predicted class, -1 for a regressor. */
+  predictedClass: number;
+  predictedValue: number;
+  probabilities: Readonly<Record<string, number>> | null;
+}
+
+export interface LabelRead {
+  offset: number;
+  predictionId: string;
+  eventTime: number;
+  trueClass: string | null;
+  trueValue: number | null;
+  raw: RawMessage;
+}
+
+/** A prediction to count (`n` in its coverage bucket). */
+export interface Counted {
+  offset: number;
+  eventTime: number;
+  version: number;
+}
+
+export interface Joined {
+  predictionOffset: number;
+  labelOffset: number;
+  eventTime: number;
+  version: number;
+  predictedClass: number;
+  predictedValue: number;
+  probabilities: Readonly<Record<string, number>> | null;
+  trueClass: string | null;
+  trueValue: number | null;
+  /** The label's message, for the dead-letter topic if its outcome cannot be counted. */
+  label: RawMessage;
+}
+
+export type DeadLabelReason = 'UNKNOWN_PREDICTION' | 'DUPLICATE_LABEL' | 'LATE_LABEL';
+
+export interface DeadLabel {
+  /** The prediction offset at which the label was found unjoinable (-1: decided by the label stream alone). */
+  predictionOffset: number;
+  labelOffset: number;
+  reason: DeadLabelReason;
+  raw: RawMessage;
+}
+
+/** What reading a batch decided, for the caller to filter by what Redis already counted. */
+export interface JoinOutput {
+  counted: Counted[];
+  joined: Joined[];
+  dead: DeadLabel[];
+  duplicatePredictions: number;
+  latePredictions: number;
+}
+
+export function emptyJoinOutput(): JoinOutput {
+  return { counted: [], joined: [], dead: [], duplicatePredictions: 0, latePredictions: 0 };
+}
+
+/** The part of the state a rebuild must reproduce: what the rules can still reach. */
+export interface JoinStateView {
+  nextPrediction: number;
+  nextLabel: number;
+  predictionWatermark: number;
+  labelWatermark: number;
+  pending: { offset: number; joined: boolean }[];
+  waiting: number[];
+}
+
+export class PartitionJoin {
+  private readonly predictions = new PendingPredictions();
+  private readonly labels = new WaitingLabels();
+  private predictionWatermark = -Infinity;
+  private labelWatermark = -Infinity;
+  private nextPredictionOffset = -1;
+  private nextLabelOffset = -1;
+  private predictionCut: CutLog | null = null;
+  private labelCut: CutLog | null = null;
+  private readonly hash = new Int32Array(2);
+  private readonly reach: number;
+
+  constructor(private readonly window: JoinWindow) {
+    this.reach = window.labelHorizonMs + window.latenessMs;
+  }
+
+  /** Offsets the next predictions / labels are expected from (-1 before the first). */
+  get nextPrediction(): number {
+    return this.nextPredictionOffset;
+  }
+
+  get nextLabel(): number {
+    return this.nextLabelOffset;
+  }
+
+  get pendingCount(): number {
+    return this.predictions.size;
+  }
+
+  get waitingCount(): number {
+    return this.labels.size;
+  }
+
+  /** What the memory budget counts: entries held (see PendingPredictions.bytes). */
+  get bytes(): number {
+    return this.predictions.bytes + this.labels.bytes;
+  }
+
+  get allocatedBytes(): number {
+    return this.predictions.allocatedBytes + this.labels.bytes;
+  }
+
+  /** Reads a prediction; one already read (offset below the position) is ignored and false returned. */
+  readPrediction(p: PredictionRead, out: JoinOutput): boolean {
+    if (p.offset < this.nextPredictionOffset) return false;
+    this.predictionCut ??= new CutLog(p.offset, this.sampleStep());
+    this.predictionCut.note(p.offset, this.predictionWatermark);
+    this.nextPredictionOffset = p.offset + 1;
+    const before = this.predictionWatermark;
+    if (p.eventTime > this.predictionWatermark) this.predictionWatermark = p.eventTime;
+    if (p.eventTime < before - this.window.latenessMs) {
+      out.latePredictions += 1;
+      out.counted.push({ offset: p.offset, eventTime: p.eventTime, version: p.version });
+    } else {
+      this.readOnTimePrediction(p, out);
+    }
+    if (this.predictionWatermark > before) this.expireLabels(p.offset, out);
+    return true;
+  }
+
+  private readOnTimePrediction(p: PredictionRead, out: JoinOutput): void {
+    const { labelHorizonMs } = this.window;
+    hashId(p.id, this.hash);
+    const hi = this.hash[0]!;
+    const lo = this.hash[1]!;
+    for (let slot = this.predictions.oldest(hi, lo); slot !== NO_PREDICTION; slot = this.predictions.next(slot)) {
+      if (Math.abs(this.predictions.eventTime(slot) - p.eventTime) <= labelHorizonMs) {
+        out.duplicatePredictions += 1;
+        return;
+      }
+    }
+    out.counted.push({ offset: p.offset, eventTime: p.eventTime, version: p.version });
+    const slot = this.predictions.add(hi, lo, p);
+    const waiting = this.labels.of(p.id);
+    if (waiting === undefined) return;
+    for (const label of waiting) {
+      if (Math.abs(label.eventTime - p.eventTime) <= labelHorizonMs && fits(p.predictedClass, label)) {
+        this.join(slot, label, out);
+        this.labels.remove(label);
+        return;
+      }
+    }
+  }
+
+  /** Reads a label; one already read (offset below the position) is ignored and false returned. */
+  readLabel(l: LabelRead, out: JoinOutput): boolean {
+    if (l.offset < this.nextLabelOffset) return false;
+    this.labelCut ??= new CutLog(l.offset, this.sampleStep());
+    this.labelCut.note(l.offset, this.labelWatermark);
+    this.nextLabelOffset = l.offset + 1;
+    const before = this.labelWatermark;
+    if (l.eventTime > this.labelWatermark) this.labelWatermark = l.eventTime;
+    if (l.eventTime < before - this.window.latenessMs) {
+      out.dead.push({ predictionOffset: -1, labelOffset: l.offset, reason: 'LATE_LABEL', raw: l.raw });
+      return true;
+    }
+    const { labelHorizonMs } = this.window;
+    hashId(l.predictionId, this.hash);
+    const hi = this.hash[0]!;
+    const lo = this.hash[1]!;
+    for (let slot = this.predictions.oldest(hi, lo); slot !== NO_PREDICTION; slot = this.predictions.next(slot)) {
+      if (!this.predictions.joined(slot) && Math.abs(this.predictions.eventTime(slot) - l.eventTime) <= labelHorizonMs && fits(this.predictions.predictedClass(slot), l)) {
+        this.join(slot, l, out);
+        return true;
+      }
+    }
+    // Its own copy of the bytes: a slice would keep the whole fetched batch in memory while it waits.
+    const waiting: WaitingLabel = { ...l, raw: ownCopy(l.raw), done: false, expiresAfter: l.eventTime + this.reach };
+    if (waiting.expiresAfter < this.predictionWatermark) {
+      out.dead.push({ predictionOffset: Math.max(-1, this.nextPredictionOffset - 1), labelOffset: l.offset, reason: this.deadReason(l), raw: l.raw });
+    } else {
+      this.labels.add(waiting);
+    }
+    return true;
+  }
+
+  /** Drops what the rules can no longer reach; call after a batch. */
+  evictUnreachable(): void {
+    const horizon = Math.min(this.predictionWatermark, this.labelWatermark) - this.reach;
+    for (let slot = this.predictions.headSlot; slot !== NO_PREDICTION && this.predictions.eventTime(slot) < horizon; slot = this.predictions.headSlot) {
+      this.predictions.dropHead();
+    }
+  }
+
+  /** Drops the oldest pending prediction (memory budget): it stays counted as unlabelled. False when none. */
+  dropOldest(): boolean {
+    if (this.predictions.headSlot === NO_PREDICTION) return false;
+    this.predictions.dropHead();
+    return true;
+  }
+
+  /**
+   * Where a rebuild of each stream must start to reproduce this state: events before these
+   * offsets are older than anything the rules can reach from what is kept, by a margin of one
+   * more label horizon (null for a stream not read yet).
+   */
+  rebuildFrom(): { predictions: number | null; labels: number | null } {
+    const threshold = Math.min(this.predictionWatermark, this.labelWatermark) - 2 * this.window.labelHorizonMs - this.window.latenessMs;
+    return {
+      predictions: this.predictionCut?.cutBefore(threshold) ?? null,
+      labels: this.labelCut?.cutBefore(threshold) ?? null,
+    };
+  }
+
+  /** The reachable state, for comparing a rebuild with the state it replaces. */
+  view(): JoinStateView {
+    const horizon = Math.min(this.predictionWatermark, this.labelWatermark) - this.reach;
+    const pending: JoinStateView['pending'] = [];
+    for (const slot of this.predictions.slots()) {
+      if (this.predictions.eventTime(slot) >= horizon) pending.push({ offset: this.predictions.offset(slot), joined: this.predictions.joined(slot) });
+    }
+    return {
+      nextPrediction: this.nextPredictionOffset,
+      nextLabel: this.nextLabelOffset,
+      predictionWatermark: this.predictionWatermark,
+      labelWatermark: this.labelWatermark,
+      pending,
+      waiting: this.labels.all().map((l) => l.offset),
+    };
+  }
+
+  private join(slot: number, label: LabelRead, out: JoinOutput): void {
+    const p = this.predictions;
+    p.markJoined(slot);
+    out.joined.push({
+      predictionOffset: p.offset(slot),
+      labelOffset: label.offset,
+      eventTime: p.eventTime(slot),
+      version: p.version(slot),
+      predictedClass: p.predictedClass(slot),
+      predictedValue: p.predictedValue(slot),
+      probabilities: p.probabilityMap(slot),
+      trueClass: label.trueClass,
+      trueValue: label.trueValue,
+      label: label.raw,
+    });
+  }
+
+  /** Labels no prediction can reach any more, now that the prediction at `offset` raised W_P. */
+  private expireLabels(offset: number, out: JoinOutput): void {
+    for (let label = this.labels.peekExpiring(); label !== undefined && label.expiresAfter < this.predictionWatermark; label = this.labels.peekExpiring()) {
+      this.labels.remove(label);
+      out.dead.push({ predictionOffset: offset, labelOffset: label.offset, reason: this.deadReason(label), raw: label.raw });
+    }
+  }
+
+  /** A label with no prediction to join: a second label of a prediction already joined, or one whose prediction never came. */
+  private deadReason(label: LabelRead): DeadLabelReason {
+    hashId(label.predictionId, this.hash);
+    const hi = this.hash[0]!;
+    const lo = this.hash[1]!;
+    for (let slot = this.predictions.oldest(hi, lo); slot !== NO_PREDICTION; slot = this.predictions.next(slot)) {
+      if (this.predictions.joined(slot) && Math.abs(this.predictions.eventTime(slot) - label.eventTime) <= this.window.labelHorizonMs) return 'DUPLICATE_LABEL';
+    }
+    return 'UNKNOWN_PREDICTION';
+  }
+
+  /** Watermark samples for the rebuild cut: fine enough that a rebuild reads little more than it must. */
+  private sampleStep(): number {
+    return Math.max(1_000, Math.floor(this.window.labelHorizonMs / 16));
+  }
+}
+
+function ownCopy(raw: RawMessage): RawMessage {
+  const headers: Record<string, Buffer> = {};
+  for (const [name, value] of Object.entries(raw.headers)) headers[name] = Buffer.from(value);
+  return { ...raw, value: Buffer.from(raw.value), headers };
+}
+
+function fits(predictedClass: number, label: { trueClass: string | null; trueValue: number | null }): boolean {
+  return predictedClass >= 0 ? label.trueClass !== null : label.trueValue !== null;
+}
