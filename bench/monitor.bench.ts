@@ -23,6 +23,7 @@
 // Environment: BENCH_MONITOR_RATE=<n> runs only that shape (default: 50, then 1000);
 // BENCH_MONITOR_SERVICES=performance times only the performance service alone between its two
 // baselines (raw and raw+decode of predictions+labels), for a quicker comparison of settings;
+// BENCH_MONITOR_SERVICES=drift likewise the drift service alone (baselines: predictions only);
 // BENCH_MONITOR_MODELS=<n> (default 1) spreads the same events over n models (by prediction id),
 // the shape where DW_PARTITIONS_CONCURRENTLY can overlap applies;
 // BENCH_MONITOR_EVENTS (default 200000) is how many events the catch-up is timed over (the
@@ -60,7 +61,8 @@ const PARTITIONS = 6;
 // is an evaluation); 1,000/s is a busier model's shape.
 const RATES = process.env.BENCH_MONITOR_RATE ? [Number(process.env.BENCH_MONITOR_RATE)] : [50, 1000];
 const LATENCY = process.env.BENCH_MONITOR_LATENCY !== '0';
-const PERFORMANCE_ONLY = process.env.BENCH_MONITOR_SERVICES === 'performance';
+/** BENCH_MONITOR_SERVICES=performance or drift: only that service, alone between its baselines. */
+const ONLY = (['performance', 'drift'] as const).find((name) => process.env.BENCH_MONITOR_SERVICES === name);
 const MODELS = Math.max(1, Number(process.env.BENCH_MONITOR_MODELS ?? 1));
 
 /** The model a prediction id belongs to when the events are spread over MODELS models. */
@@ -264,11 +266,12 @@ async function runShape(eventsPerSecond: number, infra: Infra): Promise<ShapeSum
   const phase = (specs: ServiceSpec[], redisIndex: number, keepRunning = false) =>
     runServicesToCatchUp({ specs, env: serviceEnv, admin, redis, redisIndex, keepRunning, ...(cpuProfileDir ? { cpuProfileDir } : {}) });
 
-  if (PERFORMANCE_ONLY) {
+  if (ONLY !== undefined) {
+    const consumed = ONLY === 'performance' ? { topics: both, events: before.length } : { topics: [topics.predictions], events: predictionsBefore };
     try {
-      return await performanceOnly(eventsPerSecond, before.length, predictionsBefore, () => phase([spec('performance', 'alone')], 0), {
-        raw: () => consumeBaseline(kafka, both, before.length),
-        decode: () => consumeBaseline(kafka, both, before.length, decodeAs),
+      return await serviceOnly(ONLY, eventsPerSecond, before.length, predictionsBefore, () => phase([spec(ONLY, 'alone')], 0), {
+        raw: () => consumeBaseline(kafka, consumed.topics, consumed.events),
+        decode: () => consumeBaseline(kafka, consumed.topics, consumed.events, decodeAs),
       }, redis.describe);
     } finally {
       await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
@@ -388,35 +391,50 @@ async function runShape(eventsPerSecond: number, infra: Infra): Promise<ShapeSum
   }
 }
 
-/** BENCH_MONITOR_SERVICES=performance: the performance service alone between its baselines. */
-async function performanceOnly(
+/**
+ * BENCH_MONITOR_SERVICES=performance|drift: that service alone between its baselines (the
+ * topics it reads: predictions+labels for the performance service, predictions for drift).
+ */
+async function serviceOnly(
+  name: 'performance' | 'drift',
   eventsPerSecond: number,
   events: number,
   predictions: number,
-  perfPhase: () => Promise<PhaseRun>,
+  servicePhase: () => Promise<PhaseRun>,
   consume: { raw: () => ReturnType<typeof consumeBaseline>; decode: () => ReturnType<typeof consumeBaseline> },
   redisDescribe: string,
 ): Promise<ShapeSummary> {
   const first = { raw: await consume.raw(), decode: await consume.decode() };
-  const perfAlone = await perfPhase();
+  const alone = await servicePhase();
   const second = { raw: await consume.raw(), decode: await consume.decode() };
   const raw: Bracket = { before: first.raw, after: second.raw };
   const decode: Bracket = { before: first.decode, after: second.decode };
   const reference = mean(decode);
-  const perf = perfAlone.services[0]!;
+  const service = alone.services[0]!;
+  const read = name === 'performance' ? 'predictions+labels' : 'predictions';
   printTable(
-    `Performance service alone (BENCH_MONITOR_SERVICES=performance, DW_PARTITIONS_CONCURRENTLY=${process.env.DW_PARTITIONS_CONCURRENTLY ?? 'default'}), ${eventsPerSecond} predictions/s of event time: ` +
+    `${name === 'performance' ? 'Performance' : 'Drift'} service alone (BENCH_MONITOR_SERVICES=${name}, DW_PARTITIONS_CONCURRENTLY=${process.env.DW_PARTITIONS_CONCURRENTLY ?? 'default'}), ${eventsPerSecond} predictions/s of event time: ` +
       `catch-up over ${events} events (${predictions} predictions), ${PARTITIONS} partitions; Redis: ${redisDescribe}`,
     [
-      baselineRow('kafkajs raw, predictions+labels', raw, reference),
-      baselineRow('kafkajs raw+decode, predictions+labels', decode, reference),
-      serviceRow('performance service alone', perf, reference, perfAlone.redisCpuUsPerEvent.toFixed(1)),
+      baselineRow(`kafkajs raw, ${read}`, raw, reference),
+      baselineRow(`kafkajs raw+decode, ${read}`, decode, reference),
+      serviceRow(`${name} service alone`, service, reference, alone.redisCpuUsPerEvent.toFixed(1)),
     ],
   );
+  console.log(`${name} service: ${service.batches} batches; calls per batch other than the apply: ${service.otherCalls}`);
   const flagged = Object.entries({ raw, decode })
     .filter(([, b]) => spread(b) > BRACKET_TOLERANCE)
-    .map(([name, b]) => `${name} ${formatRate(b.before.rate)} vs ${formatRate(b.after.rate)}`);
-  return { rate: eventsPerSecond, perf: perf.rate / reference, drift: NaN, perfBoth: NaN, driftBoth: NaN, applyPerBatch: `${perf.applyPerBatch.toFixed(2)} / -`, flagged };
+    .map(([label, b]) => `${label} ${formatRate(b.before.rate)} vs ${formatRate(b.after.rate)}`);
+  const ratioOf = service.rate / reference;
+  return {
+    rate: eventsPerSecond,
+    perf: name === 'performance' ? ratioOf : NaN,
+    drift: name === 'drift' ? ratioOf : NaN,
+    perfBoth: NaN,
+    driftBoth: NaN,
+    applyPerBatch: name === 'performance' ? `${service.applyPerBatch.toFixed(2)} / -` : `- / ${service.applyPerBatch.toFixed(2)}`,
+    flagged,
+  };
 }
 
 async function run(): Promise<void> {
@@ -440,7 +458,7 @@ async function run(): Promise<void> {
     'Monitor against raw+decode consume of the same topics (goal ≥ 0.5×, aim 0.8×; ≤ 1 apply call per batch per model)',
     summaries.map((s) => ({
       shape: `${s.rate}/s`,
-      'performance alone': `${s.perf.toFixed(2)}×`,
+      'performance alone': ratio(s.perf),
       'drift alone': ratio(s.drift),
       'performance, both running': ratio(s.perfBoth),
       'drift, both running': ratio(s.driftBoth),

@@ -61,9 +61,63 @@ local family_start = a + 1
 if family_count > 0 then redis.call('SADD', families_key, unpack(ARGV, a + 1, a + family_count)) end
 a = a + family_count + 1
 
-local acc = new_accumulator()
-a = add_delta_groups(acc, prefix, window_end, horizons, a)
+-- Where each group is, checked before any counter is written.
+local group_count = tonumber(ARGV[a])
+local groups = {}
+local occurrences = {}
+a = a + 1
+for g = 1, group_count do
+  local family, bucket_start, count = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local id = family .. '\0' .. ARGV[a + 1]
+  occurrences[id] = (occurrences[id] or 0) + 1
+  groups[g] = {family = family, bucket_start = bucket_start, count = count, first = a + 3, id = id}
+  a = a + 3 + 2 * count
+end
 if a ~= #ARGV + 1 then error('apply-drift-batch: expected ' .. (a - 1) .. ' arguments, got ' .. #ARGV) end
+
+local largest = 0
+for _, h in ipairs(horizons) do largest = math.max(largest, h) end
+
+-- A bucket no running window holds yet (ahead of E, as most are while a consumer catches up)
+-- and that only one group of the call adds to: its deltas go straight onto the stored hash,
+-- one HMGET and one HSET, without the accumulator's per-field lists (issue 8: the default
+-- shape's batches span dozens of buckets). Same sums: stored value + the one delta.
+local function add_to_bucket_directly(group)
+  local key = bucket_key(prefix, group.family, group.bucket_start)
+  local fields = {}
+  for i = 1, group.count do fields[i] = ARGV[group.first + 2 * (i - 1)] end
+  local set = {}
+  for first = 1, group.count, CHUNK do
+    local last = math.min(first + CHUNK - 1, group.count)
+    local current = redis.call('HMGET', key, unpack(fields, first, last))
+    for i = first, last do
+      local stored = current[i - first + 1]
+      local sum = 0
+      if stored then
+        sum = tonumber(stored)
+        if not sum then error(key .. ' ' .. fields[i] .. ' holds a non-number') end
+      end
+      set[#set + 1] = fields[i]
+      set[#set + 1] = string.format('%.17g', sum + tonumber(ARGV[group.first + 2 * i - 1]))
+    end
+  end
+  for first = 1, #set, 2 * CHUNK do
+    redis.call('HSET', key, unpack(set, first, math.min(first + 2 * CHUNK - 1, #set)))
+  end
+  if retention_ms > 0 and group.count > 0 then redis.call('PEXPIRE', key, retention_ms) end
+end
+
+local acc = new_accumulator()
+for _, group in ipairs(groups) do
+  local in_no_window = group.bucket_start >= window_end or group.bucket_start < window_end - largest
+  if in_no_window and occurrences[group.id] == 1 then
+    add_to_bucket_directly(group)
+  else
+    for i = 0, group.count - 1 do
+      add_at_bucket(acc, prefix, group.family, group.bucket_start, window_end, horizons, ARGV[group.first + 2 * i], tonumber(ARGV[group.first + 2 * i + 1]))
+    end
+  end
+end
 flush(acc, retention_ms, idle_ms)
 
 watermark = raise_source_watermark(clock_key, watermark, source_field, 'pp', max_event_time, source_partitions, false, caught_up)

@@ -2,9 +2,9 @@
 // `rebuildEvery` advances rebuilds) each family's window sums, and reads what the evaluation needs.
 import { modelKey } from '../store/types.js';
 import { addToWindow, bucketFields, refreshIdle, type MemoryScriptState } from './memory-lib-counters.js';
-import { DETECTOR_FIELD, VERSION_DETECTOR_PREFIX, advanceReads, alertsKey, clockKey, familiesKey, validateAdvance, windowKey } from './requests.js';
+import { DETECTOR_FIELD, VERSION_DETECTOR_PREFIX, advanceReads, alertsKey, clockKey, familiesKey, validateAdvance, validateAdvanceEnds, windowKey } from './requests.js';
 import type { NormalisedWindows } from './requests.js';
-import type { AdvanceRequest, EvaluationInput } from './types.js';
+import type { AdvanceEndsRequest, AdvanceRequest, EvaluationInput } from './types.js';
 
 export function advanceInMemory(state: MemoryScriptState, request: AdvanceRequest): EvaluationInput {
   const { keyspace, objects } = state;
@@ -58,6 +58,14 @@ export function advanceInMemory(state: MemoryScriptState, request: AdvanceReques
       [...alerts].filter(([field]) => field.startsWith(VERSION_DETECTOR_PREFIX)).map(([field, value]) => [field.slice(VERSION_DETECTOR_PREFIX.length), value]),
     ),
   };
+}
+
+/** The twin of advance.lua called with several targets: each end in turn, as one advance each. */
+export function advanceEndsInMemory(state: MemoryScriptState, request: AdvanceEndsRequest): EvaluationInput[] {
+  const { ends } = validateAdvanceEnds(request);
+  return ends.map(({ to, read }) =>
+    advanceInMemory(state, { model: request.model, scope: request.scope, windows: request.windows, to, read, ...(request.closing !== undefined ? { closing: request.closing } : {}) }),
+  );
 }
 
 /** The twin of advance.lua's rebuild: one pass over the largest window, in time order. */

@@ -10,16 +10,17 @@ import { MemoryKeyspace } from '../store/memory-store.js';
 import { assertModelName } from '../store/batch-request.js';
 import { modelKey } from '../store/types.js';
 import { decodeOutboxEntry } from './framing.js';
-import { advanceInMemory } from './memory-advance.js';
+import { advanceEndsInMemory, advanceInMemory } from './memory-advance.js';
 import { applyDriftBatchInMemory } from './memory-apply-drift-batch.js';
 import { applyPerfDeltasInMemory } from './memory-apply-perf-deltas.js';
-import { commitEvaluationInMemory } from './memory-commit-evaluation.js';
+import { commitEvaluationInMemory, commitEvaluationsInMemory } from './memory-commit-evaluation.js';
 import type { MemoryScriptState } from './memory-lib-counters.js';
 import { MemoryObjects } from './memory-objects.js';
 import { deleteFromStream, readStream } from './memory-streams.js';
 import { referenceIdleMs } from './redis-monitor-state.js';
 import { assertBucketStart, bucketKey, eventsOutboxKey, referenceKey, referenceSampleKey } from './requests.js';
 import type {
+  AdvanceEndsRequest,
   AdvanceRequest,
   DriftApplyReply,
   DriftBatch,
@@ -62,6 +63,16 @@ export class MemoryMonitorState implements MonitorState {
   async commitEvaluation(commit: EvaluationCommit): Promise<{ committed: boolean }> {
     this.assertOpen();
     return commitEvaluationInMemory(this.scripts, commit);
+  }
+
+  async advanceEnds(request: AdvanceEndsRequest): Promise<EvaluationInput[]> {
+    this.assertOpen();
+    return advanceEndsInMemory(this.scripts, request);
+  }
+
+  async commitEvaluations(commits: EvaluationCommit[]): Promise<{ committed: boolean[] }> {
+    this.assertOpen();
+    return commitEvaluationsInMemory(this.scripts, commits);
   }
 
   async readOutbox(model: string, scope: Scope, max: number): Promise<Stored<OutboxEntry>[]> {

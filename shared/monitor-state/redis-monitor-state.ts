@@ -19,12 +19,14 @@ import {
   familiesKey,
   referenceKey,
   referenceSampleKey,
-  advanceReads,
   validateAdvance,
+  validateAdvanceEnds,
+  validateCommits,
   validateDriftBatch,
   validatePerfDeltas,
 } from './requests.js';
 import type {
+  AdvanceEndsRequest,
   AdvanceRequest,
   BucketDeltas,
   Scope,
@@ -59,6 +61,21 @@ function flatToNumbers(flat: unknown): Record<string, number> {
   const list = flat as unknown[];
   for (let i = 0; i < list.length; i += 2) out[text(list[i])] = num(list[i + 1]);
   return out;
+}
+
+/** The alert hash of a scope split as EvaluationInput carries it. */
+function alertFields(alerts: unknown[]): Pick<EvaluationInput, 'alertStates' | 'detectorState' | 'detectorStates'> {
+  const alertStates: Record<string, string> = {};
+  let detectorState: string | null = null;
+  const detectorStates: Record<string, string> = {};
+  for (let i = 0; i < alerts.length; i += 2) {
+    const field = text(alerts[i]);
+    const value = text(alerts[i + 1]);
+    if (field === DETECTOR_FIELD) detectorState = value;
+    else if (field.startsWith(VERSION_DETECTOR_PREFIX)) detectorStates[field.slice(VERSION_DETECTOR_PREFIX.length)] = value;
+    else if (!field.startsWith('~')) alertStates[field] = value;
+  }
+  return { alertStates, detectorState, detectorStates };
 }
 
 export class RedisMonitorState implements MonitorState {
@@ -159,78 +176,81 @@ export class RedisMonitorState implements MonitorState {
   }
 
   async advance(request: AdvanceRequest): Promise<EvaluationInput> {
-    const windows = validateAdvance(request);
-    const { read, closing } = advanceReads(request, windows);
+    const { model, scope, windows, to, read, closing } = request;
+    validateAdvance(request);
+    const [input] = await this.advanceEnds({ model, scope, windows, ends: [{ to, ...(read !== undefined ? { read } : {}) }], ...(closing !== undefined ? { closing } : {}) });
+    return input!;
+  }
+
+  async advanceEnds(request: AdvanceEndsRequest): Promise<EvaluationInput[]> {
+    const { windows, ends, closing } = validateAdvanceEnds(request);
     const key = (k: string): string => modelKey(request.model, k);
+    const args: (string | number)[] = [
+      modelKey(request.model, ''),
+      windows.bucketMs,
+      windows.rebuildEvery,
+      windows.idleMs,
+      windows.horizonsMs.length,
+      ...windows.horizonsMs,
+      closing.length,
+      ...closing,
+      ends.length,
+    ];
+    for (const end of ends) args.push(end.to, end.read.length, ...end.read);
     const reply = asArray(
-      await this.advanceScript(
-        [key(clockKey(request.scope)), key(familiesKey(request.scope)), key(alertsKey(request.scope))],
-        [
-          modelKey(request.model, ''),
-          request.to,
-          windows.bucketMs,
-          windows.rebuildEvery,
-          windows.idleMs,
-          windows.horizonsMs.length,
-          ...windows.horizonsMs,
-          read.length,
-          ...read,
-          closing.length,
-          ...closing,
-        ],
-      ),
+      await this.advanceScript([key(clockKey(request.scope)), key(familiesKey(request.scope)), key(alertsKey(request.scope))], args),
       'advance.lua',
     );
-    const result: EvaluationInput['windows'] = {};
-    for (const family of asArray(reply[5], 'advance.lua')) result[text(family)] = {};
-    const flatWindows = asArray(reply[3], 'advance.lua');
-    for (let i = 0; i < flatWindows.length; i += 3) {
-      const family = text(flatWindows[i]);
-      (result[family] ??= {})[num(flatWindows[i + 1])] = flatToNumbers(flatWindows[i + 2]);
-    }
-    const closingBuckets: EvaluationInput['closing'] = {};
-    const flatClosing = asArray(reply[6], 'advance.lua');
-    for (let i = 0; i < flatClosing.length; i += 2) closingBuckets[text(flatClosing[i])] = flatToNumbers(flatClosing[i + 1]);
-    const alerts = asArray(reply[4], 'advance.lua');
-    const alertStates: Record<string, string> = {};
-    let detectorState: string | null = null;
-    const detectorStates: Record<string, string> = {};
-    for (let i = 0; i < alerts.length; i += 2) {
-      const field = text(alerts[i]);
-      const value = text(alerts[i + 1]);
-      if (field === DETECTOR_FIELD) detectorState = value;
-      else if (field.startsWith(VERSION_DETECTOR_PREFIX)) detectorStates[field.slice(VERSION_DETECTOR_PREFIX.length)] = value;
-      else if (!field.startsWith('~')) alertStates[field] = value;
-    }
-    return {
-      advanced: num(reply[0]) === 1,
-      from: num(reply[1]),
-      end: num(reply[2]),
-      windows: result,
-      horizons: read,
-      closing: closingBuckets,
-      alertStates,
-      detectorState,
-      detectorStates,
-    };
+    const alerts = asArray(reply[0], 'advance.lua');
+    const families = asArray(reply[1], 'advance.lua').map(text);
+    return ends.map((end, i) => {
+      const one = asArray(reply[2 + i], 'advance.lua');
+      // Each input its own copies: an evaluation may change what it was given.
+      const { alertStates, detectorState, detectorStates } = alertFields(alerts);
+      const result: EvaluationInput['windows'] = {};
+      for (const family of families) result[family] = {};
+      const flatWindows = asArray(one[3], 'advance.lua');
+      for (let w = 0; w < flatWindows.length; w += 3) {
+        const family = text(flatWindows[w]);
+        (result[family] ??= {})[num(flatWindows[w + 1])] = flatToNumbers(flatWindows[w + 2]);
+      }
+      const closingBuckets: EvaluationInput['closing'] = {};
+      const flatClosing = asArray(one[4], 'advance.lua');
+      for (let c = 0; c < flatClosing.length; c += 2) closingBuckets[text(flatClosing[c])] = flatToNumbers(flatClosing[c + 1]);
+      return {
+        advanced: num(one[0]) === 1,
+        from: num(one[1]),
+        end: num(one[2]),
+        windows: result,
+        horizons: end.read,
+        closing: closingBuckets,
+        alertStates,
+        detectorState,
+        detectorStates,
+      };
+    });
   }
 
   async commitEvaluation(commit: EvaluationCommit): Promise<{ committed: boolean }> {
-    assertModelName(commit.model);
-    if (!Number.isSafeInteger(commit.end) || commit.end <= 0) throw new InvalidBatchError(`commit end must be a positive integer, got ${commit.end}`);
-    const key = (k: string): string => modelKey(commit.model, k);
-    const states = Object.entries(commit.alertStates);
-    for (const [field] of states) {
-      if (field.startsWith('~')) throw new InvalidBatchError(`alert key ${field} may not start with "~" (reserved)`);
-    }
-    const idleMs = commitIdleMs(commit);
-    const args: (string | number | Buffer)[] = [commit.end, idleMs, states.length, ...states.flat()];
-    args.push(commit.detectorState === undefined ? '0' : '1', commit.detectorState ?? '');
-    const detectors = Object.entries(commit.detectorStates ?? {});
-    args.push(detectors.length, ...detectors.flat());
-    args.push(commit.outbox.length, ...commit.outbox.map(encodeOutboxEntry));
-    const reply = await this.commit([key(clockKey(commit.scope)), key(alertsKey(commit.scope)), key(eventsOutboxKey(commit.scope))], args);
-    return { committed: num(reply) === 1 };
+    const { committed } = await this.commitEvaluations([commit]);
+    return { committed: committed[0]! };
+  }
+
+  async commitEvaluations(commits: EvaluationCommit[]): Promise<{ committed: boolean[] }> {
+    const idle = validateCommits(commits);
+    const { model, scope } = commits[0]!;
+    const key = (k: string): string => modelKey(model, k);
+    const args: (string | number | Buffer)[] = [commits.length];
+    commits.forEach((commit, i) => {
+      const states = Object.entries(commit.alertStates);
+      args.push(commit.end, idle[i]!, states.length, ...states.flat());
+      args.push(commit.detectorState === undefined ? '0' : '1', commit.detectorState ?? '');
+      const detectors = Object.entries(commit.detectorStates ?? {});
+      args.push(detectors.length, ...detectors.flat());
+      args.push(commit.outbox.length, ...commit.outbox.map(encodeOutboxEntry));
+    });
+    const reply = asArray(await this.commit([key(clockKey(scope)), key(alertsKey(scope)), key(eventsOutboxKey(scope))], args), 'commit-evaluation.lua');
+    return { committed: reply.map((r) => num(r) === 1) };
   }
 
   async readOutbox(model: string, scope: Scope, max: number): Promise<Stored<OutboxEntry>[]> {
@@ -317,13 +337,6 @@ function pushDeltaArgs(args: (string | number)[], deltas: BucketDeltas[]): void 
     args.push(delta.family, delta.bucketStart, fields.length);
     for (const field of fields) args.push(field, String(delta.counters[field]));
   }
-}
-
-/** The commit's idle expiry, checked as the windows' is (0: none). */
-export function commitIdleMs(commit: EvaluationCommit): number {
-  const idleMs = commit.idleMs ?? 0;
-  if (!Number.isSafeInteger(idleMs) || idleMs < 0) throw new InvalidBatchError(`idleMs must be a non-negative integer, got ${idleMs}`);
-  return idleMs;
 }
 
 export function referenceIdleMs(idleMs: number | undefined): number {

@@ -3,7 +3,7 @@
 import { assertModelName, offsetField } from '../store/batch-request.js';
 import { InvalidBatchError } from '../store/errors.js';
 import type { BatchSource } from '../store/types.js';
-import type { AdvanceRequest, BucketDeltas, DriftBatch, PerfDeltaBatch, Scope, WindowSettings } from './types.js';
+import type { AdvanceEndsRequest, AdvanceRequest, BucketDeltas, DriftBatch, EvaluationCommit, PerfDeltaBatch, Scope, WindowSettings } from './types.js';
 
 export const DEFAULT_REBUILD_EVERY = 360;
 /** One events outbox per scope: the two services drain their own, never each other's. */
@@ -111,7 +111,12 @@ function assertDeltas(deltas: BucketDeltas[], windows: NormalisedWindows): void 
   for (const delta of deltas) {
     assertFamily(delta.family);
     assertBucketStart(delta.bucketStart, windows.bucketMs, delta.family);
-    for (const [field, by] of Object.entries(delta.counters)) assertFinite(by, `${delta.family} ${field}`);
+    // No message built per field (this runs for every counter of every batch): only on failure.
+    const { counters } = delta;
+    for (const field in counters) {
+      const by = counters[field] as number;
+      if (typeof by !== 'number' || !Number.isFinite(by)) assertFinite(by, `${delta.family} ${field}`);
+    }
   }
 }
 
@@ -179,6 +184,27 @@ export function validateAdvance(request: AdvanceRequest): NormalisedWindows {
   return windows;
 }
 
+/** An AdvanceEndsRequest checked: every end as validateAdvance checks it, in increasing order. */
+export function validateAdvanceEnds(request: AdvanceEndsRequest): { windows: NormalisedWindows; ends: { to: number; read: number[] }[]; closing: string[] } {
+  if (!Array.isArray(request.ends) || request.ends.length === 0) throw new InvalidBatchError('advanceEnds needs at least one end');
+  let previous = 0;
+  let windows: NormalisedWindows | undefined;
+  let closing: string[] = [];
+  const ends = request.ends.map((end) => {
+    const single: AdvanceRequest = { model: request.model, scope: request.scope, windows: request.windows, to: end.to, ...(end.read !== undefined ? { read: end.read } : {}), ...(request.closing !== undefined ? { closing: request.closing } : {}) };
+    windows ??= validateAdvance(single);
+    if (!isPositiveInteger(end.to) || end.to % windows.bucketMs !== 0) {
+      throw new InvalidBatchError(`advance target ${end.to} must be a positive multiple of bucketMs ${windows.bucketMs}`);
+    }
+    if (end.to <= previous) throw new InvalidBatchError(`advanceEnds ends must increase, got ${end.to} after ${previous}`);
+    previous = end.to;
+    const reads = advanceReads(single, windows);
+    closing = reads.closing;
+    return { to: end.to, read: reads.read };
+  });
+  return { windows: windows!, ends, closing };
+}
+
 /** What an advance returns besides the alert state: the horizons read and the closing-bucket prefixes, checked. */
 export function advanceReads(request: AdvanceRequest, windows: NormalisedWindows): { read: number[]; closing: string[] } {
   const read = request.read ?? windows.horizonsMs;
@@ -193,3 +219,31 @@ export function advanceReads(request: AdvanceRequest, windows: NormalisedWindows
   }
   return { read: [...new Set(read)], closing: [...closing] };
 }
+
+/** The commit's idle expiry, checked as the windows' is (0: none). */
+export function commitIdleMs(commit: EvaluationCommit): number {
+  const idleMs = commit.idleMs ?? 0;
+  if (!Number.isSafeInteger(idleMs) || idleMs < 0) throw new InvalidBatchError(`idleMs must be a non-negative integer, got ${idleMs}`);
+  return idleMs;
+}
+
+/** Commits (commitEvaluations) checked as one alone, and all of one (model, scope); their idle expiries. */
+export function validateCommits(commits: EvaluationCommit[]): number[] {
+  if (!Array.isArray(commits) || commits.length === 0) throw new InvalidBatchError('commitEvaluations needs at least one commit');
+  const [first] = commits;
+  for (const commit of commits) {
+    if (commit.model !== first!.model || commit.scope !== first!.scope) throw new InvalidBatchError('commitEvaluations commits must all be of one model and scope');
+  }
+  return commits.map(validateCommit);
+}
+
+/** One commit checked; its idle expiry. */
+export function validateCommit(commit: EvaluationCommit): number {
+  assertModelName(commit.model);
+  if (!Number.isSafeInteger(commit.end) || commit.end <= 0) throw new InvalidBatchError(`commit end must be a positive integer, got ${commit.end}`);
+  for (const field of Object.keys(commit.alertStates)) {
+    if (field.startsWith('~')) throw new InvalidBatchError(`alert key ${field} may not start with "~" (reserved)`);
+  }
+  return commitIdleMs(commit);
+}
+

@@ -139,6 +139,20 @@ export interface AdvanceRequest {
   closing?: string[];
 }
 
+/**
+ * Several window ends of one (model, scope) in one call, each as an `advance` to it would do
+ * and return had each been called in turn, with nothing in between (EvaluationState.advanceEnds).
+ */
+export interface AdvanceEndsRequest {
+  model: string;
+  scope: Scope;
+  windows: WindowSettings;
+  /** Increasing bucket boundaries, each with the horizons read there (AdvanceRequest.read). */
+  ends: { to: number; read?: number[] }[];
+  /** As AdvanceRequest.closing, for every end. */
+  closing?: string[];
+}
+
 export interface EvaluationInput {
   advanced: boolean;
   /** E before and after the call. */
@@ -213,6 +227,17 @@ export interface DriftWindows {
 export interface EvaluationState {
   advance(request: AdvanceRequest): Promise<EvaluationInput>;
   commitEvaluation(commit: EvaluationCommit): Promise<{ committed: boolean }>;
+  /**
+   * One round trip for k ends (issue 8): the inputs `advance` would return for each end in
+   * turn. The alert and detector states are those stored at the call, the same in every input:
+   * the caller carries each evaluation's states to the next (EvaluationLoop does).
+   */
+  advanceEnds(request: AdvanceEndsRequest): Promise<EvaluationInput[]>;
+  /**
+   * Commits in order, each fenced as `commitEvaluation` would fence it alone, in one round
+   * trip; all of one (model, scope). Validated before anything is written.
+   */
+  commitEvaluations(commits: EvaluationCommit[]): Promise<{ committed: boolean[] }>;
   /** Sum of bucket hashes of a family over [start, end): for reports and tests, not the hot path. */
   readBuckets(model: string, family: string, start: number, end: number, bucketMs: number): Promise<Record<string, number>>;
 }

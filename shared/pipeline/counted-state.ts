@@ -10,6 +10,9 @@ const SCRIPT_OF: { [K in Exclude<keyof MonitorState, 'close'>]: string } = {
   applyPerfDeltas: 'apply-perf-deltas',
   advance: 'advance',
   commitEvaluation: 'commit-evaluation',
+  // The same scripts with several ends per call (issue 8): one round trip each, counted alike.
+  advanceEnds: 'advance',
+  commitEvaluations: 'commit-evaluation',
   readOutbox: 'read-outbox',
   ackOutbox: 'ack-outbox',
   getReference: 'get-reference',

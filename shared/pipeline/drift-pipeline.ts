@@ -54,6 +54,14 @@ export interface DriftPipelineOptions {
 
 type Item = DecodedMessage<'prediction'>;
 
+/**
+ * Window ends advanced and committed per round trip (EvaluationLoop.endsPerRoundTrip): a batch
+ * read while catching up spans many 10-second ends (about 8 at 50 predictions/s), each one an
+ * advance and a commit before (issue 8). Bounded so one script call holds Redis for at most
+ * some tens of milliseconds after a long outage (each end slides every window: ~1 ms).
+ */
+export const DRIFT_ENDS_PER_ROUND_TRIP = 32;
+
 export class DriftPipeline {
   private readonly settings: ModelSettingsCache;
   private readonly loop: EvaluationLoop;
@@ -77,7 +85,14 @@ export class DriftPipeline {
     this.gate = bounds.gate;
     this.idle = bounds.idle;
     this.settings = new ModelSettingsCache(options.config, bounds.log);
-    this.loop = new EvaluationLoop({ state: options.state, bus: options.service.bus, topics: options.service.topics, scope: 'drift', logger: options.service.logger });
+    this.loop = new EvaluationLoop({
+      state: options.state,
+      bus: options.service.bus,
+      topics: options.service.topics,
+      scope: 'drift',
+      logger: options.service.logger,
+      endsPerRoundTrip: DRIFT_ENDS_PER_ROUND_TRIP,
+    });
     const { service } = options;
     this.resent = new ResentDuplicateFilter({ reader: logReaderOf(service.bus), codec: service.codec, logger: service.logger, counter: service.metrics.duplicates });
   }

@@ -2,7 +2,9 @@
 // Any instance may do it: `advance` and `commitEvaluation` are fenced in Redis, so an end
 // is evaluated once whichever instance gets there first; the loser's work is discarded.
 // Each end costs two round trips: `advance` (the window sums of the horizons due at that end,
-// see evaluation-cadence.ts, the alert and detector states, the closing bucket) and the commit.
+// see evaluation-cadence.ts, the alert and detector states, the closing bucket) and the commit;
+// with `endsPerRoundTrip` > 1, up to that many ends share one `advanceEnds` and one
+// `commitEvaluations` (issue 8: a consumer catching up crosses several ends per batch).
 import type { Logger } from 'pino';
 import type { EventBus } from '../bus/types.js';
 import type { EvaluationCommit, EvaluationInput, EvaluationState, Outbox, Scope, WindowSettings } from '../monitor-state/types.js';
@@ -34,6 +36,12 @@ export interface EvaluationLoopOptions {
    * of its own per version.
    */
   closing?: string[];
+  /**
+   * Most window ends advanced in one round trip and committed in one (default 1: one advance
+   * and one commit per end). Each end is still evaluated in order with the alert and detector
+   * states the previous end's evaluation left, exactly as one call per end would see them.
+   */
+  endsPerRoundTrip?: number;
 }
 
 /**
@@ -83,25 +91,10 @@ export class EvaluationLoop {
     const previous = this.running.get(model) ?? Promise.resolve();
     let evaluated = 0;
     const run = previous.then(async () => {
-      for (const end of evaluationEnds(current, target, windows.bucketMs, this.options.maxCatchUpSteps ?? DEFAULT_MAX_CATCH_UP_STEPS)) {
-        const input = await this.options.state.advance({
-          model,
-          scope: this.options.scope,
-          windows,
-          to: end,
-          read: dueHorizons(end, windows),
-          ...(this.options.closing !== undefined ? { closing: this.options.closing } : {}),
-        });
-        if (!input.advanced && input.end > end) continue; // another instance is ahead of us
-        const outcome = await evaluate(model, input);
-        const { committed } = await this.options.state.commitEvaluation({
-          model,
-          scope: this.options.scope,
-          end: input.end,
-          ...outcome,
-          ...(windows.idleMs !== undefined ? { idleMs: windows.idleMs } : {}),
-        });
-        if (committed) evaluated += 1;
+      const ends = evaluationEnds(current, target, windows.bucketMs, this.options.maxCatchUpSteps ?? DEFAULT_MAX_CATCH_UP_STEPS);
+      const step = Math.max(1, this.options.endsPerRoundTrip ?? 1);
+      for (let i = 0; i < ends.length; i += step) {
+        evaluated += step === 1 ? await this.evaluateEnd(model, ends[i]!, windows, evaluate) : await this.evaluateEnds(model, ends.slice(i, i + step), windows, evaluate);
       }
       await drainOutbox(this.options.state, this.options.bus, this.options.topics, model, this.options.scope, this.options.logger);
     });
@@ -115,4 +108,72 @@ export class EvaluationLoop {
     }
     return evaluated;
   }
+
+  /** One end: one advance, one commit. Returns 1 when this instance committed it. */
+  private async evaluateEnd(model: string, end: number, windows: WindowSettings, evaluate: Evaluate): Promise<number> {
+    const input = await this.options.state.advance({
+      model,
+      scope: this.options.scope,
+      windows,
+      to: end,
+      read: dueHorizons(end, windows),
+      ...(this.options.closing !== undefined ? { closing: this.options.closing } : {}),
+    });
+    if (!input.advanced && input.end > end) return 0; // another instance is ahead of us
+    const outcome = await evaluate(model, input);
+    const { committed } = await this.options.state.commitEvaluation(this.commitOf(model, input.end, outcome, windows));
+    return committed ? 1 : 0;
+  }
+
+  /**
+   * Several ends: one advanceEnds, each end evaluated in order, one commitEvaluations. The
+   * states an evaluation leaves are what the next end's advance would have read after its
+   * commit (commits only overwrite the fields they carry), so each end is given them here.
+   */
+  private async evaluateEnds(model: string, ends: number[], windows: WindowSettings, evaluate: Evaluate): Promise<number> {
+    const inputs = await this.options.state.advanceEnds({
+      model,
+      scope: this.options.scope,
+      windows,
+      ends: ends.map((to) => ({ to, read: dueHorizons(to, windows) })),
+      ...(this.options.closing !== undefined ? { closing: this.options.closing } : {}),
+    });
+    const commits: EvaluationCommit[] = [];
+    let carried: StatesLeft | null = null;
+    for (const [i, read] of inputs.entries()) {
+      if (!read.advanced && read.end > ends[i]!) continue; // another instance is ahead of us
+      const input: EvaluationInput = carried === null ? read : { ...read, ...statesAfter(carried) };
+      const outcome = await evaluate(model, input);
+      carried = { input, outcome };
+      commits.push(this.commitOf(model, input.end, outcome, windows));
+    }
+    if (commits.length === 0) return 0;
+    const { committed } = await this.options.state.commitEvaluations(commits);
+    return committed.filter(Boolean).length;
+  }
+
+  private commitOf(model: string, end: number, outcome: EvaluationOutcome, windows: WindowSettings): EvaluationCommit {
+    return {
+      model,
+      scope: this.options.scope,
+      end,
+      ...outcome,
+      ...(windows.idleMs !== undefined ? { idleMs: windows.idleMs } : {}),
+    };
+  }
+}
+
+/** The previous end's input and what its evaluation decided. */
+interface StatesLeft {
+  input: EvaluationInput;
+  outcome: EvaluationOutcome;
+}
+
+/** The alert and detector states stored once the previous evaluation is committed (commit-evaluation.lua). */
+function statesAfter({ input, outcome }: StatesLeft): Pick<EvaluationInput, 'alertStates' | 'detectorState' | 'detectorStates'> {
+  return {
+    alertStates: { ...input.alertStates, ...outcome.alertStates },
+    detectorState: outcome.detectorState ?? input.detectorState,
+    detectorStates: { ...input.detectorStates, ...outcome.detectorStates },
+  };
 }

@@ -5,7 +5,8 @@ import { modelKey } from '../../shared/store/types.js';
 import type { BucketDeltas } from '../../shared/monitor-state/types.js';
 import { redisUrl, uniqueName } from '../setup/env.js';
 import { scanKeys } from '../support/redis-keys.js';
-import { describeMonitorStateContract } from './monitor-state.contract.js';
+import { ENDS_SCENARIO, describeMonitorStateContract, endsScenarioRounds } from './monitor-state.contract.js';
+import { MemoryMonitorState } from '../../shared/monitor-state/memory-monitor-state.js';
 
 async function dropModel(admin: Redis, model: string): Promise<void> {
   const keys = await scanKeys(admin, `dw:{${model}}:*`);
@@ -137,6 +138,49 @@ describe('RedisMonitorState on a real Redis', () => {
       expect(input.windows).toEqual({ 'perf:1': { 5000: { 'c|a|a': 1 } }, 'perf:2': { 5000: { 'c|a|a': 2 } }, 'perf:3': { 5000: { 'c|a|a': 3 } } });
       expect(input.closing).toEqual({ 'perf:1': {}, 'perf:2': {}, 'perf:3': { 'c|a|a': 3 } });
     } finally {
+      await dropModel(admin, m);
+    }
+  });
+
+  it('advances several ends in one round trip to exactly the sums the in-memory twin reaches one end at a time (issue 8)', async () => {
+    // The twin is the independent reference: it adds each delta as it comes, Redis holds the
+    // call's sums in Lua between ends and writes them once; the doubles must still agree bit for bit.
+    const m = uniqueName('ms-redis-ends');
+    const memory = new MemoryMonitorState();
+    const { windows, closing } = ENDS_SCENARIO;
+    const source = (offset: number) => ({ group: 'g', topic: 'dw.predictions', partition: 0, offset });
+    let calls = 0;
+    let ends = 0;
+    let lastEnd = 0;
+    let firstBucket = Number.POSITIVE_INFINITY;
+    try {
+      for (const round of endsScenarioRounds(7_654_321)) {
+        firstBucket = Math.min(firstBucket, ...round.deltas.map((d) => d.bucketStart));
+        for (const s of [state, memory] as const) await s.applyDriftBatch({ model: m, source: source(round.offset), windows, deltas: round.deltas, maxEventTime: round.newest });
+        if (round.ends.length === 0) continue;
+        const expected = [];
+        for (const { to, read } of round.ends) expected.push(await memory.advance({ model: m, scope: 'drift', windows, to, read, closing }));
+        const sent = vi.spyOn(state.client, 'sendCommand');
+        const actual = await state.advanceEnds({ model: m, scope: 'drift', windows, ends: round.ends, closing });
+        calls += sent.mock.calls.length;
+        sent.mockRestore();
+        expect(actual).toEqual(expected);
+        ends += round.ends.length;
+        lastEnd = round.ends.at(-1)!.to;
+      }
+      expect(ends).toBeGreaterThan(2 * calls);
+      // Every bucket as the twin holds it (the apply adds a bucket no window holds directly).
+      for (const family of ENDS_SCENARIO.families) {
+        for (let b = firstBucket; b <= lastEnd + 10 * windows.bucketMs; b += windows.bucketMs) {
+          expect(await state.readBuckets(m, family, b, b + windows.bucketMs, windows.bucketMs), `${family} ${b}`).toEqual(await memory.readBuckets(m, family, b, b + windows.bucketMs, windows.bucketMs));
+        }
+      }
+      // What stayed stored: every horizon read at the last end, with nothing moved.
+      const stored = await memory.advance({ model: m, scope: 'drift', windows, to: lastEnd });
+      expect(stored.advanced).toBe(false);
+      expect(await state.advance({ model: m, scope: 'drift', windows, to: lastEnd })).toEqual(stored);
+    } finally {
+      await memory.close();
       await dropModel(admin, m);
     }
   });

@@ -1,7 +1,7 @@
 // The MonitorState contract, one suite run against RedisMonitorState on a real Redis and
 // MemoryMonitorState in process, so embedded mode behaves like distributed mode.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BucketDeltas, DriftBatch, MonitorState, PerfDeltaBatch, WindowSettings } from '../../shared/monitor-state/types.js';
+import type { BucketDeltas, DriftBatch, EvaluationCommit, MonitorState, PerfDeltaBatch, WindowSettings } from '../../shared/monitor-state/types.js';
 import { seededRandom } from '../../shared/stats/window/random.js';
 import type { BatchSource } from '../../shared/store/types.js';
 import { uniqueName } from '../setup/env.js';
@@ -24,6 +24,46 @@ function expectCountersClose(actual: Record<string, number>, expected: Record<st
   for (const field of nonZero(expected)) {
     const want = expected[field] as number;
     expect(actual[field], field).toBeCloseTo(want, Math.max(0, 9 - Math.ceil(Math.log10(Math.abs(want) + 1))));
+  }
+}
+
+/**
+ * A seeded run of drift applies and window ends for the several-ends tests (issue 8): fresh and
+ * late buckets, float sums, integer fields that net to exactly 0 (removed from a window sum), a
+ * rebuild every 5 advances landing inside calls, and two horizons read at different cadences.
+ * Each round's ends (up to 7) start after the previous round's last end, or sometimes at it.
+ */
+export const ENDS_SCENARIO = {
+  windows: { ...WINDOWS, rebuildEvery: 5 } satisfies WindowSettings,
+  closing: ['pred:'],
+  families: ['feat:1', 'pred:1', 'dq:1'],
+};
+
+export function* endsScenarioRounds(seed: number): Generator<{ offset: number; deltas: BucketDeltas[]; newest: number; ends: { to: number; read: number[] }[] }> {
+  const random = seededRandom(seed);
+  const { families, windows } = ENDS_SCENARIO;
+  const reads = (to: number): number[] => windows.horizonsMs.filter((h) => to % (h === 5_000 ? BUCKET : 4 * BUCKET) === 0);
+  let end = 0;
+  let newest = T0;
+  for (let offset = 1; offset <= 40; offset += 1) {
+    newest += BUCKET * (1 + Math.floor(random() * 6));
+    const deltas: BucketDeltas[] = [];
+    for (let d = 0; d < 2 + Math.floor(random() * 6); d += 1) {
+      const late = random() < 0.3 ? Math.floor(random() * 25) * BUCKET : 0;
+      const time = Math.max(T0, newest - late);
+      const sign = random() < 0.2 ? -1 : 1;
+      deltas.push({
+        family: families[Math.floor(random() * families.length)] as string,
+        bucketStart: Math.floor(time / BUCKET) * BUCKET,
+        counters: { [`x|b|${Math.floor(random() * 3)}`]: sign * (1 + Math.floor(random() * 3)), '~x|s': (random() - 0.5) * 1e3 + 1e-7, n: 1 },
+      });
+    }
+    const from = end === 0 ? T0 + 2 * BUCKET : end;
+    const count = Math.min(1 + Math.floor(random() * 7), Math.floor((newest - 2 * BUCKET - from) / BUCKET));
+    const first = end !== 0 && random() < 0.2 ? end : from + BUCKET;
+    const ends = count < 1 ? [] : Array.from({ length: count }, (_, i) => ({ to: first + i * BUCKET, read: reads(first + i * BUCKET) }));
+    if (ends.length > 0) end = ends.at(-1)!.to;
+    yield { offset, deltas, newest, ends };
   }
 }
 
@@ -182,6 +222,67 @@ export function describeMonitorStateContract(label: string, makeHarness: () => P
         });
         await expect(state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: T0 + 7 * BUCKET, read: [7_000] })).rejects.toThrow(/read horizon 7000 is not one of the horizons/);
         await expect(state.advance({ model: m, scope: 'drift', windows: WINDOWS, to: T0 + 7 * BUCKET, closing: [''] })).rejects.toThrow(/closing family prefix/);
+      });
+    });
+
+    describe('several ends per call (issue 8)', () => {
+      it('advanceEnds returns, and leaves stored, exactly what one advance per end does', async () => {
+        const state = await open();
+        const one = model('ends-one');
+        const many = model('ends-many');
+        const { windows, closing, families } = ENDS_SCENARIO;
+        let last = 0;
+        for (const round of endsScenarioRounds(20_261_202)) {
+          for (const m of [one, many]) await state.applyDriftBatch({ ...driftBatch(m, src(round.offset), round.deltas), windows, maxEventTime: round.newest });
+          if (round.ends.length === 0) continue;
+          const sequential = [];
+          for (const { to, read } of round.ends) sequential.push(await state.advance({ model: one, scope: 'drift', windows, to, read, closing }));
+          const batched = await state.advanceEnds({ model: many, scope: 'drift', windows, ends: round.ends, closing });
+          expect(batched).toEqual(sequential);
+          last = round.ends.at(-1)!.to;
+        }
+        expect(last).toBeGreaterThan(T0 + 20 * BUCKET);
+        // What stayed stored is the same too (read with one plain advance each).
+        const storedOne = await state.advance({ model: one, scope: 'drift', windows, to: last });
+        const storedMany = await state.advance({ model: many, scope: 'drift', windows, to: last });
+        expect(storedMany).toEqual(storedOne);
+        expect(Object.keys(storedOne.windows).sort()).toEqual([...families].sort());
+
+        await expect(state.advanceEnds({ model: many, scope: 'drift', windows, ends: [{ to: last + 2 * BUCKET }, { to: last + BUCKET }] })).rejects.toThrow(/ends must increase/);
+        await expect(state.advanceEnds({ model: many, scope: 'drift', windows, ends: [] })).rejects.toThrow(/at least one end/);
+        await expect(state.advanceEnds({ model: many, scope: 'drift', windows, ends: [{ to: last + 1 }] })).rejects.toThrow(/multiple of bucketMs/);
+        expect((await state.advance({ model: many, scope: 'drift', windows, to: last })).end).toBe(last);
+      });
+
+      it('commitEvaluations commits in order, each fenced as alone, and writes nothing when one is invalid', async () => {
+        const state = await open();
+        const m = model('commits');
+        await state.applyDriftBatch(driftBatch(m, src(1), [{ family: 'feat:1', bucketStart: T0, counters: { a: 1 } }]));
+        const E = T0 + 2 * BUCKET;
+        await state.advanceEnds({ model: m, scope: 'perf', windows: WINDOWS, ends: [{ to: E }, { to: E + BUCKET }, { to: E + 2 * BUCKET }] });
+        const entry = (key: string) => ({ topic: 'alerts', key, value: Buffer.from([0, 0xfe, key.length]), headers: { id: Buffer.from(key) } });
+        expect((await state.commitEvaluation({ model: m, scope: 'perf', end: E, alertStates: { a: '0' }, outbox: [entry('e0')] })).committed).toBe(true);
+
+        const invalid: EvaluationCommit[] = [
+          { model: m, scope: 'perf', end: E + BUCKET, alertStates: { a: 'bad' }, outbox: [entry('bad')] },
+          { model: m, scope: 'perf', end: E + 2 * BUCKET, alertStates: { '~reserved': 'x' }, outbox: [] },
+        ];
+        await expect(state.commitEvaluations(invalid)).rejects.toThrow(/reserved/);
+        await expect(state.commitEvaluations([invalid[0]!, { ...invalid[0]!, model: model('other'), end: E + 2 * BUCKET }])).rejects.toThrow(/one model and scope/);
+        await expect(state.commitEvaluations([])).rejects.toThrow(/at least one commit/);
+        expect((await state.readOutbox(m, 'perf', 10)).map((e) => e.key)).toEqual(['e0']);
+
+        const reply = await state.commitEvaluations([
+          { model: m, scope: 'perf', end: E, alertStates: { a: 'stale' }, detectorStates: { '1': 'stale' }, outbox: [entry('dup')] },
+          { model: m, scope: 'perf', end: E + BUCKET, alertStates: { a: '1', b: '1' }, detectorState: '{"legacy":1}', detectorStates: { '1': 'd1' }, outbox: [entry('e1a'), entry('e1b')] },
+          { model: m, scope: 'perf', end: E + 2 * BUCKET, alertStates: { a: '2' }, detectorStates: { '2': 'd2' }, outbox: [entry('e2')], idleMs: 3_600_000 },
+          { model: m, scope: 'perf', end: E + BUCKET, alertStates: { a: 'older' }, outbox: [entry('older')] },
+        ]);
+        expect(reply.committed).toEqual([false, true, true, false]);
+        expect((await state.readOutbox(m, 'perf', 10)).map(({ id: _id, ...e }) => e)).toEqual([entry('e0'), entry('e1a'), entry('e1b'), entry('e2')]);
+        const input = await state.advance({ model: m, scope: 'perf', windows: WINDOWS, to: E + 2 * BUCKET });
+        expect(input).toMatchObject({ alertStates: { a: '2', b: '1' }, detectorState: '{"legacy":1}', detectorStates: { '1': 'd1', '2': 'd2' } });
+        expect((await state.commitEvaluation({ model: m, scope: 'perf', end: E + 2 * BUCKET, alertStates: {}, outbox: [] })).committed).toBe(false);
       });
     });
 
