@@ -31,7 +31,7 @@ import { groupByModel } from '../runtime/decode.js';
 import type { ServiceContext } from '../runtime/run-service.js';
 import { reachableEnd, watermarkTime } from './clock.js';
 import { applyFailure, applyIsolating, storeProbe } from './isolate.js';
-import { EvaluationLoop, type EvaluationOutcome } from './evaluation-loop.js';
+import { EvaluationLoop, MONITOR_ENDS_PER_ROUND_TRIP, type EvaluationOutcome } from './evaluation-loop.js';
 import { applyFenced, caughtUp } from './fenced-apply.js';
 import { ModelSettingsCache, windowSettings } from './model-settings.js';
 import type { ModelAdmission } from '../monitor-state/model-admission.js';
@@ -54,13 +54,6 @@ export interface DriftPipelineOptions {
 
 type Item = DecodedMessage<'prediction'>;
 
-/**
- * Window ends advanced and committed per round trip (EvaluationLoop.endsPerRoundTrip): a batch
- * read while catching up spans many 10-second ends (about 8 at 50 predictions/s), each one an
- * advance and a commit before (issue 8). Bounded so one script call holds Redis for at most
- * some tens of milliseconds after a long outage (each end slides every window: ~1 ms).
- */
-export const DRIFT_ENDS_PER_ROUND_TRIP = 32;
 
 export class DriftPipeline {
   private readonly settings: ModelSettingsCache;
@@ -91,7 +84,7 @@ export class DriftPipeline {
       topics: options.service.topics,
       scope: 'drift',
       logger: options.service.logger,
-      endsPerRoundTrip: DRIFT_ENDS_PER_ROUND_TRIP,
+      endsPerRoundTrip: MONITOR_ENDS_PER_ROUND_TRIP,
     });
     const { service } = options;
     this.resent = new ResentDuplicateFilter({ reader: logReaderOf(service.bus), codec: service.codec, logger: service.logger, counter: service.metrics.duplicates });

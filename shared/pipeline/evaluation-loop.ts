@@ -49,6 +49,14 @@ export interface EvaluationLoopOptions {
  * evaluated (a few round trips each), so alerts and their windows do not depend on how
  * far behind the consumer was. Only a longer gap is cut to its last day.
  */
+/**
+ * Window ends the monitors advance and commit per round trip (EvaluationLoopOptions.endsPerRoundTrip):
+ * a batch read while catching up spans many 10-second ends (about 8 at 50 predictions/s), each
+ * one an advance and a commit before (issue 8). Bounded so one script call holds Redis for at
+ * most some tens of milliseconds after a long outage (each end slides every window: ~1 ms).
+ */
+export const MONITOR_ENDS_PER_ROUND_TRIP = 32;
+
 export const DEFAULT_MAX_CATCH_UP_STEPS = 8_640;
 
 export class EvaluationLoop {

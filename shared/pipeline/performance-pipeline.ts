@@ -22,7 +22,7 @@ import { groupByModel } from '../runtime/decode.js';
 import type { PartitionRebuild, ServiceContext } from '../runtime/run-service.js';
 import { bucketStart, reachableEnd, watermarkTime } from './clock.js';
 import { applyFailure } from './isolate.js';
-import { EvaluationLoop, type EvaluationOutcome } from './evaluation-loop.js';
+import { EvaluationLoop, MONITOR_ENDS_PER_ROUND_TRIP, type EvaluationOutcome } from './evaluation-loop.js';
 import { caughtUp } from './fenced-apply.js';
 import { ModelSettingsCache, windowSettings } from './model-settings.js';
 import type { ModelAdmission } from '../monitor-state/model-admission.js';
@@ -105,7 +105,15 @@ export class PerformancePipeline {
     this.idle = bounds.idle;
     this.settings = new ModelSettingsCache(options.config, bounds.log);
     // The detector's closing bucket comes with the advance (one round trip per evaluation).
-    this.loop = new EvaluationLoop({ state, bus: service.bus, topics: service.topics, scope: 'perf', logger: service.logger, closing: [perfFamily('')] });
+    this.loop = new EvaluationLoop({
+      state,
+      bus: service.bus,
+      topics: service.topics,
+      scope: 'perf',
+      logger: service.logger,
+      closing: [perfFamily('')],
+      endsPerRoundTrip: MONITOR_ENDS_PER_ROUND_TRIP,
+    });
     this.partitions = new JoinPartitions((topic) => (topic === service.topics.labels ? 'labels' : 'predictions'), service.logger);
     const budgetMb = service.config.pendingBudgetMb ?? DEFAULT_PENDING_BUDGET_MB;
     this.budget = new JoinBudget(budgetMb * 2 ** 20, this.partitions, service.metrics.registry, service.logger);
