@@ -30,6 +30,12 @@ export class JoinBudget {
       registers: [registry],
       collect: () => this.bytesGauge.set(this.partitions.bytes),
     });
+    const deferred: Gauge = new Gauge({
+      name: 'driftwatch_join_deferred_events',
+      help: 'New events waiting for the other stream of their partition to be replayed after a rebuild (counted, and committed in Redis, once it is).',
+      registers: [registry],
+      collect: (): void => deferred.set(this.partitions.deferredEvents),
+    });
     this.evicted = new Counter({
       name: 'driftwatch_join_budget_evicted_total',
       help: 'Pending predictions dropped because the join reached DW_PENDING_BUDGET_MB (they count as unlabelled).',

@@ -188,4 +188,13 @@ export class JoinPartitions<Item extends { offset: number }> {
     for (const part of this.partitions.values()) total += part.bytes;
     return total;
   }
+
+  /** Events read but waiting for the other stream's replay (DeferredBatch), over every partition. */
+  get deferredEvents(): number {
+    let total = 0;
+    for (const part of this.partitions.values()) {
+      for (const { deferred } of part.models.values()) for (const entry of deferred) total += entry.items.length;
+    }
+    return total;
+  }
 }

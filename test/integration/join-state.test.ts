@@ -126,8 +126,10 @@ describe('the in-memory join on real Kafka and Redis', () => {
     expect(after).toEqual(before);
     const pending = Object.values(before).reduce((sum, view) => sum + view.pending.filter((p) => !p.joined).length, 0);
     expect(pending).toBeGreaterThan(100);
-    // Replaying counted nothing again.
+    // Replaying counted nothing again, and nothing is left waiting for a replay.
     expect(await coverage()).toEqual(counted);
+    const metrics = (await httpGet(second.handle.port!, '/metrics')).body;
+    expect(/^driftwatch_join_deferred_events\{[^}]*\} (\d+)/m.exec(metrics)?.[1]).toBe('0');
     expect(counted.n).toBe(scenario.predictions.length);
   });
 
