@@ -597,7 +597,12 @@ export class KafkaBus implements EventBus, LogReader {
       return true;
     }
     if (gate.passed(topic, partition)) return true;
-    const start = await options.startOffset!({ topic, partition, committed: await this.committedOffset(options.groupId, topic, partition) });
+    const start = await options.startOffset!({
+      topic,
+      partition,
+      committed: await this.committedOffset(options.groupId, topic, partition),
+      rewindCoPartition: (other, offset) => this.rewindCoPartition(options, { gate, consumer }, other, partition, offset),
+    });
     if (start !== null && start < first) {
       this.logger.warn(
         { group: options.groupId, topic, partition, from: start, position: first },
@@ -622,7 +627,12 @@ export class KafkaBus implements EventBus, LogReader {
     try {
       const committed = await this.committedOffset(options.groupId, topic, partition);
       if (committed === null) return;
-      const start = await options.startOffset!({ topic, partition, committed });
+      const start = await options.startOffset!({
+        topic,
+        partition,
+        committed,
+        rewindCoPartition: (other, offset) => this.rewindCoPartition(options, { gate, consumer }, other, partition, offset),
+      });
       if (gate.generation !== generation) return;
       if (start !== null && start < committed) {
         this.logger.warn(
@@ -637,6 +647,14 @@ export class KafkaBus implements EventBus, LogReader {
     } catch (error) {
       this.logger.warn({ err: error, group: options.groupId, topic, partition }, 'asking where a partition starts failed; asked again at its first batch');
     }
+  }
+
+  /** PartitionStart.rewindCoPartition on Kafka: a seek, whose first batch then passes the gate. */
+  private rewindCoPartition(options: SubscribeOptions, { gate, consumer }: { gate: StartGate; consumer: Consumer }, topic: string, partition: number, offset: number): void {
+    this.logger.warn({ group: options.groupId, topic, partition, from: offset }, `rewinding ${topic}/${partition} to ${offset}: the subscriber rebuilds state it shares with another topic's partition ${partition}`);
+    gate.forget(topic, partition);
+    gate.seek(topic, partition, offset);
+    consumer.seek({ topic, partition, offset: String(offset) });
   }
 
   /** The group's committed offset of a partition (the next to read), or null when it has none. */

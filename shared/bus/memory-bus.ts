@@ -457,6 +457,17 @@ export class MemoryBus implements EventBus, LogReader {
     }
   }
 
+  /** PartitionStart.rewindCoPartition in memory: the group's position moves, the next batch passes. */
+  private rewindCoPartition(group: Group, member: Member, topic: string, partition: number, offset: number): void {
+    const key = tpKey(topic, partition);
+    this.logger?.warn({ group: group.id, topic, partition, from: offset }, 'rewinding a co-partition for the subscriber');
+    member.started.delete(key);
+    member.askedEagerly.add(key);
+    member.sought.set(key, offset);
+    group.committed.set(key, Math.max(0, offset));
+    this.schedule(group);
+  }
+
   /**
    * SubscribeOptions.startOffset right after an assignment, for a partition the group committed:
    * rewinds the group's position when the subscriber needs it from before. A failed ask is left
@@ -469,7 +480,7 @@ export class MemoryBus implements EventBus, LogReader {
     void (async () => {
       try {
         const committed = group.committed.get(key) ?? null;
-        const start = await member.startOffset!({ topic, partition, committed });
+        const start = await member.startOffset!({ topic, partition, committed, rewindCoPartition: (other, offset) => this.rewindCoPartition(group, member, other, partition, offset) });
         if (member.generation !== generation) return;
         if (start !== null && committed !== null && start < committed) {
           this.logger?.warn({ group: group.id, topic, partition, from: start, position: committed }, "rewinding to the subscriber's progress");
@@ -511,7 +522,12 @@ export class MemoryBus implements EventBus, LogReader {
       return true;
     }
     if (member.started.has(key)) return true;
-    const start = await member.startOffset({ topic: batch.topic, partition: batch.partition, committed: group.committed.get(key) ?? null });
+    const start = await member.startOffset({
+      topic: batch.topic,
+      partition: batch.partition,
+      committed: group.committed.get(key) ?? null,
+      rewindCoPartition: (other, offset) => this.rewindCoPartition(group, member, other, batch.partition, offset),
+    });
     if (start !== null && start < first) {
       this.logger?.warn({ group: group.id, topic: batch.topic, partition: batch.partition, from: start, position: first }, 'rewinding to the subscriber\'s progress');
       member.sought.set(key, start);
@@ -534,7 +550,8 @@ export class MemoryBus implements EventBus, LogReader {
         if (!(await this.passesStartGate(group, member, batch))) return;
         await member.handler(batch, ctx);
         const next = batch.lastOffset + 1;
-        if ((group.committed.get(key) ?? -1) < next) group.committed.set(key, next);
+        // A rewind asked while this batch was in the handler keeps the position it set.
+        if (!member.sought.has(key) && (group.committed.get(key) ?? -1) < next) group.committed.set(key, next);
         member.failures = 0;
       } catch (error) {
         member.started.delete(key);

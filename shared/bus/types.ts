@@ -128,6 +128,13 @@ export interface PartitionStart {
   topic: string;
   partition: number;
   committed: number | null;
+  /**
+   * Moves the partition with the same number of another subscribed topic of this member back to
+   * `offset`, even one with nothing new to fetch; its next batch starts there. For a subscriber
+   * whose state spans co-partitioned topics (the performance service's join), which must read
+   * both again when it rebuilds that state after a failed batch.
+   */
+  rewindCoPartition?(topic: string, offset: number): void;
 }
 
 export type ConsumerStatus = { state: 'running' } | { state: 'restarting' | 'failed'; error: Error };

@@ -49,6 +49,10 @@ export class JoinPartition<Item> {
   readonly models = new Map<string, ModelJoin<Item>>();
   /** False once a batch failed after reading into the state: the next startOffset rebuilds it. */
   healthy = true;
+  /** Where this state asked the bus to move a stream back (rewindCoPartition), until it is asked about it. */
+  readonly pendingRewind: Partial<Record<StreamKind, number>> = {};
+  /** The first offset of each stream this state read. */
+  readonly firstRead: Partial<Record<StreamKind, number>> = {};
 
   /** `rebuilt`: created by startOffset, which rewinds the streams to rebuild it (else fed as it comes). */
   constructor(
@@ -84,6 +88,16 @@ export class JoinPartition<Item> {
   }
 }
 
+/** Where a rebuild of a stream must start to reproduce every model's state (undefined: nothing read). */
+function cutOf<Item>(part: JoinPartition<Item>, kind: StreamKind): number | undefined {
+  let from: number | undefined;
+  for (const { join } of part.models.values()) {
+    const cut = join.rebuildFrom()[kind];
+    if (cut !== null && (from === undefined || cut < from)) from = cut;
+  }
+  return from;
+}
+
 /** A batch came for a stream whose start was not decided since the partition's state was rebuilt: the bus asks startOffset again. */
 export class RewindNeededError extends Error {
   override readonly name = 'RewindNeededError';
@@ -93,14 +107,25 @@ export class JoinPartitions<Item extends { offset: number }> {
   private readonly partitions = new Map<number, JoinPartition<Item>>();
 
   constructor(
-    private readonly kindOf: (topic: string) => StreamKind,
+    private readonly topics: Record<StreamKind, string>,
     private readonly logger: Logger,
   ) {}
+
+  private kindOf(topic: string): StreamKind {
+    return topic === this.topics.labels ? 'labels' : 'predictions';
+  }
 
   /** SubscribeOptions.startOffset through PartitionRebuild: keep a sound state, else rebuild from the recorded cut. */
   startOffset(start: PartitionStart, recorded: RecordedProgress): number | null {
     const kind = this.kindOf(start.topic);
     const current = this.partitions.get(start.partition);
+    const rewound = current?.pendingRewind[kind];
+    if (current !== undefined && current.healthy && rewound !== undefined) {
+      // This state moved the stream back itself (below): it starts where that put it.
+      delete current.pendingRewind[kind];
+      current.streams[kind].started = true;
+      return rewound;
+    }
     const stream = current?.streams[kind];
     // Asked again for a stream this state already reads (a failed batch, a rebalance that kept
     // the partition): keep it unless another member committed past what this one read.
@@ -110,6 +135,7 @@ export class JoinPartitions<Item extends { offset: number }> {
     if (part === undefined || stream!.started || !part.healthy) {
       part = new JoinPartition(start.partition);
       this.partitions.set(start.partition, part);
+      if (current !== undefined) this.rewindOther(current, part, kind, start);
     }
     part.streams[kind].started = true;
     // The cut is never past Redis's progress: everything before it was applied.
@@ -120,6 +146,21 @@ export class JoinPartitions<Item extends { offset: number }> {
       from === null ? 'join: reading the partition from where the group resumes' : 'join: rebuilding the partition from the log',
     );
     return from;
+  }
+
+  /**
+   * A rebuild reads both streams again: the other one, which the bus will not ask about unless a
+   * batch of it fails or the partition is assigned again (it may have nothing new to fetch), is
+   * moved back to the cut its previous state had reached.
+   */
+  private rewindOther(previous: JoinPartition<Item>, part: JoinPartition<Item>, kind: StreamKind, start: PartitionStart): void {
+    const other = otherStream(kind);
+    if (!previous.streams[other].started || start.rewindCoPartition === undefined) return;
+    const cut = cutOf(previous, other) ?? previous.firstRead[other];
+    // Nothing read from it: its first batch asks where it starts.
+    if (cut === undefined) return;
+    part.pendingRewind[other] = cut;
+    start.rewindCoPartition(this.topics[other], cut);
   }
 
   /**
@@ -138,6 +179,7 @@ export class JoinPartitions<Item extends { offset: number }> {
     if (!part.streams[this.kindOf(batch.topic)].started || !part.healthy) {
       throw new RewindNeededError(`${batch.topic} partition ${batch.partition}: the join's state was rebuilt, this stream must be read again from its cut`);
     }
+    part.firstRead[this.kindOf(batch.topic)] ??= batch.messages[0]?.offset ?? batch.lastOffset;
     return part;
   }
 
@@ -164,14 +206,7 @@ export class JoinPartitions<Item extends { offset: number }> {
   /** Where a rebuild of the batch's stream must start to reproduce every model's state (null: nothing read). */
   rebuildFrom(batch: Batch): number | null {
     const part = this.partitions.get(batch.partition);
-    if (part === undefined) return null;
-    const kind = this.kindOf(batch.topic);
-    let from: number | null = null;
-    for (const { join } of part.models.values()) {
-      const cut = join.rebuildFrom()[kind];
-      if (cut !== null && (from === null || cut < from)) from = cut;
-    }
-    return from;
+    return part === undefined ? null : (cutOf(part, this.kindOf(batch.topic)) ?? null);
   }
 
   forgetModel(model: string): void {

@@ -114,7 +114,7 @@ export class PerformancePipeline {
       closing: [perfFamily('')],
       endsPerRoundTrip: MONITOR_ENDS_PER_ROUND_TRIP,
     });
-    this.partitions = new JoinPartitions((topic) => (topic === service.topics.labels ? 'labels' : 'predictions'), service.logger);
+    this.partitions = new JoinPartitions({ predictions: service.topics.predictions, labels: service.topics.labels }, service.logger);
     const budgetMb = service.config.pendingBudgetMb ?? DEFAULT_PENDING_BUDGET_MB;
     this.budget = new JoinBudget(budgetMb * 2 ** 20, this.partitions, service.metrics.registry, service.logger);
   }
