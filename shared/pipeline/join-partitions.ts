@@ -183,14 +183,9 @@ export class JoinPartitions<Item extends { offset: number }> {
     return part;
   }
 
-  /** Whether `part` is still the state of its partition (a reset replaces it). */
+  /** Whether `part` is still the state of its partition (a rebuild replaces it). */
   isCurrent(part: JoinPartition<Item>): boolean {
     return this.partitions.get(part.partition) === part;
-  }
-
-  /** Drops a partition's state: each stream's next batch waits for its startOffset, which rebuilds it. */
-  reset(partition: number): void {
-    this.partitions.set(partition, new JoinPartition(partition));
   }
 
   /**

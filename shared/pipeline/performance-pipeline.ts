@@ -204,7 +204,7 @@ export class PerformancePipeline {
     if (!reply.applied) {
       // Another instance applied this partition since this one read Redis's record: what this
       // join decided may be counted already. Rebuild from the log and ask again.
-      if (this.partitions.isCurrent(part)) this.partitions.reset(part.partition);
+      part.healthy = false;
       throw new JoinOvertakenError(`${sent.topic} partition ${part.partition}: model ${sent.model}'s recorded offsets moved (another instance applied); rebuilding the join`);
     }
     await this.models.run(sent.model, () => this.evaluateAfter(sent.model, this.settings.get(sent.model), reply));
@@ -260,7 +260,7 @@ export class PerformancePipeline {
 
   /** The model's join in this partition, with Redis's record of it (asked once per state). */
   private async entryOf(part: JoinPartition<Prepared>, batch: Batch, model: string): Promise<ModelJoin<Prepared>> {
-    if (!this.partitions.isCurrent(part)) throw new JoinOvertakenError(`${batch.topic} partition ${batch.partition}: the join's state was rebuilt while this batch waited`);
+    if (!this.partitions.isCurrent(part) || !part.healthy) throw new JoinOvertakenError(`${batch.topic} partition ${batch.partition}: the join's state is being rebuilt`);
     const settings = this.settings.get(model);
     const entry = part.model(model, { labelHorizonMs: settings.labelHorizonMs, latenessMs: settings.allowedLatenessMs });
     if (entry.recorded === null) {
