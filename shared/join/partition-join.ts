@@ -10,13 +10,16 @@
 // watermark (max event time read before the event):
 // - a prediction older than W_P − G is late: counted, never joined;
 // - a prediction within H of an earlier pending one with the same id is a duplicate: ignored;
-// - a label older than W_L − G is late: dead-lettered (LATE_LABEL);
+// - a label older than W_L − H − G is late: dead-lettered (LATE_LABEL). Labels may come a
+//   label horizon out of event-time order: published as truths become known, or right after
+//   their predictions with the truth's later time;
 // - a label joins the first prediction (by offset) with its id, within H of it in event time,
 //   not joined yet, whose kind fits the truth (a class for a classifier, a value for a
 //   regressor); a prediction read after labels joins the first waiting label that fits it;
 // - a label nothing joined expires once W_P passes its time + H + G: no prediction that is not
 //   late can reach it then (dead-lettered, UNKNOWN_PREDICTION or DUPLICATE_LABEL).
-// Whatever these rules can no longer reach (older than min(W_P, W_L) − H − G) is dropped.
+// Whatever these rules can no longer reach (a prediction older than both W_P − H − G and
+// W_L − 2H − G) is dropped.
 // Exact for ids that are not reused within 2H + G; see the design doc for the argument.
 import { CutLog } from './cut-log.js';
 import { hashId } from './id-hash.js';
@@ -107,10 +110,14 @@ export class PartitionJoin {
   private predictionCut: CutLog | null = null;
   private labelCut: CutLog | null = null;
   private readonly hash = new Int32Array(2);
+  /** How far behind W_P a prediction (or a waiting label's expiry) still matters: H + G. */
   private readonly reach: number;
+  /** How far behind W_L a label is still read (not late): H + G; a prediction it can join lies one more H back. */
+  private readonly labelReach: number;
 
   constructor(private readonly window: JoinWindow) {
     this.reach = window.labelHorizonMs + window.latenessMs;
+    this.labelReach = window.labelHorizonMs + this.reach;
   }
 
   /** Offsets the next predictions / labels are expected from (-1 before the first). */
@@ -189,7 +196,7 @@ export class PartitionJoin {
     this.nextLabelOffset = l.offset + 1;
     const before = this.labelWatermark;
     if (l.eventTime > this.labelWatermark) this.labelWatermark = l.eventTime;
-    if (l.eventTime < before - this.window.latenessMs) {
+    if (l.eventTime < before - this.reach) {
       out.dead.push({ predictionOffset: -1, labelOffset: l.offset, reason: 'LATE_LABEL', raw: l.raw });
       return true;
     }
@@ -215,7 +222,7 @@ export class PartitionJoin {
 
   /** Drops what the rules can no longer reach; call after a batch. */
   evictUnreachable(): void {
-    const horizon = Math.min(this.predictionWatermark, this.labelWatermark) - this.reach;
+    const horizon = this.unreachableBefore();
     for (let slot = this.predictions.headSlot; slot !== NO_PREDICTION && this.predictions.eventTime(slot) < horizon; slot = this.predictions.headSlot) {
       this.predictions.dropHead();
     }
@@ -234,7 +241,7 @@ export class PartitionJoin {
    * more label horizon (null for a stream not read yet).
    */
   rebuildFrom(): { predictions: number | null; labels: number | null } {
-    const threshold = Math.min(this.predictionWatermark, this.labelWatermark) - 2 * this.window.labelHorizonMs - this.window.latenessMs;
+    const threshold = this.unreachableBefore() - this.window.labelHorizonMs;
     return {
       predictions: this.predictionCut?.cutBefore(threshold) ?? null,
       labels: this.labelCut?.cutBefore(threshold) ?? null,
@@ -243,7 +250,7 @@ export class PartitionJoin {
 
   /** The reachable state, for comparing a rebuild with the state it replaces. */
   view(): JoinStateView {
-    const horizon = Math.min(this.predictionWatermark, this.labelWatermark) - this.reach;
+    const horizon = this.unreachableBefore();
     const pending: JoinStateView['pending'] = [];
     for (const slot of this.predictions.slots()) {
       if (this.predictions.eventTime(slot) >= horizon) pending.push({ offset: this.predictions.offset(slot), joined: this.predictions.joined(slot) });
@@ -274,6 +281,11 @@ export class PartitionJoin {
       trueValue: label.trueValue,
       label: label.raw,
     });
+  }
+
+  /** Predictions older than this no rule can reach: no later prediction duplicates them, no later label joins them. */
+  private unreachableBefore(): number {
+    return Math.min(this.predictionWatermark - this.reach, this.labelWatermark - this.labelReach);
   }
 
   /** Labels no prediction can reach any more, now that the prediction at `offset` raised W_P (see WaitingLabels). */

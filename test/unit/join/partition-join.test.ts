@@ -40,7 +40,9 @@ function streams(seed: number, count: number): Streams {
     for (let k = 0; k < labelCount; k++) {
       const delay = rng.int(0, 0.9 * H);
       const truth = regression ? { trueClass: null, trueValue: rng.normal(0, 1) } : { trueClass: String(rng.int(0, 2)), trueValue: null };
-      labels.push({ at: eventTime + delay + rng.int(0, 1_000), offset: -1, predictionId: id, eventTime: eventTime + delay, ...truth, raw: raw(id) });
+      // Half published as the truth becomes known, half right after their prediction (with the truth's later time).
+      const at = rng.chance(0.5) ? eventTime + delay + rng.int(0, 1_000) : eventTime + rng.int(0, 500);
+      labels.push({ at, offset: -1, predictionId: id, eventTime: eventTime + delay, ...truth, raw: raw(id) });
     }
   }
   // Labels whose prediction never comes.
