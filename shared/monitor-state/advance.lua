@@ -205,12 +205,7 @@ local function write_windows()
         end
       end
     end
-    for first = 1, #set, 2 * CHUNK do
-      redis.call('HSET', key, unpack(set, first, math.min(first + 2 * CHUNK - 1, #set)))
-    end
-    for first = 1, #drop, CHUNK do
-      redis.call('HDEL', key, unpack(drop, first, math.min(first + CHUNK - 1, #drop)))
-    end
+    write_fields(key, set, drop)
   end
 end
 

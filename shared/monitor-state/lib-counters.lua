@@ -101,6 +101,16 @@ local function refresh_idle(idle_ms, keys)
   for _, key in ipairs(keys) do redis.call('PEXPIRE', key, idle_ms) end
 end
 
+-- Writes `set` (field, value pairs) and removes `drop` (fields) of a hash, CHUNK at a time.
+local function write_fields(key, set, drop)
+  for first = 1, #set, 2 * CHUNK do
+    redis.call('HSET', key, unpack(set, first, math.min(first + 2 * CHUNK - 1, #set)))
+  end
+  for first = 1, #drop, CHUNK do
+    redis.call('HDEL', key, unpack(drop, first, math.min(first + CHUNK - 1, #drop)))
+  end
+end
+
 local function flush(acc, retention_ms, idle_ms)
   for _, key in ipairs(acc.keys) do
     local entry = acc.by_key[key]
@@ -117,12 +127,7 @@ local function flush(acc, retention_ms, idle_ms)
         set[#set + 1] = string.format('%.17g', sum)
       end
     end
-    for first = 1, #set, 2 * CHUNK do
-      redis.call('HSET', key, unpack(set, first, math.min(first + 2 * CHUNK - 1, #set)))
-    end
-    for first = 1, #drop, CHUNK do
-      redis.call('HDEL', key, unpack(drop, first, math.min(first + CHUNK - 1, #drop)))
-    end
+    write_fields(key, set, drop)
     if entry.kind == 'bucket' and retention_ms > 0 and #fields > 0 then
       redis.call('PEXPIRE', key, retention_ms)
     elseif entry.kind == 'window' and idle_ms > 0 and #set > 0 then
