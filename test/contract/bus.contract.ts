@@ -249,7 +249,7 @@ export function busContract(options: BusContractOptions): void {
         await sleep(quietMs);
         // Nothing before the asked offset, nothing twice, nothing skipped.
         expect(again.messages.map((m) => m.offset)).toEqual([4, 5, 6, 7, 8, 9, 10]);
-        expect(asked[0]).toEqual({ topic: name, partition: 0, committed: values.length });
+        expect(asked[0]).toMatchObject({ topic: name, partition: 0, committed: values.length });
       });
 
       it('asks at assignment, so a partition with nothing new is rewound too', async () => {
@@ -261,6 +261,45 @@ export function busContract(options: BusContractOptions): void {
         await eventually(() => again.messages.length >= 6, deliveryTimeoutMs, 'the rewound messages of an idle partition');
         await sleep(quietMs);
         expect(again.messages.map((m) => m.offset)).toEqual([4, 5, 6, 7, 8, 9]);
+      });
+
+      it('rewinds the co-partition of another topic when the subscriber asks, even one with nothing new', async () => {
+        const [first, second] = [await topic(1), await topic(1)];
+        const group = unique('group');
+        await bus.publish(first, [text(null, 'a-0'), text(null, 'a-1')]);
+        await bus.publish(second, [text(null, 'b-0'), text(null, 'b-1'), text(null, 'b-2')]);
+        const initial = recorder();
+        const subscription = await subscribe({ groupId: group, topics: [first, second], coPartitioned: true, handler: initial.handler });
+        await eventually(() => initial.messages.length >= 5, deliveryTimeoutMs, 'the first consumption');
+        await subscription.stop();
+
+        // Asked about `first` only (its batch fails once, as a rebuilding subscriber's would):
+        // it moves `second`, which has nothing new, back to 1.
+        const again = recorder();
+        let failed = false;
+        const failing = recorder(async (batch) => {
+          if (batch.topic === first && !failed) {
+            failed = true;
+            throw new Error('the state must be rebuilt');
+          }
+          await again.handler(batch, { heartbeat: async () => {}, isRunning: () => true });
+        });
+        let asks = 0;
+        await subscribe({
+          groupId: group,
+          topics: [first, second],
+          coPartitioned: true,
+          handler: failing.handler,
+          startOffset: async (start) => {
+            if (start.topic === first && failed && asks++ === 0) start.rewindCoPartition!(second, 1);
+            return null;
+          },
+        });
+        await bus.publish(first, [text(null, 'a-2')]);
+        await eventually(() => again.messages.some((m) => m.value === 'b-2'), deliveryTimeoutMs, 'the co-partition read again');
+        await sleep(quietMs);
+        expect(again.messages.filter((m) => m.value.startsWith('b-')).map((m) => m.offset)).toEqual([1, 2]);
+        expect(again.messages.filter((m) => m.value.startsWith('a-')).map((m) => m.value)).toEqual(['a-2']);
       });
 
       it('never skips: an answer at or past the committed offset, or null, keeps the committed position', async () => {
