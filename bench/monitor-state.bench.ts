@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { DeltaAccumulator } from '../shared/join/delta-accumulator.js';
-import { classificationCounters } from '../shared/join/outcome-counters.js';
+import { OutcomeCounters } from '../shared/join/outcome-counters.js';
 import { RedisMonitorState } from '../shared/monitor-state/redis-monitor-state.js';
 import type { BucketDeltas, PerfDeltaBatch, WindowSettings } from '../shared/monitor-state/types.js';
 import { RedisStore } from '../shared/store/redis-store.js';
@@ -66,11 +66,12 @@ function driftDeltas(random: () => number, t0: number): BucketDeltas[] {
 function perfDeltas(t0: number): { predictions: BucketDeltas[]; labels: BucketDeltas[] } {
   const predictions = new DeltaAccumulator();
   const labels = new DeltaAccumulator();
+  const outcomes = new OutcomeCounters();
   for (let i = 0; i < EVENTS; i += 1) {
     const bucketStart = Math.floor((t0 + i * 20) / BUCKET_MS) * BUCKET_MS;
     const p = i % 3 === 0 ? 0.35 : 0.8;
     predictions.add('cov:1', bucketStart, 'n', 1);
-    classificationCounters(i % 4 === 0 ? 'no' : 'yes', p >= 0.5 ? 'yes' : 'no', { yes: p, no: 1 - p }, (field, by) => labels.add('perf:1', bucketStart, field, by));
+    outcomes.classification(i % 4 === 0 ? 'no' : 'yes', p >= 0.5 ? 'yes' : 'no', { yes: p, no: 1 - p }, labels.counters('perf:1', bucketStart));
     labels.add('cov:1', bucketStart, 'l', 1);
   }
   return { predictions: predictions.toDeltas(), labels: labels.toDeltas() };

@@ -3,9 +3,14 @@ import type { BucketDeltas } from '../monitor-state/types.js';
 
 export class DeltaAccumulator {
   private readonly families = new Map<string, Map<number, Record<string, number>>>();
+  // The last (family, bucket) asked: consecutive events mostly fall in the same one.
+  private lastFamily = '';
+  private lastBucket = NaN;
+  private lastCounters: Record<string, number> | null = null;
 
   /** The counters of one (family, bucket), created empty on first use. */
   counters(family: string, bucketStart: number): Record<string, number> {
+    if (this.lastCounters !== null && bucketStart === this.lastBucket && family === this.lastFamily) return this.lastCounters;
     let buckets = this.families.get(family);
     if (buckets === undefined) {
       buckets = new Map();
@@ -17,6 +22,9 @@ export class DeltaAccumulator {
       counters = Object.create(null) as Record<string, number>;
       buckets.set(bucketStart, counters);
     }
+    this.lastFamily = family;
+    this.lastBucket = bucketStart;
+    this.lastCounters = counters;
     return counters;
   }
 

@@ -24,10 +24,9 @@
 import { CutLog } from './cut-log.js';
 import { hashId } from './id-hash.js';
 import { NO_PREDICTION, PendingPredictions } from './pending-predictions.js';
-import { WaitingLabels, type LabelRead, type WaitingLabel } from './waiting-labels.js';
+import { WaitingLabels, type LabelMessage, type LabelRead, type WaitingLabel } from './waiting-labels.js';
 
-export type { LabelRead };
-import type { RawMessage } from '../monitor-state/types.js';
+export type { LabelMessage, LabelRead };
 
 export interface JoinWindow {
   labelHorizonMs: number;
@@ -64,7 +63,7 @@ export interface Joined {
   trueClass: string | null;
   trueValue: number | null;
   /** The label's message, for the dead-letter topic if its outcome cannot be counted. */
-  label: RawMessage;
+  label: LabelMessage;
 }
 
 export type DeadLabelReason = 'UNKNOWN_PREDICTION' | 'DUPLICATE_LABEL' | 'LATE_LABEL';
@@ -74,7 +73,7 @@ export interface DeadLabel {
   predictionOffset: number;
   labelOffset: number;
   reason: DeadLabelReason;
-  raw: RawMessage;
+  raw: LabelMessage;
 }
 
 /** What reading a batch decided, for the caller to filter by what Redis already counted. */
@@ -166,17 +165,15 @@ export class PartitionJoin {
 
   private readOnTimePrediction(p: PredictionRead, out: JoinOutput): void {
     const { labelHorizonMs } = this.window;
-    hashId(p.id, this.hash);
-    const hi = this.hash[0]!;
-    const lo = this.hash[1]!;
-    for (let slot = this.predictions.oldest(hi, lo); slot !== NO_PREDICTION; slot = this.predictions.next(slot)) {
+    for (let slot = this.oldestWithId(p.id); slot !== NO_PREDICTION; slot = this.predictions.next(slot)) {
       if (Math.abs(this.predictions.eventTime(slot) - p.eventTime) <= labelHorizonMs) {
         out.duplicatePredictions += 1;
         return;
       }
     }
     out.counted.push({ offset: p.offset, eventTime: p.eventTime, version: p.version });
-    const slot = this.predictions.add(hi, lo, p);
+    // The id's hash is still in this.hash: nothing hashed another id since.
+    const slot = this.predictions.add(this.hash[0]!, this.hash[1]!, p);
     const waiting = this.labels.of(p.id);
     if (waiting === undefined) return;
     for (const label of waiting) {
@@ -201,20 +198,27 @@ export class PartitionJoin {
       return true;
     }
     const { labelHorizonMs } = this.window;
-    hashId(l.predictionId, this.hash);
-    const hi = this.hash[0]!;
-    const lo = this.hash[1]!;
-    for (let slot = this.predictions.oldest(hi, lo); slot !== NO_PREDICTION; slot = this.predictions.next(slot)) {
+    for (let slot = this.oldestWithId(l.predictionId); slot !== NO_PREDICTION; slot = this.predictions.next(slot)) {
       if (!this.predictions.joined(slot) && Math.abs(this.predictions.eventTime(slot) - l.eventTime) <= labelHorizonMs && fits(this.predictions.predictedClass(slot), l)) {
         this.join(slot, l, out);
         return true;
       }
     }
-    // Its own copy of the bytes: a slice would keep the whole fetched batch in memory while it waits.
-    const waiting: WaitingLabel = { ...l, raw: ownCopy(l.raw), done: false, expiresAfter: l.eventTime + this.reach };
-    if (waiting.expiresAfter < this.predictionWatermark) {
+    const expiresAfter = l.eventTime + this.reach;
+    if (expiresAfter < this.predictionWatermark) {
       out.dead.push({ predictionOffset: Math.max(-1, this.nextPredictionOffset - 1), labelOffset: l.offset, reason: this.deadReason(l), raw: l.raw });
     } else {
+      // Its own copy of the bytes: the consumed message is a slice that would keep the whole fetched batch in memory while it waits.
+      const waiting: WaitingLabel = {
+        offset: l.offset,
+        predictionId: l.predictionId,
+        eventTime: l.eventTime,
+        trueClass: l.trueClass,
+        trueValue: l.trueValue,
+        raw: ownCopy(l.raw),
+        done: false,
+        expiresAfter,
+      };
       this.labels.add(waiting);
     }
     return true;
@@ -298,13 +302,16 @@ export class PartitionJoin {
 
   /** A label with no prediction to join: a second label of a prediction already joined, or one whose prediction never came. */
   private deadReason(label: LabelRead): DeadLabelReason {
-    hashId(label.predictionId, this.hash);
-    const hi = this.hash[0]!;
-    const lo = this.hash[1]!;
-    for (let slot = this.predictions.oldest(hi, lo); slot !== NO_PREDICTION; slot = this.predictions.next(slot)) {
+    for (let slot = this.oldestWithId(label.predictionId); slot !== NO_PREDICTION; slot = this.predictions.next(slot)) {
       if (this.predictions.joined(slot) && Math.abs(this.predictions.eventTime(slot) - label.eventTime) <= this.window.labelHorizonMs) return 'DUPLICATE_LABEL';
     }
     return 'UNKNOWN_PREDICTION';
+  }
+
+  /** The oldest pending prediction with this id, or NO_PREDICTION; leaves the id's hash in this.hash. */
+  private oldestWithId(id: string): number {
+    hashId(id, this.hash);
+    return this.predictions.oldest(this.hash[0]!, this.hash[1]!);
   }
 
   /** Watermark samples for the rebuild cut: fine enough that a rebuild reads little more than it must. */
@@ -313,10 +320,13 @@ export class PartitionJoin {
   }
 }
 
-function ownCopy(raw: RawMessage): RawMessage {
-  const headers: Record<string, Buffer> = {};
-  for (const [name, value] of Object.entries(raw.headers)) headers[name] = Buffer.from(value);
-  return { ...raw, value: Buffer.from(raw.value), headers };
+function ownCopy(raw: LabelMessage): LabelMessage {
+  const headers: Record<string, Buffer | undefined> = {};
+  for (const name in raw.headers) {
+    const value = raw.headers[name];
+    headers[name] = value === undefined ? undefined : Buffer.from(value);
+  }
+  return { topic: raw.topic, partition: raw.partition, offset: raw.offset, value: raw.value === null ? null : Buffer.from(raw.value), headers };
 }
 
 function fits(predictedClass: number, label: { trueClass: string | null; trueValue: number | null }): boolean {

@@ -228,21 +228,33 @@ export class PendingPredictions {
   private grow(): void {
     const old = this.c;
     const oldHead = this.head;
-    const oldMask = this.capacity - 1;
     const count = this.count;
     this.capacity *= 2;
     this.c = allocate(this.capacity);
     this.index = new Int32Array(this.capacity * 2);
     this.head = 0;
     this.count = count;
-    // Re-linking in ring order rebuilds the chains and the index for the new slots.
-    for (let slot = 0; slot < count; slot++) {
-      const from = (oldHead + slot) & oldMask;
-      for (const name of COLUMN_NAMES) (this.c[name] as unknown as unknown[])[slot] = (old[name] as unknown as unknown[])[from];
-      this.c.nextSame[slot] = NO_ENTRY;
-      this.link(slot);
-    }
+    // The ring (full when it grows) unrolled into slots 0..count-1 with one block copy per column;
+    // re-linking in that order rebuilds the chains and the index for the new slots.
+    for (const name of COLUMN_NAMES) copyRing(old[name], this.c[name], oldHead, count);
+    this.c.nextSame.fill(NO_ENTRY, 0, count);
+    for (let slot = 0; slot < count; slot++) this.link(slot);
   }
+}
+
+type Column = Columns[keyof Columns];
+
+/** Copies a full ring of `count` entries starting at `head` into the first `count` slots of `to`. */
+function copyRing(from: Column, to: Column, head: number, count: number): void {
+  const tail = count - head;
+  if (Array.isArray(from)) {
+    const target = to as typeof from;
+    for (let k = 0; k < count; k++) target[k] = from[(head + k) % count]!;
+    return;
+  }
+  const typed = to as typeof from & { set(source: ArrayLike<number>, offset: number): void };
+  typed.set(from.subarray(head, count) as ArrayLike<number>, 0);
+  typed.set(from.subarray(0, head) as ArrayLike<number>, tail);
 }
 
 export const NO_PREDICTION = NO_ENTRY;

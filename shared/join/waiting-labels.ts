@@ -3,7 +3,14 @@
 // behind one that has not expired yet waits for it to go: expiring late is harmless (no
 // prediction the rules let in can join it any more, and its dead letter is at least once), and
 // costs O(1) where a heap by expiry time cost 7 % of the service's CPU in a catch-up.
-import type { RawMessage } from '../monitor-state/types.js';
+/** A label's message as consumed (a BusMessage is one), kept for its dead letter. */
+export interface LabelMessage {
+  topic: string;
+  partition: number;
+  offset: number;
+  value: Buffer | null;
+  headers: Record<string, Buffer | undefined>;
+}
 
 /** A label as the join reads it. */
 export interface LabelRead {
@@ -13,7 +20,7 @@ export interface LabelRead {
   trueClass: string | null;
   trueValue: number | null;
   /** Kept for the dead-letter topic if no prediction ever comes. */
-  raw: RawMessage;
+  raw: LabelMessage;
 }
 
 export interface WaitingLabel extends LabelRead {
@@ -48,7 +55,7 @@ export class WaitingLabels {
     else list.push(label);
     this.queue.push(label);
     this.waiting += 1;
-    this.rawBytes += label.raw.value.length;
+    this.rawBytes += label.raw.value?.length ?? 0;
   }
 
   /** The waiting labels of an id, oldest (smallest offset) first. */
@@ -61,11 +68,10 @@ export class WaitingLabels {
     if (label.done) return;
     label.done = true;
     this.waiting -= 1;
-    this.rawBytes -= label.raw.value.length;
+    this.rawBytes -= label.raw.value?.length ?? 0;
     const list = this.byId.get(label.predictionId)!;
-    const at = list.indexOf(label);
-    list.splice(at, 1);
-    if (list.length === 0) this.byId.delete(label.predictionId);
+    if (list.length === 1) this.byId.delete(label.predictionId);
+    else list.splice(list.indexOf(label), 1);
     this.doneQueued += 1;
     // A label that waits long at the front must not keep every joined one behind it in memory.
     if (this.doneQueued > 1024 && this.doneQueued > this.waiting) {

@@ -82,18 +82,6 @@ export interface DriftApplyReply extends ApplyReply {
 }
 
 /**
- * A message as read from its topic, kept by the performance service's in-memory join
- * (shared/join) for the dead-letter topic when a label's prediction never comes.
- */
-export interface RawMessage {
-  sourceTopic: string;
-  partition: number;
-  offset: number;
-  value: Buffer;
-  headers: Record<string, Buffer>;
-}
-
-/**
  * One batch's outcomes, joined in the performance service's memory, as counter deltas: the
  * apply is a compare-and-set on the recorded offsets of both streams of the partition, because
  * whether Redis already counted an outcome (prediction offset a, label offset b) is decided

@@ -6,7 +6,7 @@ import type { Batch, BusMessage } from '../bus/types.js';
 import { latestEventTime, type Label, type PredictionWithoutFeatures } from '../codec/index.js';
 import type { ModelConfig, MonitoringConfig, Task } from '../config/monitoring-config.js';
 import { DEFAULT_PENDING_BUDGET_MB } from '../config/runtime-config.js';
-import { classificationCounters, regressionOutcomeCounters } from '../join/outcome-counters.js';
+import { increment, OutcomeCounters } from '../join/outcome-counters.js';
 import { DeltaAccumulator } from '../join/delta-accumulator.js';
 import { emptyJoinOutput, type JoinOutput, type LabelRead, type PredictionRead } from '../join/partition-join.js';
 import { detectorName, runVersionDetectors } from '../monitor/concept-drift.js';
@@ -15,7 +15,7 @@ import { evaluateRules } from '../monitor/evaluate-rules.js';
 import { metricsSnapshot } from '../monitor/metrics-snapshot.js';
 import { covFamily, perfFamily, performanceMetrics } from '../monitor/performance.js';
 import { probabilityTerms } from '../stats/window/confusion-matrix.js';
-import type { EvaluationInput, JoinState, OutboxEntry, PerfDeltaReply, RawMessage } from '../monitor-state/types.js';
+import type { EvaluationInput, JoinState, OutboxEntry, PerfDeltaReply } from '../monitor-state/types.js';
 import type { EvaluationLoopState } from './evaluation-loop.js';
 import type { DecodedMessage } from '../runtime/decode.js';
 import { groupByModel } from '../runtime/decode.js';
@@ -52,8 +52,16 @@ interface PredictionItem {
 
 type Item = PredictionItem | DecodedMessage<'label'>;
 
-/** An event ready for the join, or why its outcome could never be counted (dead-lettered as APPLY_FAILED). */
-type Prepared = { offset: number; eventTime: number; read: PredictionRead | LabelRead } | { offset: number; eventTime: number; failed: Error; message: BusMessage };
+/** An event whose outcome could never be counted (dead-lettered as APPLY_FAILED). */
+interface FailedRead {
+  offset: number;
+  eventTime: number;
+  failed: Error;
+  message: BusMessage;
+}
+
+/** An event ready for the join, or why it cannot join. */
+type Prepared = PredictionRead | LabelRead | FailedRead;
 
 /** Redis's record moved under this instance (another one applied this partition): its state is rebuilt. */
 export class JoinOvertakenError extends Error {
@@ -77,6 +85,9 @@ async function settleAll(promises: readonly Promise<void>[]): Promise<void> {
 interface ModelVocabulary {
   versions: Interner;
   classes: Interner;
+  /** By interned version: its counter families, named once. */
+  families: { perf: string; cov: string }[];
+  outcomes: OutcomeCounters;
 }
 
 export class PerformancePipeline {
@@ -221,7 +232,12 @@ export class PerformancePipeline {
     const recorded = entry.recorded!;
     let replayed = 0;
     try {
-      for (; replayed < items.length && items[replayed]!.offset <= recorded[kind]; replayed++) this.read(entry, items[replayed]!, kind, emptyJoinOutput(), []);
+      // What a replay decides is counted already: one output collects it, unread.
+      const ignored = emptyJoinOutput();
+      for (; replayed < items.length && items[replayed]!.offset <= recorded[kind]; replayed++) {
+        this.read(entry, items[replayed]!, kind, ignored, []);
+        clearOutput(ignored);
+      }
     } catch (error) {
       part.healthy = false;
       throw error;
@@ -308,8 +324,8 @@ export class PerformancePipeline {
       if (item.offset > entry.recorded![kind]) poisoned.push({ message: item.message, error: applyFailure(item.failed) });
       return;
     }
-    if (kind === 'predictions') entry.join.readPrediction(item.read as PredictionRead, out);
-    else entry.join.readLabel(item.read as LabelRead, out);
+    if (kind === 'predictions') entry.join.readPrediction(item as PredictionRead, out);
+    else entry.join.readLabel(item as LabelRead, out);
   }
 
   /** Sends what Redis has not counted yet: one fenced call, unless nothing is new. */
@@ -329,36 +345,36 @@ export class PerformancePipeline {
     const vocabulary = this.vocabulary(model);
     const deltas = new DeltaAccumulator();
     for (const c of out.counted) {
-      if (c.offset > recorded.predictions) deltas.add(covFamily(vocabulary.versions.name(c.version)), bucketStart(c.eventTime, settings.bucketMs), 'n', 1);
+      if (c.offset > recorded.predictions) deltas.add(this.families(vocabulary, c.version).cov, bucketStart(c.eventTime, settings.bucketMs), 'n', 1);
     }
     const letters: DeadLetterFailure[] = [...poisoned];
     for (const j of out.joined) {
       if (counted(j.predictionOffset, j.labelOffset)) continue;
-      const version = vocabulary.versions.name(j.version);
+      const families = this.families(vocabulary, j.version);
       const bucket = bucketStart(j.eventTime, settings.bucketMs);
-      let outcome: Record<string, number> | undefined;
-      const add = (field: string, by: number): void => {
-        outcome ??= deltas.counters(perfFamily(version), bucket);
-        outcome[field] = (outcome[field] ?? 0) + by;
-      };
       try {
-        if (j.predictedClass >= 0) classificationCounters(j.trueClass!, vocabulary.classes.name(j.predictedClass), j.probabilities, add);
-        else regressionOutcomeCounters(j.trueValue!, j.predictedValue, add);
+        if (j.predictedClass >= 0) {
+          vocabulary.outcomes.classification(j.trueClass!, vocabulary.classes.name(j.predictedClass), j.probabilities, deltas.counters(families.perf, bucket));
+        } else {
+          const terms = vocabulary.outcomes.regression(j.trueValue!, j.predictedValue);
+          const outcome = deltas.counters(families.perf, bucket);
+          for (const [field, by] of terms) increment(outcome, field, by);
+        }
       } catch (error) {
         // An outcome no window can hold (it overflows): the label is dead-lettered, the prediction stays unlabelled.
-        letters.push({ message: rawMessage(j.label), error: applyFailure(error instanceof Error ? error : new Error(String(error))) });
+        letters.push({ message: j.label, error: applyFailure(error instanceof Error ? error : new Error(String(error))) });
         continue;
       }
-      deltas.add(covFamily(version), bucket, 'l', 1);
+      deltas.add(families.cov, bucket, 'l', 1);
     }
     for (const d of out.dead) {
       if (counted(d.predictionOffset, d.labelOffset)) continue;
-      letters.push({ message: rawMessage(d.raw), error: deadLabelError(d.reason, model, settings.labelHorizonMs) });
+      letters.push({ message: d.raw, error: deadLabelError(d.reason, model, settings.labelHorizonMs) });
     }
     if (deltas.empty && letters.length === 0 && batch.lastOffset <= recorded[kind]) return null;
     await service.deadLetters.publish(letters);
 
-    this.loop.saw(model, Math.min(...items.map((i) => i.eventTime)));
+    this.loop.saw(model, earliestEventTime(items));
     const latest = latestEventTime(service.codec.validation);
     const reply = state.applyPerfDeltas({
       ...this.request(model, batch, kind, Math.min(items[0]!.offset, batch.lastOffset), batch.lastOffset),
@@ -390,13 +406,22 @@ export class PerformancePipeline {
 
   /** The join's view of an event; an event whose outcome could never be rendered fails here, alone. */
   private prepare(model: string, item: Item, kind: StreamKind): Prepared {
-    const offset = item.message.offset;
-    const eventTime = item.event.eventTime;
     try {
-      return { offset, eventTime, read: kind === 'labels' ? labelRead(item as DecodedMessage<'label'>) : this.predictionRead(model, item as PredictionItem) };
+      return kind === 'labels' ? labelRead(item as DecodedMessage<'label'>) : this.predictionRead(model, item as PredictionItem);
     } catch (error) {
-      return { offset, eventTime, failed: error instanceof Error ? error : new Error(String(error)), message: item.message };
+      return { offset: item.message.offset, eventTime: item.event.eventTime, failed: error instanceof Error ? error : new Error(String(error)), message: item.message };
     }
+  }
+
+  /** A version's counter families, named once per model and version. */
+  private families(vocabulary: ModelVocabulary, version: number): { perf: string; cov: string } {
+    let families = vocabulary.families[version];
+    if (families === undefined) {
+      const name = vocabulary.versions.name(version);
+      families = { perf: perfFamily(name), cov: covFamily(name) };
+      vocabulary.families[version] = families;
+    }
+    return families;
   }
 
   private predictionRead(model: string, item: PredictionItem): PredictionRead {
@@ -424,7 +449,7 @@ export class PerformancePipeline {
   private vocabulary(model: string): ModelVocabulary {
     let vocabulary = this.vocabularies.get(model);
     if (vocabulary === undefined) {
-      vocabulary = { versions: new Interner(2 ** 16), classes: new Interner(2 ** 31) };
+      vocabulary = { versions: new Interner(2 ** 16), classes: new Interner(2 ** 31), families: [], outcomes: new OutcomeCounters() };
       this.vocabularies.set(model, vocabulary);
     }
     return vocabulary;
@@ -514,21 +539,26 @@ export class PerformancePipeline {
 
 function labelRead(item: DecodedMessage<'label'>): LabelRead {
   const l: Label = item.event;
-  const m = item.message;
   return {
-    offset: m.offset,
+    offset: item.message.offset,
     predictionId: l.predictionId,
     eventTime: l.eventTime,
     trueClass: l.trueClass,
     trueValue: l.trueValue,
-    raw: { sourceTopic: m.topic, partition: m.partition, offset: m.offset, value: m.value!, headers: definedHeaders(m.headers) },
+    raw: item.message,
   };
 }
 
-function definedHeaders(headers: Record<string, Buffer | undefined>): Record<string, Buffer> {
-  const out: Record<string, Buffer> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = v;
-  return out;
+function clearOutput(out: JoinOutput): void {
+  out.counted.length = 0;
+  out.joined.length = 0;
+  out.dead.length = 0;
+}
+
+function earliestEventTime(items: readonly Prepared[]): number {
+  let earliest = Infinity;
+  for (const item of items) if (item.eventTime < earliest) earliest = item.eventTime;
+  return earliest;
 }
 
 function recordedOf(reply: PerfDeltaReply, kind: StreamKind): Record<StreamKind, number> {
@@ -538,10 +568,6 @@ function recordedOf(reply: PerfDeltaReply, kind: StreamKind): Record<StreamKind,
 }
 
 function noScore(): void {}
-
-function rawMessage(raw: RawMessage): DeadLetterFailure['message'] {
-  return { topic: raw.sourceTopic, partition: raw.partition, offset: raw.offset, value: raw.value, headers: raw.headers };
-}
 
 function deadLabelError(reason: string, model: string, labelHorizonMs: number): { reason: string; message: string } {
   switch (reason) {

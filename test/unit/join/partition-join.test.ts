@@ -55,7 +55,7 @@ function streams(seed: number, count: number): Streams {
 }
 
 function raw(id: string): LabelRead['raw'] {
-  return { sourceTopic: 'labels', partition: 0, offset: 0, value: Buffer.from(id), headers: {} };
+  return { topic: 'labels', partition: 0, offset: 0, value: Buffer.from(id), headers: {} };
 }
 
 type Batch = { kind: 'predictions'; items: PredictionRead[] } | { kind: 'labels'; items: LabelRead[] };

@@ -34,7 +34,7 @@ describe('JoinPartitions', () => {
     parts.forBatch(batch(TOPICS.labels, 0, 5));
     const join = part.model('m', WINDOW).join;
     for (let offset = 0; offset < 20; offset++) join.readPrediction({ offset, id: `p${offset}`, eventTime: 1_000 * offset, version: 0, predictedClass: 0, predictedValue: 0, probabilities: null }, { counted: [], joined: [], dead: [], duplicatePredictions: 0, latePredictions: 0 });
-    for (let offset = 0; offset < 5; offset++) join.readLabel({ offset, predictionId: `p${offset}`, eventTime: 1_000 * offset, trueClass: '0', trueValue: null, raw: { sourceTopic: TOPICS.labels, partition: 0, offset, value: Buffer.alloc(1), headers: {} } }, { counted: [], joined: [], dead: [], duplicatePredictions: 0, latePredictions: 0 });
+    for (let offset = 0; offset < 5; offset++) join.readLabel({ offset, predictionId: `p${offset}`, eventTime: 1_000 * offset, trueClass: '0', trueValue: null, raw: { topic: TOPICS.labels, partition: 0, offset, value: Buffer.alloc(1), headers: {} } }, { counted: [], joined: [], dead: [], duplicatePredictions: 0, latePredictions: 0 });
     part.healthy = false;
 
     const rewound: [string, number][] = [];
