@@ -40,7 +40,9 @@ export class DeltaAccumulator {
   toDeltas(): BucketDeltas[] {
     const out: BucketDeltas[] = [];
     for (const [family, buckets] of this.families) {
-      for (const [bucketStart, counters] of buckets) out.push({ family, bucketStart, counters: { ...counters } });
+      // The counters themselves, not copies (a copy of a few hundred score-bin fields per group
+      // was 3 % of the service's CPU): the accumulator is done with once its deltas are taken.
+      for (const [bucketStart, counters] of buckets) out.push({ family, bucketStart, counters });
     }
     return out;
   }

@@ -29,6 +29,8 @@ export interface DeferredBatch<Item> {
   kind: StreamKind;
   batch: Pick<Batch, 'topic' | 'partition' | 'lastOffset' | 'highWatermark'>;
   items: Item[];
+  /** When it was deferred (ms since the epoch). */
+  since: number;
 }
 
 export interface ModelJoin<Item> {
@@ -217,6 +219,19 @@ export class JoinPartitions<Item extends { offset: number }> {
     let total = 0;
     for (const part of this.partitions.values()) total += part.bytes;
     return total;
+  }
+
+  /** When the longest-waiting deferred batch was deferred, or null when none waits. */
+  get oldestDeferral(): number | null {
+    let oldest: number | null = null;
+    for (const part of this.partitions.values()) {
+      for (const { deferred } of part.models.values()) {
+        // In arrival order: the first waited longest.
+        const since = deferred[0]?.since;
+        if (since !== undefined && (oldest === null || since < oldest)) oldest = since;
+      }
+    }
+    return oldest;
   }
 
   /** Events read but waiting for the other stream's replay (DeferredBatch), over every partition. */

@@ -32,6 +32,8 @@ import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
 import { KeyedSerializer } from './keyed-serializer.js';
 import { Interner } from './interner.js';
 import { JoinBudget } from './join-budget.js';
+import { deferralProbe } from './join-deferral.js';
+import type { Probe } from '../runtime/ops-server.js';
 import { JoinPartitions, otherStream, type DeferredBatch, type JoinPartition, type ModelJoin, type StreamKind } from './join-partitions.js';
 
 export interface PerformancePipelineOptions {
@@ -106,6 +108,13 @@ export class PerformancePipeline {
    * (keyed-serializer.ts): Redis must see a model's batches in the order its join read them.
    */
   private readonly models = new KeyedSerializer();
+  /**
+   * A model's evaluations, one at a time and in the order their applies were sent, beside its
+   * joins: while an evaluation waits for Redis (its advance slides every window over every
+   * end it crosses) the next batches of the model are read and sent. An evaluation only reads
+   * what Redis applied (advance is atomic there) and its commit is fenced.
+   */
+  private readonly evaluations = new KeyedSerializer();
   private readonly partitions: JoinPartitions<Prepared>;
   private readonly budget: JoinBudget;
 
@@ -147,6 +156,11 @@ export class PerformancePipeline {
     return this.budget.probe;
   }
 
+  /** /readyz fails once new events have waited too long for a replay (join-deferral.ts). */
+  get replayProbe(): Probe {
+    return deferralProbe(() => this.partitions.oldestDeferral);
+  }
+
   /** The join state of a partition, for tests that compare a rebuild with what it replaced. */
   joinOf(partition: number): JoinPartition<Prepared> | undefined {
     return [...this.partitions.all()].find((part) => part.partition === partition);
@@ -154,10 +168,12 @@ export class PerformancePipeline {
 
   /** IdleModels evicted the model: its state goes once its work in flight (if any) is done. */
   private forget(model: string): void {
-    void this.models.run(model, async () => {
-      // Touched again while the eviction waited: the model is in use, keep its state.
-      if (!this.idle.has(model)) this.forgetNow(model);
-    });
+    void this.models.run(model, () =>
+      this.evaluations.run(model, async () => {
+        // Touched again while the eviction waited: the model is in use, keep its state.
+        if (!this.idle.has(model)) this.forgetNow(model);
+      }),
+    );
   }
 
   private forgetNow(model: string): void {
@@ -198,10 +214,10 @@ export class PerformancePipeline {
   };
 
   /**
-   * Waits, outside the model's key, for an apply that was sent under it, then evaluates under it
-   * again. The key is held only while the join reads and the apply is sent: Redis runs one
-   * connection's commands in order, so the next batch of the model can be read and sent while
-   * this one's reply travels.
+   * Waits, outside the model's key, for an apply that was sent under it, then evaluates under
+   * the model's evaluation key. The join's key is held only while the join reads and the apply
+   * is sent: Redis runs one connection's commands in order, so the next batch of the model can
+   * be read and sent while this one's reply travels and its evaluation runs.
    */
   private async settle(part: JoinPartition<Prepared>, sent: SentApply): Promise<void> {
     let reply: PerfDeltaReply;
@@ -218,7 +234,7 @@ export class PerformancePipeline {
       part.healthy = false;
       throw new JoinOvertakenError(`${sent.topic} partition ${part.partition}: model ${sent.model}'s recorded offsets moved (another instance applied); rebuilding the join`);
     }
-    await this.models.run(sent.model, () => this.evaluateAfter(sent.model, this.settings.get(sent.model), reply));
+    await this.evaluations.run(sent.model, () => this.evaluateAfter(sent.model, this.settings.get(sent.model), reply));
   }
 
   /**
@@ -244,7 +260,7 @@ export class PerformancePipeline {
     }
     const fresh = items.slice(replayed);
     if (fresh.length === 0) return null;
-    const deferred = { kind, batch: { topic: batch.topic, partition: batch.partition, lastOffset: batch.lastOffset, highWatermark: batch.highWatermark }, items: fresh };
+    const deferred = { kind, batch: { topic: batch.topic, partition: batch.partition, lastOffset: batch.lastOffset, highWatermark: batch.highWatermark }, items: fresh, since: Date.now() };
     if (entry.deferred.length > 0 || !this.replayDone(part, entry, kind)) {
       entry.deferred.push(deferred);
       return null;

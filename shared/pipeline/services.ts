@@ -66,7 +66,7 @@ export function startPerformanceService(options: MonitorServiceOptions): Promise
           trackProgress: true,
           coPartitioned: true,
           rebuild: pipeline.rebuild,
-          probes: { joinMemory: pipeline.budgetProbe },
+          probes: { joinMemory: pipeline.budgetProbe, joinReplay: pipeline.replayProbe },
           partitionsConcurrently: partitionsConcurrently(service),
         },
       ];
