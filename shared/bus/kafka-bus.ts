@@ -597,23 +597,8 @@ export class KafkaBus implements EventBus, LogReader {
       return true;
     }
     if (gate.passed(topic, partition)) return true;
-    const start = await options.startOffset!({
-      topic,
-      partition,
-      committed: await this.committedOffset(options.groupId, topic, partition),
-      rewindCoPartition: (other, offset) => this.rewindCoPartition(options, { gate, consumer }, other, partition, offset),
-    });
-    if (start !== null && start < first) {
-      this.logger.warn(
-        { group: options.groupId, topic, partition, from: start, position: first },
-        `rewinding ${topic}/${partition} from ${first} to ${start}: the subscriber's progress is behind the group's committed offset`,
-      );
-      gate.seek(topic, partition, start);
-      consumer.seek({ topic, partition, offset: String(start) });
-      return false;
-    }
-    gate.pass(topic, partition);
-    return true;
+    const committed = await this.committedOffset(options.groupId, topic, partition);
+    return !(await this.rewindToStartOffset(topic, partition, { committed, position: first }, options, { gate, consumer }));
   }
 
   /**
@@ -627,26 +612,44 @@ export class KafkaBus implements EventBus, LogReader {
     try {
       const committed = await this.committedOffset(options.groupId, topic, partition);
       if (committed === null) return;
-      const start = await options.startOffset!({
-        topic,
-        partition,
-        committed,
-        rewindCoPartition: (other, offset) => this.rewindCoPartition(options, { gate, consumer }, other, partition, offset),
-      });
-      if (gate.generation !== generation) return;
-      if (start !== null && start < committed) {
-        this.logger.warn(
-          { group: options.groupId, topic, partition, from: start, position: committed },
-          `rewinding ${topic}/${partition} from ${committed} to ${start}: the subscriber's progress is behind the group's committed offset`,
-        );
-        gate.seek(topic, partition, start);
-        consumer.seek({ topic, partition, offset: String(start) });
-      } else {
-        gate.pass(topic, partition);
-      }
+      await this.rewindToStartOffset(topic, partition, { committed, position: committed }, options, { gate, consumer }, () => gate.generation === generation);
     } catch (error) {
       this.logger.warn({ err: error, group: options.groupId, topic, partition }, 'asking where a partition starts failed; asked again at its first batch');
     }
+  }
+
+  /**
+   * Asks the subscriber where the partition must resume: before `position` (where the member
+   * would go on from), seeks it back there; otherwise the partition passes the gate. Resolves
+   * with whether it was sought. An answer `stillWanted` turns down (the assignment it was asked
+   * for is over) changes nothing.
+   */
+  private async rewindToStartOffset(
+    topic: string,
+    partition: number,
+    { committed, position }: { committed: number | null; position: number },
+    options: SubscribeOptions,
+    { gate, consumer }: { gate: StartGate; consumer: Consumer },
+    stillWanted: () => boolean = () => true,
+  ): Promise<boolean> {
+    const start = await options.startOffset!({
+      topic,
+      partition,
+      committed,
+      rewindCoPartition: (other, offset) => this.rewindCoPartition(options, { gate, consumer }, other, partition, offset),
+    });
+    if (!stillWanted()) return false;
+    if (start !== null && start < position) {
+      this.logger.warn(
+        { group: options.groupId, topic, partition, from: start, position },
+        `rewinding ${topic}/${partition} from ${position} to ${start}: the subscriber's progress is behind the group's committed offset`,
+      );
+      gate.seek(topic, partition, start);
+      consumer.seek({ topic, partition, offset: String(start) });
+      return true;
+    }
+    gate.pass(topic, partition);
+    return false;
   }
 
   /** PartitionStart.rewindCoPartition on Kafka: a seek, whose first batch then passes the gate. */

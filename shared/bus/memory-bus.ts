@@ -480,15 +480,7 @@ export class MemoryBus implements EventBus, LogReader {
     void (async () => {
       try {
         const committed = group.committed.get(key) ?? null;
-        const start = await member.startOffset!({ topic, partition, committed, rewindCoPartition: (other, offset) => this.rewindCoPartition(group, member, other, partition, offset) });
-        if (member.generation !== generation) return;
-        if (start !== null && committed !== null && start < committed) {
-          this.logger?.warn({ group: group.id, topic, partition, from: start, position: committed }, "rewinding to the subscriber's progress");
-          member.sought.set(key, start);
-          group.committed.set(key, Math.max(0, start));
-        } else {
-          member.started.add(key);
-        }
+        await this.rewindToStartOffset(group, member, { topic, partition }, { committed, position: committed }, () => member.generation === generation);
       } catch {
         // Asked again before the partition's first batch.
       } finally {
@@ -522,20 +514,34 @@ export class MemoryBus implements EventBus, LogReader {
       return true;
     }
     if (member.started.has(key)) return true;
-    const start = await member.startOffset({
-      topic: batch.topic,
-      partition: batch.partition,
-      committed: group.committed.get(key) ?? null,
-      rewindCoPartition: (other, offset) => this.rewindCoPartition(group, member, other, batch.partition, offset),
-    });
-    if (start !== null && start < first) {
-      this.logger?.warn({ group: group.id, topic: batch.topic, partition: batch.partition, from: start, position: first }, 'rewinding to the subscriber\'s progress');
+    const committed = group.committed.get(key) ?? null;
+    return !(await this.rewindToStartOffset(group, member, batch, { committed, position: first }));
+  }
+
+  /**
+   * Asks the subscriber where the partition must resume: before `position` (where the group
+   * would go on from; none, nothing to rewind), moves the group's position back there;
+   * otherwise the partition passes. Resolves with whether it was rewound. An answer
+   * `stillWanted` turns down (the assignment it was asked for is over) changes nothing.
+   */
+  private async rewindToStartOffset(
+    group: Group,
+    member: Member,
+    { topic, partition }: TopicPartition,
+    { committed, position }: { committed: number | null; position: number | null },
+    stillWanted: () => boolean = () => true,
+  ): Promise<boolean> {
+    const key = tpKey(topic, partition);
+    const start = await member.startOffset!({ topic, partition, committed, rewindCoPartition: (other, offset) => this.rewindCoPartition(group, member, other, partition, offset) });
+    if (!stillWanted()) return false;
+    if (start !== null && position !== null && start < position) {
+      this.logger?.warn({ group: group.id, topic, partition, from: start, position }, "rewinding to the subscriber's progress");
       member.sought.set(key, start);
       group.committed.set(key, Math.max(0, start));
-      return false;
+      return true;
     }
     member.started.add(key);
-    return true;
+    return false;
   }
 
   private deliver(group: Group, member: Member, batch: Batch): void {
