@@ -12,23 +12,19 @@
 //
 // Membership changes only take effect once the new member is handed a batch, so while the
 // test waits for one it keeps publishing in small chunks: events flow through every change.
-import { Kafka, logLevel } from 'kafkajs';
-import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaBus } from '../../shared/bus/kafka-bus.js';
 import { parseMonitoringConfig, resolveModelConfig } from '../../shared/config/monitoring-config.js';
-import { createLogger } from '../../shared/log/logger.js';
 import { covFamily, perfFamily } from '../../shared/monitor/performance.js';
-import { RedisMonitorState } from '../../shared/monitor-state/redis-monitor-state.js';
 import { defaultGroupId, PERFORMANCE_GROUP } from '../../shared/pipeline/services.js';
 import { DriftwatchClient } from '../../shared/sdk/index.js';
 import type { LabelRecord, PredictionRecord } from '../../shared/sdk/records.js';
 import { predictionTime, resolveScenarioOptions, scenarioDeliveries, type Delivery } from '../../shared/sim/scenario.js';
 import { splitField } from '../../shared/stats/window/counters.js';
-import { topicNames, topicSpecs } from '../../shared/topics.js';
-import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
+import { topicNames } from '../../shared/topics.js';
+import { kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
 import { groupLag, waitForGroupCaughtUp } from '../support/kafka-progress.js';
 import { httpGet } from '../support/http-get.js';
+import { connectKafkaAndRedis, type KafkaAndRedisClients } from '../support/kafka-redis-clients.js';
 import { captureOutput, type CapturedOutput } from '../support/process-output.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { until } from '../support/until.js';
@@ -187,24 +183,16 @@ function rebuildReadsAtMost(instance: Instance): number {
 }
 
 describe('performance service rebalance (three instances join and leave during a 200,000-prediction run)', () => {
-  let bus: KafkaBus;
-  let admin: Admin;
-  let state: RedisMonitorState;
+  let clients: KafkaAndRedisClients;
   const instances: Instance[] = [];
 
   beforeAll(async () => {
-    bus = await KafkaBus.connect({ brokers: kafkaBrokerList(), logger: createLogger('rebalance-test', { level: 'warn' }) });
-    await bus.ensureTopics(topicSpecs(topics, PARTITIONS));
-    admin = new Kafka({ brokers: kafkaBrokerList(), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    state = await RedisMonitorState.connect(redisUrl());
+    clients = await connectKafkaAndRedis('rebalance-test', topics, PARTITIONS);
   });
 
   afterAll(async () => {
     for (const { process } of instances) await process.kill();
-    await admin?.disconnect();
-    await state?.close();
-    await bus?.close();
+    await clients?.close();
   });
 
   const start = (name: string): Instance => {
@@ -213,13 +201,13 @@ describe('performance service rebalance (three instances join and leave during a
     instances.push(instance);
     return instance;
   };
-  const coverage = (): Promise<Record<string, number>> => state.readBuckets(model, covFamily(VERSION), firstBucket, bucketsEnd, bucketMs);
+  const coverage = (): Promise<Record<string, number>> => clients.state.readBuckets(model, covFamily(VERSION), firstBucket, bucketsEnd, bucketMs);
   const counted = async (): Promise<number> => (await coverage()).n ?? 0;
   const rebuildsLogged = (): number => instances.reduce((sum, { output }) => sum + output.stdout().split(REBUILD_LINE).length - 1, 0);
 
   it('counts every prediction, label and outcome exactly once across joins, a kill mid-rebuild and a leave', { timeout: 300_000 }, async () => {
     const started = Date.now();
-    const publisher = new ChunkedPublisher(new DriftwatchClient({ bus, topics }));
+    const publisher = new ChunkedPublisher(new DriftwatchClient({ bus: clients.bus, topics }));
     const steps: string[] = [];
     const step = async (what: string): Promise<void> => {
       steps.push(`${what} at ${Math.round(publisher.share * 100)}% produced, ${await counted()} counted`);
@@ -270,7 +258,7 @@ describe('performance service rebalance (three instances join and leave during a
     expect(produced.predictions).toBe(PREDICTIONS);
 
     // C' alone: a member that took over partitions must be able to finish them.
-    await waitForGroupCaughtUp(admin, group, [topics.predictions, topics.labels], 120_000);
+    await waitForGroupCaughtUp(clients.admin, group, [topics.predictions, topics.labels], 120_000);
     // Caught up in Kafka means committed, and a commit follows its apply: the counts are final.
     // Two reads a second apart that agree show they settled.
     let final = await coverage();
@@ -288,18 +276,18 @@ describe('performance service rebalance (three instances join and leave during a
     const caughtUpAfter = Date.now() - started;
 
     expect(cAgain.process.child.exitCode).toBeNull();
-    expect(await groupLag(admin, group, [topics.predictions, topics.labels])).toBe(0);
+    expect(await groupLag(clients.admin, group, [topics.predictions, topics.labels])).toBe(0);
 
     expect(final.n).toBe(produced.predictions);
     expect(final.l).toBe(produced.labels);
 
-    const perf = await state.readBuckets(model, perfFamily(VERSION), firstBucket, bucketsEnd, bucketMs);
+    const perf = await clients.state.readBuckets(model, perfFamily(VERSION), firstBucket, bucketsEnd, bucketMs);
     const confusionCells = Object.entries(perf).filter(([field]) => splitField(field)[0] === 'c');
     expect(confusionCells.length).toBeGreaterThan(0);
     expect(confusionCells.reduce((sum, [, count]) => sum + count, 0)).toBe(produced.labels);
 
     // Every label joined its prediction: nothing was dead-lettered.
-    const dlqEnds = await admin.fetchTopicOffsets(topics.dlq);
+    const dlqEnds = await clients.admin.fetchTopicOffsets(topics.dlq);
     expect(dlqEnds.reduce((sum, { high }) => sum + Number(high), 0)).toBe(0);
 
     const rebuilds = rebuildsLogged();

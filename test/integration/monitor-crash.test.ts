@@ -4,14 +4,9 @@
 // label exactly once: redelivered batches (applied in Redis, never committed in Kafka) must
 // be fenced off by the offsets recorded in the same script as the counters. Each kill waits
 // for that moment: a partition whose offset Redis recorded is past what Kafka committed.
-import { Kafka, logLevel } from 'kafkajs';
-import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaBus } from '../../shared/bus/kafka-bus.js';
 import { parseMonitoringConfig, resolveModelConfig } from '../../shared/config/monitoring-config.js';
-import { createLogger } from '../../shared/log/logger.js';
 import { covFamily, perfFamily } from '../../shared/monitor/performance.js';
-import { RedisMonitorState } from '../../shared/monitor-state/redis-monitor-state.js';
 import { defaultGroupId, PERFORMANCE_GROUP } from '../../shared/pipeline/services.js';
 import { OFFSETS_KEY } from '../../shared/store/batch-request.js';
 import { modelKey } from '../../shared/store/types.js';
@@ -19,9 +14,10 @@ import { DriftwatchClient } from '../../shared/sdk/index.js';
 import type { LabelRecord, PredictionRecord } from '../../shared/sdk/records.js';
 import { predictionTime, resolveScenarioOptions, scenarioDeliveries } from '../../shared/sim/scenario.js';
 import { splitField } from '../../shared/stats/window/counters.js';
-import { topicNames, topicSpecs } from '../../shared/topics.js';
-import { kafkaBrokerList, kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
+import { topicNames } from '../../shared/topics.js';
+import { kafkaBrokers, redisUrl, uniqueName } from '../setup/env.js';
 import { waitForGroupCaughtUp } from '../support/kafka-progress.js';
+import { connectKafkaAndRedis, type KafkaAndRedisClients } from '../support/kafka-redis-clients.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { until } from '../support/until.js';
 
@@ -68,27 +64,19 @@ const serviceEnv = {
 };
 
 describe('performance service crash (kill -9 three times during a 200,000-prediction run)', () => {
-  let bus: KafkaBus;
-  let admin: Admin;
-  let state: RedisMonitorState;
+  let clients: KafkaAndRedisClients;
   const processes: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    bus = await KafkaBus.connect({ brokers: kafkaBrokerList(), logger: createLogger('crash-test', { level: 'warn' }) });
-    await bus.ensureTopics(topicSpecs(topics, PARTITIONS));
-    admin = new Kafka({ brokers: kafkaBrokerList(), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    state = await RedisMonitorState.connect(redisUrl());
+    clients = await connectKafkaAndRedis('crash-test', topics, PARTITIONS);
   });
 
   afterAll(async () => {
     for (const running of processes) await running.kill();
-    await admin?.disconnect();
-    await state?.close();
-    await bus?.close();
+    await clients?.close();
   });
 
-  const coverage = (): Promise<Record<string, number>> => state.readBuckets(model, covFamily(VERSION), firstBucket, bucketsEnd, bucketMs);
+  const coverage = (): Promise<Record<string, number>> => clients.state.readBuckets(model, covFamily(VERSION), firstBucket, bucketsEnd, bucketMs);
 
   /**
    * Source partitions whose last batch Redis applied but Kafka has not committed: a kill now
@@ -96,8 +84,8 @@ describe('performance service crash (kill -9 three times during a 200,000-predic
    * landing between the two reads can only hide such a partition, never invent one.
    */
   async function appliedNotCommitted(): Promise<number> {
-    const committed = await admin.fetchOffsets({ groupId: group, topics: [topics.predictions, topics.labels] });
-    const recorded = await state.client.hgetall(modelKey(model, OFFSETS_KEY));
+    const committed = await clients.admin.fetchOffsets({ groupId: group, topics: [topics.predictions, topics.labels] });
+    const recorded = await clients.state.client.hgetall(modelKey(model, OFFSETS_KEY));
     let count = 0;
     for (const { topic, partitions } of committed) {
       for (const { partition, offset } of partitions) {
@@ -120,7 +108,7 @@ describe('performance service crash (kill -9 three times during a 200,000-predic
 
   /** Publishes the scenario in delivery order while the service consumes; resolves with what was produced. */
   async function publishScenario(): Promise<{ predictions: number; labels: number }> {
-    const client = new DriftwatchClient({ bus, topics });
+    const client = new DriftwatchClient({ bus: clients.bus, topics });
     let predictions: PredictionRecord[] = [];
     let labels: LabelRecord[] = [];
     let produced = { predictions: 0, labels: 0 };
@@ -163,7 +151,7 @@ describe('performance service crash (kill -9 three times during a 200,000-predic
     const publishedAfter = Date.now() - started;
     expect(produced.predictions).toBe(PREDICTIONS);
 
-    await waitForGroupCaughtUp(admin, group, [topics.predictions, topics.labels], 150_000);
+    await waitForGroupCaughtUp(clients.admin, group, [topics.predictions, topics.labels], 150_000);
     const caughtUpAfter = Date.now() - started;
 
     // Each kill landed mid-stream: work was counted before it and remained after it.
@@ -176,7 +164,7 @@ describe('performance service crash (kill -9 three times during a 200,000-predic
     expect(final.n).toBe(produced.predictions);
     expect(final.l).toBe(produced.labels);
 
-    const perf = await state.readBuckets(model, perfFamily(VERSION), firstBucket, bucketsEnd, bucketMs);
+    const perf = await clients.state.readBuckets(model, perfFamily(VERSION), firstBucket, bucketsEnd, bucketMs);
     const confusionCells = Object.entries(perf).filter(([field]) => splitField(field)[0] === 'c');
     expect(confusionCells.length).toBeGreaterThan(0);
     expect(confusionCells.reduce((sum, [, count]) => sum + count, 0)).toBe(produced.labels);

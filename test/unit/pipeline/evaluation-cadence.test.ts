@@ -2,15 +2,12 @@
 // live, after a gap (catch-up one end after another, capped) and for a model's first end;
 // and that EvaluationLoop asks for exactly those in the advance, one per end.
 import { describe, expect, it } from 'vitest';
-import type { EventBus } from '../../../shared/bus/types.js';
 import { parseMonitoringConfig, resolveModelConfig } from '../../../shared/config/monitoring-config.js';
-import { MemoryMonitorState } from '../../../shared/monitor-state/memory-monitor-state.js';
-import type { EvaluationInput, MonitorState, WindowSettings } from '../../../shared/monitor-state/types.js';
+import type { BucketDeltas, EvaluationInput } from '../../../shared/monitor-state/types.js';
 import { evaluationEnds } from '../../../shared/pipeline/clock.js';
 import { dueHorizons } from '../../../shared/pipeline/evaluation-cadence.js';
-import { DEFAULT_MAX_CATCH_UP_STEPS, EvaluationLoop } from '../../../shared/pipeline/evaluation-loop.js';
-import { windowSettings } from '../../../shared/pipeline/model-settings.js';
-import { topicNames } from '../../../shared/topics.js';
+import { DEFAULT_MAX_CATCH_UP_STEPS } from '../../../shared/pipeline/evaluation-loop.js';
+import { evaluationLoopOver, windowsOf } from './evaluation-loop-fixture.js';
 
 const S = 1_000;
 const M = 60 * S;
@@ -18,11 +15,6 @@ const H = 60 * M;
 /** A midnight (UTC): the start of every cadence's cycle. */
 const DAY0 = 19_675 * 24 * H;
 const FIVE_M = 5 * M;
-
-function windowsOf(horizons: unknown[]): WindowSettings {
-  const config = parseMonitoringConfig({ models: { m: { horizons, bucketMs: '10s' } } });
-  return windowSettings(resolveModelConfig(config, 'm'), 1);
-}
 
 describe('evaluation cadence', () => {
   const cadenced = windowsOf([{ window: '5m' }, { window: '1h', every: '1m' }, { window: '24h', every: '10m' }]);
@@ -91,43 +83,20 @@ describe('evaluation cadence', () => {
 });
 
 describe('EvaluationLoop with a cadence', () => {
-  /** MonitorState calls by name, as counted-state.ts counts them in the services' metrics. */
-  function counting(state: MonitorState): { state: MonitorState; calls: Map<string, number> } {
-    const calls = new Map<string, number>();
-    const proxy = new Proxy(state, {
-      get(target, property, receiver) {
-        const value: unknown = Reflect.get(target, property, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          calls.set(String(property), (calls.get(String(property)) ?? 0) + 1);
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
-    return { state: proxy, calls };
-  }
-
   it('reads only the due horizons and the closing bucket, in one advance per end, and commits each end once', async () => {
-    const memory = new MemoryMonitorState();
-    const { state, calls } = counting(memory);
     const windows = windowsOf([{ window: '5m' }, { window: '1h', every: '1m' }, { window: '24h', every: '10m' }]);
     const start = DAY0 + 3 * M;
     // One bucket of `feat:1` and `pred:1` every 10 s for 20 minutes.
-    for (let i = 0; i < 120; i += 1) {
-      const bucketStart = start + i * 10 * S;
-      await memory.applyDriftBatch({
-        model: 'm',
-        source: { group: 'g', topic: 't', partition: 0, offset: i },
-        windows,
-        deltas: [
-          { family: 'feat:1', bucketStart, counters: { x: 1 } },
-          { family: 'pred:1', bucketStart, counters: { p: i } },
-        ],
-        maxEventTime: bucketStart,
-      });
-    }
-    const bus = { publish: async () => undefined } as unknown as EventBus;
-    const loop = new EvaluationLoop({ state, bus, topics: topicNames('t.'), scope: 'drift', closing: ['pred:'] });
+    const { loop, calls } = await evaluationLoopOver({
+      windows,
+      start,
+      buckets: 120,
+      deltasAt: (i, bucketStart): BucketDeltas[] => [
+        { family: 'feat:1', bucketStart, counters: { x: 1 } },
+        { family: 'pred:1', bucketStart, counters: { p: i } },
+      ],
+      options: { closing: ['pred:'] },
+    });
     const seen: EvaluationInput[] = [];
     const evaluate = async (_model: string, input: EvaluationInput) => {
       seen.push(input);

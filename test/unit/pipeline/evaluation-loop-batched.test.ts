@@ -3,38 +3,13 @@
 // evaluation left, exactly as with one advance and one commit per end; what is committed and
 // published is the same; and the ends cost one advanceEnds and one commitEvaluations per chunk.
 import { describe, expect, it } from 'vitest';
-import type { EventBus } from '../../../shared/bus/types.js';
-import { parseMonitoringConfig, resolveModelConfig } from '../../../shared/config/monitoring-config.js';
-import { MemoryMonitorState } from '../../../shared/monitor-state/memory-monitor-state.js';
-import type { EvaluationInput, MonitorState, WindowSettings } from '../../../shared/monitor-state/types.js';
-import { EvaluationLoop, type EvaluationOutcome } from '../../../shared/pipeline/evaluation-loop.js';
-import { windowSettings } from '../../../shared/pipeline/model-settings.js';
-import { topicNames } from '../../../shared/topics.js';
+import type { EvaluationInput } from '../../../shared/monitor-state/types.js';
+import type { EvaluationOutcome } from '../../../shared/pipeline/evaluation-loop.js';
+import { evaluationLoopOver, windowsOf } from './evaluation-loop-fixture.js';
 
 const S = 1_000;
 const M = 60 * S;
 const DAY0 = 19_675 * 24 * 60 * M;
-
-function windowsOf(horizons: unknown[]): WindowSettings {
-  const config = parseMonitoringConfig({ models: { m: { horizons, bucketMs: '10s' } } });
-  return windowSettings(resolveModelConfig(config, 'm'), 1);
-}
-
-/** MonitorState calls by name, as counted-state.ts counts them in the services' metrics. */
-function counting(state: MonitorState): { state: MonitorState; calls: Map<string, number> } {
-  const calls = new Map<string, number>();
-  const proxy = new Proxy(state, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.set(String(property), (calls.get(String(property)) ?? 0) + 1);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { state: proxy, calls };
-}
 
 /**
  * An evaluation whose outcome depends on the states it is given: a counter per alert key
@@ -60,22 +35,14 @@ describe('EvaluationLoop with several ends per round trip', () => {
   it('evaluates every end in order with the states the previous end left, and commits and publishes what one end per call does', async () => {
     const windows = windowsOf([{ window: '5m' }, { window: '1h', every: '1m' }]);
     const start = DAY0 + 3 * M;
-    const run = async (endsPerRoundTrip: number | undefined) => {
-      const memory = new MemoryMonitorState();
-      const { state, calls } = counting(memory);
-      for (let i = 0; i < 130; i += 1) {
-        const bucketStart = start + i * 10 * S;
-        await memory.applyDriftBatch({
-          model: 'm',
-          source: { group: 'g', topic: 't', partition: 0, offset: i },
-          windows,
-          deltas: [{ family: 'feat:1', bucketStart, counters: { x: 1 + (i % 3), '~s': i / 7 } }],
-          maxEventTime: bucketStart,
-        });
-      }
-      const published: string[] = [];
-      const bus = { publish: async (_topic: string, messages: { value: Buffer }[]) => void published.push(...messages.map((m) => m.value.toString())) } as unknown as EventBus;
-      const loop = new EvaluationLoop({ state, bus, topics: topicNames('t.'), scope: 'drift', ...(endsPerRoundTrip !== undefined ? { endsPerRoundTrip } : {}) });
+    const run = async (options: { endsPerRoundTrip?: number }) => {
+      const { memory, loop, calls, published } = await evaluationLoopOver({
+        windows,
+        start,
+        buckets: 130,
+        deltasAt: (i, bucketStart) => [{ family: 'feat:1', bucketStart, counters: { x: 1 + (i % 3), '~s': i / 7 } }],
+        options,
+      });
       const seen: EvaluationInput[] = [];
       const recording = (model: string, input: EvaluationInput) => {
         seen.push(structuredClone(input));
@@ -88,8 +55,8 @@ describe('EvaluationLoop with several ends per round trip', () => {
       return { seen, evaluated, calls: Object.fromEntries(calls), published, stored };
     };
 
-    const single = await run(undefined);
-    const batched = await run(32);
+    const single = await run({});
+    const batched = await run({ endsPerRoundTrip: 32 });
     expect(single.evaluated).toBe(119);
     expect(single.calls).toEqual({ advance: 119, commitEvaluation: 119, readOutbox: 1, ackOutbox: 1 });
     // The states move: alert keys accumulate and detectors change from end to end.
@@ -107,14 +74,14 @@ describe('EvaluationLoop with several ends per round trip', () => {
 
   it('skips the ends another instance already moved past and commits only the rest', async () => {
     const windows = windowsOf([{ window: '5m' }]);
-    const memory = new MemoryMonitorState();
     const start = DAY0 + 3 * M;
-    for (let i = 0; i < 30; i += 1) {
-      const bucketStart = start + i * 10 * S;
-      await memory.applyDriftBatch({ model: 'm', source: { group: 'g', topic: 't', partition: 0, offset: i }, windows, deltas: [{ family: 'feat:1', bucketStart, counters: { x: 1 } }], maxEventTime: bucketStart });
-    }
-    const bus = { publish: async () => undefined } as unknown as EventBus;
-    const loop = new EvaluationLoop({ state: memory, bus, topics: topicNames('t.'), scope: 'drift', endsPerRoundTrip: 8 });
+    const { memory, loop } = await evaluationLoopOver({
+      windows,
+      start,
+      buckets: 30,
+      deltasAt: (_i, bucketStart) => [{ family: 'feat:1', bucketStart, counters: { x: 1 } }],
+      options: { endsPerRoundTrip: 8 },
+    });
     const ends: number[] = [];
     const record = async (model: string, input: EvaluationInput) => {
       ends.push(input.end);
