@@ -283,8 +283,10 @@ export class KafkaBus implements EventBus, LogReader {
     const refusal = watchJoinRefusal(consumer);
     // Every assignment (a rebalance or a restart after a crash) asks startOffset again.
     const gate = options.startOffset ? new StartGate() : null;
-    if (gate) {
+    if (gate || options.onAssigned) {
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        options.onAssigned?.(payload.memberAssignment);
+        if (!gate) return;
         gate.reset();
         // Asked at once for every assigned partition, not only at its first batch: a partition
         // with nothing new to fetch must still be rewound when the subscriber needs it read

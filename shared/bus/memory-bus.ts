@@ -157,6 +157,7 @@ class Member {
     readonly concurrency: number,
     readonly coPartitioned: boolean,
     readonly startOffset?: (partition: PartitionStart) => Promise<number | null>,
+    readonly onAssigned?: SubscribeOptions['onAssigned'],
   ) {}
 
   /** Assigned partitions starting after the last one served, so one busy partition cannot starve the others. */
@@ -332,6 +333,7 @@ export class MemoryBus implements EventBus, LogReader {
       concurrency,
       coPartitioned,
       options.startOffset,
+      options.onAssigned,
     );
     group.members.push(member);
     this.rebalance(group);
@@ -389,6 +391,7 @@ export class MemoryBus implements EventBus, LogReader {
       const key = tpKey(topic, partition);
       if (!owner.fromBeginning && !group.committed.has(key)) group.committed.set(key, this.topics.get(topic)!.logs[partition]!.nextOffset);
     }
+    for (const member of members) member.onAssigned?.(byTopic(member.assigned));
     this.logger?.debug(
       { group: group.id, assignment: members.map((m) => ({ member: m.id, partitions: m.assigned.length })) },
       'rebalanced',
@@ -617,4 +620,11 @@ function toBufferHeaders(headers: OutgoingMessage['headers']): Record<string, Bu
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A member's assignment as SubscribeOptions.onAssigned gives it: partitions by topic. */
+function byTopic(assigned: readonly TopicPartition[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const { topic, partition } of assigned) (out[topic] ??= []).push(partition);
+  return out;
 }

@@ -122,6 +122,12 @@ export interface SubscribeOptions {
    * which lines numbers up only when the partitions divide evenly among the members.
    */
   coPartitioned?: boolean;
+  /**
+   * Called at every assignment (a rebalance, a restart) with this member's partitions by topic,
+   * before any of them is asked about or delivered: state a subscriber keeps per partition can
+   * be let go for the partitions it no longer owns (a revoked partition sends nothing more).
+   */
+  onAssigned?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
 }
 
 export interface PartitionStart {

@@ -200,10 +200,33 @@ export class JoinPartitions<Item extends { offset: number }> {
     return deferred === null ? batch.lastOffset : Math.min(batch.lastOffset, deferred - 1);
   }
 
-  /** Where a rebuild of the batch's stream must start to reproduce every model's state (null: nothing read). */
-  rebuildFrom(batch: Batch): number | null {
+  /**
+   * Where a rebuild of each stream of the batch's partition must start to reproduce every model's
+   * state, by topic (a stream not read yet is left out). Both streams' cuts go with every batch:
+   * one stream's cut moves as the other stream's watermark does, and a stream whose own batches
+   * ended (predictions all read before their labels) would otherwise keep its first cut, and a
+   * rebuild would read it from its start.
+   */
+  rebuildFrom(batch: Batch): Record<string, number> {
     const part = this.partitions.get(batch.partition);
-    return part === undefined ? null : (cutOf(part, this.kindOf(batch.topic)) ?? null);
+    const cuts: Record<string, number> = {};
+    if (part === undefined) return cuts;
+    for (const kind of ['predictions', 'labels'] as const) {
+      const cut = cutOf(part, kind);
+      if (cut !== undefined) cuts[this.topics[kind]] = cut;
+    }
+    return cuts;
+  }
+
+  /**
+   * A new assignment: the state of partitions this member no longer owns goes (its pending
+   * predictions and deferred events with it; a later assignment rebuilds it from the log).
+   */
+  assigned(assignment: Readonly<Record<string, readonly number[]>>): void {
+    const owned = new Set([...(assignment[this.topics.predictions] ?? []), ...(assignment[this.topics.labels] ?? [])]);
+    for (const partition of [...this.partitions.keys()]) {
+      if (!owned.has(partition)) this.partitions.delete(partition);
+    }
   }
 
   forgetModel(model: string): void {

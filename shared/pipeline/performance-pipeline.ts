@@ -149,6 +149,7 @@ export class PerformancePipeline {
     startOffset: (start, recorded) => this.partitions.startOffset(start, recorded),
     rebuildFrom: (batch) => this.partitions.rebuildFrom(batch),
     appliedThrough: (batch) => this.partitions.appliedThrough(batch),
+    assigned: (assignment) => this.partitions.assigned(assignment),
   };
 
   /** /readyz detail while the join's memory budget is reached. */

@@ -8,8 +8,9 @@
 -- open:   ARGV[2] a fresh epoch id, set when there is none.     -> {epoch, created 0/1}
 -- read:   ARGV[2] the epoch the caller adopted, ARGV[3] field, ARGV[4] unused,
 --         ARGV[5] what a tombstone says                -> {1, offset or false, rebuild from or false} | {0, epoch or false}
--- record: the same with ARGV[4] the offset, ARGV[6] where a rebuild of the partition's in-memory
---         state must start ('' none: the performance service's join, shared/join)
+-- record: the same with ARGV[4] the offset, then from ARGV[6] (field, offset) pairs: where a
+--         rebuild of the in-memory state of those topic-partitions must start (the performance
+--         service's join, shared/join: both streams of the batch's partition number; none else)
 --                                                               -> {1} | {0, epoch or false}
 -- check:  the epoch comparison alone (the retrainer, which keeps no group record; ARGV[3] and
 --         ARGV[4] unused)                                       -> {1} | {0, epoch or false}
@@ -44,7 +45,7 @@ if mode == 'read' then
 end
 
 -- The rebuild start is the latest one the subscriber computed: it moves with its state, not only up.
-if ARGV[6] and ARGV[6] ~= '' then redis.call('HSET', progress_key, 'from|' .. ARGV[3], ARGV[6]) end
+for i = 6, #ARGV - 1, 2 do redis.call('HSET', progress_key, 'from|' .. ARGV[i], ARGV[i + 1]) end
 
 local recorded = redis.call('HGET', progress_key, ARGV[3])
 if not recorded or tonumber(recorded) < tonumber(ARGV[4]) then

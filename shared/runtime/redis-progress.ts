@@ -146,11 +146,13 @@ export class RedisProgress {
   }
 
   /** After every model of the batch applied (the handler resolved), before the Kafka commit. */
-  async record(group: string, batch: Batch, rebuildFrom: number | null = null): Promise<void> {
+  /** `rebuildFrom`: where a rebuild of the batch's partition number must start, by topic (PartitionRebuild). */
+  async record(group: string, batch: Batch, rebuildFrom: Readonly<Record<string, number>> = {}): Promise<void> {
     this.assertUsable();
+    const cuts = Object.entries(rebuildFrom).flatMap(([topic, from]) => [progressField(topic, batch.partition), String(from)]);
     const reply = (await this.script(
       [EPOCH_KEY, progressKey(group)],
-      ['record', this.epoch!, progressField(batch.topic, batch.partition), String(batch.lastOffset), this.tombstone(), rebuildFrom === null ? '' : String(rebuildFrom)],
+      ['record', this.epoch!, progressField(batch.topic, batch.partition), String(batch.lastOffset), this.tombstone(), ...cuts],
     )) as unknown[];
     if (Number(reply[0]) !== 1) this.refuse(reply[1]);
   }

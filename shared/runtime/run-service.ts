@@ -86,10 +86,12 @@ export interface ServiceSubscription {
 export interface PartitionRebuild {
   /** SubscribeOptions.startOffset, given what Redis recorded (both null without progress tracking). */
   startOffset(start: PartitionStart, recorded: RecordedProgress): number | null;
-  /** Where a rebuild of the batch's partition must start now, recorded with the batch's progress. */
-  rebuildFrom(batch: Batch): number | null;
+  /** Where a rebuild must start now, by topic, for the batch's partition number: recorded with the batch's progress. */
+  rebuildFrom(batch: Batch): Readonly<Record<string, number>>;
   /** The offset Redis holds everything of the batch's partition through (the batch's last, or less for work it deferred). */
   appliedThrough(batch: Batch): number;
+  /** SubscribeOptions.onAssigned: the member's partitions now; state of the others can go. */
+  assigned?(assignment: Readonly<Record<string, readonly number[]>>): void;
 }
 
 export interface RunServiceOptions {
@@ -289,6 +291,7 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
           onStatus: tracker.onStatus,
           ...(spec.coPartitioned ? { coPartitioned: true } : {}),
           ...startOffsetOf(spec, tracked),
+          ...(spec.rebuild?.assigned ? { onAssigned: spec.rebuild.assigned.bind(spec.rebuild) } : {}),
           handler: (batch, ctx) =>
             tracker.track(batch, async () => {
               const endTimer = metrics.windowUpdateSeconds.startTimer();

@@ -566,6 +566,39 @@ export function busContract(options: BusContractOptions): void {
         expectCoPartitioned(remaining, 'r2:', partitions);
       });
 
+      it('tells each member its partitions at every assignment (onAssigned): all alone, its share beside another, all again after it left', async () => {
+        const partitions = 4;
+        const [topicA, topicB] = [await topic(partitions), await topic(partitions)];
+        const group = unique('group');
+        const all = Array.from({ length: partitions }, (_, i) => i);
+        const latest: (Record<string, number[]> | null)[] = [null, null];
+        const member = (i: number) =>
+          subscribe({
+            groupId: group,
+            topics: [topicA, topicB],
+            coPartitioned: true,
+            handler: async () => {},
+            onAssigned: (assignment) => {
+              latest[i] = Object.fromEntries(Object.entries(assignment).map(([t, ps]) => [t, [...ps].sort((x, y) => x - y)]));
+            },
+          });
+        const owned = (i: number): number[] | undefined => latest[i]?.[topicA];
+        const sameOnBoth = (i: number): boolean => JSON.stringify(latest[i]?.[topicA] ?? []) === JSON.stringify(latest[i]?.[topicB] ?? []);
+
+        await member(0);
+        await eventually(() => JSON.stringify(owned(0)) === JSON.stringify(all) && sameOnBoth(0), deliveryTimeoutMs, 'the first assignment');
+        const second = await member(1);
+        await eventually(
+          () => (owned(0)?.length ?? 0) > 0 && (owned(1)?.length ?? 0) > 0 && JSON.stringify([...owned(0)!, ...owned(1)!].sort((x, y) => x - y)) === JSON.stringify(all),
+          deliveryTimeoutMs,
+          'the split between two members',
+        );
+        expect(sameOnBoth(0) && sameOnBoth(1)).toBe(true);
+        await second.stop();
+        await eventually(() => JSON.stringify(owned(0)) === JSON.stringify(all), deliveryTimeoutMs, 'the first member owning everything again');
+        expect(sameOnBoth(0)).toBe(true);
+      });
+
       it('refuses a member whose coPartitioned differs from the group\'s', async () => {
         const name = await topic(2);
         const group = unique('group');

@@ -31,4 +31,18 @@ describe('deferral readiness', () => {
     one.model('b', window).deferred.length = 0;
     expect(partitions.oldestDeferral).toBe(5_000);
   });
+
+  it('forgets the events of a partition this member no longer owns (a revoked partition would otherwise fail readiness forever)', () => {
+    const partitions = new JoinPartitions<{ offset: number }>(TOPICS, pino({ level: 'silent' }));
+    const window = { labelHorizonMs: 1_000, latenessMs: 0 };
+    const batch = (partition: number) => ({ topic: 'p', partition, lastOffset: 0, highWatermark: 1 });
+    for (const [partition, since] of [[0, 5_000], [1, 2_000]] as const) {
+      partitions.forBatch({ ...batch(partition), messages: [] } as never).model('a', window).deferred.push({ kind: 'predictions', batch: batch(partition), items: [{ offset: 0 }], since });
+    }
+    partitions.assigned({ p: [0, 2], l: [0, 2] });
+    expect(partitions.oldestDeferral).toBe(5_000);
+    expect([...partitions.all()].map((part) => part.partition)).toEqual([0]);
+    partitions.assigned({});
+    expect(partitions.oldestDeferral).toBeNull();
+  });
 });
