@@ -1,6 +1,6 @@
 // One timed run of monitoring services as child processes: each its own consumer group from
-// the beginning, timed from its first commit to the commit of everything (catch-up), as
-// group-lag.ts does, with what it cost: the process's CPU (process_cpu_seconds_total of its
+// the beginning, timed from its first commit to the commit of everything with no evaluation
+// left in flight (catch-up; commits as group-lag.ts reads them), with what it cost: the process's CPU (process_cpu_seconds_total of its
 // /metrics) and peak RSS (VmHWM), Redis's main-thread CPU and commands over the run, and the
 // Redis round trips the service counted per batch (driftwatch_redis_calls_total).
 import type { Admin } from 'kafkajs';
@@ -48,6 +48,8 @@ interface Sample {
   cpuSeconds: number;
   batches: number;
   calls: Map<string, number>;
+  /** driftwatch_evaluations_in_flight: models whose evaluation runs or waits. */
+  evaluationsInFlight: number;
 }
 
 async function sample(service: ServiceProcess): Promise<Sample> {
@@ -56,6 +58,7 @@ async function sample(service: ServiceProcess): Promise<Sample> {
     cpuSeconds: metricValue(text, 'process_cpu_seconds_total'),
     batches: metricValue(text, 'driftwatch_batch_events_count'),
     calls: redisCallsByScript(text),
+    evaluationsInFlight: metricValue(text, 'driftwatch_evaluations_in_flight'),
   };
 }
 
@@ -106,9 +109,12 @@ export async function runServicesToCatchUp(options: PhaseOptions): Promise<Phase
             }
           }
           if (progress.end > 0 && progress.committed >= progress.end) {
+            // Evaluations run beside the batches (background-evaluations.ts): caught up once they are done too.
+            const last = await sample(processes[i]!);
+            if (last.evaluationsInFlight > 0) return;
             s.finishedAt = now;
             s.end = progress.end;
-            s.last = await sample(processes[i]!);
+            s.last = last;
             s.rss = processes[i]!.peakRss();
           }
         }),
@@ -120,7 +126,7 @@ export async function runServicesToCatchUp(options: PhaseOptions): Promise<Phase
     const redisScripts = (await redis.scriptCalls()) - redisScriptsStart;
     const services = specs.map((spec, i): ServiceRun => {
       const s = state[i]!;
-      const start = s.start ?? { cpuSeconds: 0, batches: 0, calls: new Map<string, number>() };
+      const start = s.start ?? { cpuSeconds: 0, batches: 0, calls: new Map<string, number>(), evaluationsInFlight: 0 };
       const last = s.last!;
       const events = s.end - s.committedAtStart;
       const ms = s.finishedAt - s.startedAt;

@@ -12,6 +12,9 @@ import type { EventBus } from '../../shared/bus/types.js';
 import { Codec, type Alert, type DeadLetter, type MetricsSnapshot } from '../../shared/codec/index.js';
 import type { MonitoringConfig } from '../../shared/config/monitoring-config.js';
 import type { RuntimeConfig } from '../../shared/config/runtime-config.js';
+import type { BackgroundEvaluations } from '../../shared/pipeline/background-evaluations.js';
+import type { DriftPipeline } from '../../shared/pipeline/drift-pipeline.js';
+import type { PerformancePipeline } from '../../shared/pipeline/performance-pipeline.js';
 import { startDriftService, startPerformanceService } from '../../shared/pipeline/services.js';
 import type { ServiceHandle } from '../../shared/runtime/run-service.js';
 import { DriftwatchClient } from '../../shared/sdk/client.js';
@@ -64,6 +67,7 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
   const bus = new ConsumptionTracker(inner);
   const keyspace = embedded ? new MemoryKeyspace() : undefined;
   const handles: ServiceHandle[] = [];
+  const evaluations: BackgroundEvaluations[] = [];
   let listening: { stop(): Promise<void> } | undefined;
 
   let stopping: Promise<void> | undefined;
@@ -76,7 +80,16 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
 
   try {
     await bus.ensureTopics(topicSpecs(topics, config.topics.partitions, { retentionMs: config.topicRetentionMs }));
-    const common = { config, monitoring, http: false as const, bus, logger, codec, ...(keyspace ? { keyspace } : {}) };
+    const common = {
+      config,
+      monitoring,
+      http: false as const,
+      bus,
+      logger,
+      codec,
+      ...(keyspace ? { keyspace } : {}),
+      onPipeline: (pipeline: PerformancePipeline | DriftPipeline) => evaluations.push(pipeline.background),
+    };
     handles.push(await startPerformanceService({ ...common, logger: logger.child({ service: 'performance' }) }));
     handles.push(await startDriftService({ ...common, logger: logger.child({ service: 'drift' }) }));
     listening = await bus.subscribe({
@@ -99,7 +112,19 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
   return {
     client: new DriftwatchClient({ bus, topics, codec }),
     topics,
-    settled: (signal) => bus.whenCaughtUp(signal),
+    settled: (signal) => settled(bus, evaluations, signal),
     stop,
   };
+}
+
+/**
+ * Everything published is handled and no evaluation runs: evaluations run beside the batches
+ * (background-evaluations.ts) and publish snapshots and alerts, which the listener then reads.
+ */
+async function settled(bus: ConsumptionTracker, evaluations: readonly BackgroundEvaluations[], signal?: AbortSignal): Promise<void> {
+  for (;;) {
+    await bus.whenCaughtUp(signal);
+    if (evaluations.every((e) => e.inFlight === 0)) return;
+    await Promise.all(evaluations.map((e) => e.idle()));
+  }
 }

@@ -29,7 +29,7 @@ import type { EvaluationLoopState } from './evaluation-loop.js';
 import type { DecodedMessage } from '../runtime/decode.js';
 import { groupByModel } from '../runtime/decode.js';
 import type { ServiceContext } from '../runtime/run-service.js';
-import { reachableEnd, watermarkTime } from './clock.js';
+import { watermarkTime } from './clock.js';
 import { applyFailure, applyIsolating, storeProbe } from './isolate.js';
 import { EvaluationLoop, MONITOR_ENDS_PER_ROUND_TRIP, type EvaluationOutcome } from './evaluation-loop.js';
 import { applyFenced, caughtUp } from './fenced-apply.js';
@@ -39,6 +39,7 @@ import type { DeadLetterFailure } from '../runtime/dead-letters.js';
 import { modelBounds, unknownModelLetters, type IdleModels, type ModelGate } from './model-gate.js';
 import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
 import { KeyedSerializer } from './keyed-serializer.js';
+import { BackgroundEvaluations } from './background-evaluations.js';
 import { versionsOf } from './performance-pipeline.js';
 import { logReaderOf, ResentDuplicateFilter } from './resent-duplicates.js';
 
@@ -66,11 +67,15 @@ export class DriftPipeline {
   private readonly gate: ModelGate;
   private readonly idle: IdleModels;
   /**
-   * One model's apply and evaluation at a time, while partitions are consumed concurrently
-   * (keyed-serializer.ts): the reply of one apply decides where its evaluation starts, and the
-   * in-memory state of the model must not change under an apply between its awaits.
+   * One model's apply at a time, while partitions are consumed concurrently (keyed-serializer.ts):
+   * the in-memory state of the model (its references, sample sizes) must not change under an
+   * apply between its awaits.
    */
   private readonly models = new KeyedSerializer();
+  /** A model's evaluations, beside its applies: they only read what Redis applied, and commit fenced. */
+  private readonly evaluations = new KeyedSerializer();
+  /** Evaluations run beside the batches whose applies made them due (background-evaluations.ts). */
+  readonly background: BackgroundEvaluations;
   private readonly resent: ResentDuplicateFilter;
 
   constructor(private readonly options: DriftPipelineOptions) {
@@ -87,6 +92,7 @@ export class DriftPipeline {
       endsPerRoundTrip: MONITOR_ENDS_PER_ROUND_TRIP,
     });
     const { service } = options;
+    this.background = new BackgroundEvaluations(service.metrics.registry, service.logger, 'drift');
     this.resent = new ResentDuplicateFilter({ reader: logReaderOf(service.bus), codec: service.codec, logger: service.logger, counter: service.metrics.duplicates });
   }
 
@@ -97,10 +103,12 @@ export class DriftPipeline {
 
   /** IdleModels evicted the model: its state goes once its work in flight (if any) is done. */
   private forget(model: string): void {
-    void this.models.run(model, async () => {
-      // Touched again while the eviction waited: the model is in use, keep its state.
-      if (!this.idle.has(model)) this.forgetNow(model);
-    });
+    void this.models.run(model, () =>
+      this.evaluations.run(model, async () => {
+        // Touched again while the eviction waited: the model is in use, keep its state.
+        if (!this.idle.has(model)) this.forgetNow(model);
+      }),
+    );
   }
 
   private forgetNow(model: string): void {
@@ -225,11 +233,10 @@ export class DriftPipeline {
     }
     const applied = reply as DriftApplyReply | null;
     if (applied === null) return;
-    const target = reachableEnd(applied.watermark, applied.end, settings);
-    if (target > applied.evaluated) {
-      const from = applied.evaluated > 0 ? applied.evaluated : this.loop.firstEnd(model, settings.bucketMs);
-      await this.loop.evaluateUpTo(model, from, target, windows, (m, input) => this.evaluate(m, settings, input));
-    }
+    // The batch is done once Redis applied it; its evaluation runs beside the next batches.
+    this.background.request(model, () =>
+      this.evaluations.run(model, () => this.loop.evaluateAfterApply(model, applied, settings, windows, (m, input) => this.evaluate(m, settings, input))),
+    );
   }
 
   /**

@@ -7,9 +7,9 @@
 // `commitEvaluations` (issue 8: a consumer catching up crosses several ends per batch).
 import type { Logger } from 'pino';
 import type { EventBus } from '../bus/types.js';
-import type { EvaluationCommit, EvaluationInput, EvaluationState, Outbox, Scope, WindowSettings } from '../monitor-state/types.js';
+import type { ApplyReply, EvaluationCommit, EvaluationInput, EvaluationState, Outbox, Scope, WindowSettings } from '../monitor-state/types.js';
 import type { TopicNames } from '../topics.js';
-import { evaluationEnds } from './clock.js';
+import { evaluationEnds, reachableEnd } from './clock.js';
 import { dueHorizons } from './evaluation-cadence.js';
 import { drainOutbox } from './outbox-publisher.js';
 
@@ -17,6 +17,12 @@ import { drainOutbox } from './outbox-publisher.js';
 export type EvaluationOutcome = Omit<EvaluationCommit, 'model' | 'scope' | 'end'>;
 
 export type Evaluate = (model: string, input: EvaluationInput) => Promise<EvaluationOutcome>;
+
+/** Where an apply's reply left the model's clock. */
+type AppliedClock = Pick<ApplyReply, 'watermark' | 'end' | 'evaluated'>;
+
+/** How far behind the watermark a window end becomes reachable (clock.ts reachableEnd). */
+type ClockSettings = Parameters<typeof reachableEnd>[2];
 
 /** The loop advances and commits, then drains what the commit recorded. */
 export type EvaluationLoopState = EvaluationState & Outbox;
@@ -66,9 +72,27 @@ export class EvaluationLoop {
 
   constructor(private readonly options: EvaluationLoopOptions) {}
 
+  /** The last end this process evaluated per model. */
+  private readonly evaluatedEnds = new Map<string, number>();
+
   /** Drops what the loop keeps for the model (IdleModels, model-gate.ts); a run in flight finishes. */
   forget(model: string): void {
     this.earliest.delete(model);
+    this.evaluatedEnds.delete(model);
+  }
+
+  /**
+   * After an apply: evaluates every end its reply made reachable, from where Redis said the
+   * model was evaluated or where this process got since, whichever is further (a reply sent
+   * before this process's last commit may predate it).
+   */
+  async evaluateAfterApply(model: string, applied: AppliedClock, settings: ClockSettings, windows: WindowSettings, evaluate: Evaluate): Promise<void> {
+    const target = reachableEnd(applied.watermark, applied.end, settings);
+    const evaluated = Math.max(applied.evaluated, this.evaluatedEnds.get(model) ?? 0);
+    if (target <= evaluated) return;
+    const from = evaluated > 0 ? evaluated : this.firstEnd(model, settings.bucketMs);
+    await this.evaluateUpTo(model, from, target, windows, evaluate);
+    this.evaluatedEnds.set(model, Math.max(target, this.evaluatedEnds.get(model) ?? 0));
   }
 
   saw(model: string, eventTime: number): void {

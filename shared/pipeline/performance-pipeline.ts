@@ -20,7 +20,7 @@ import type { EvaluationLoopState } from './evaluation-loop.js';
 import type { DecodedMessage } from '../runtime/decode.js';
 import { groupByModel } from '../runtime/decode.js';
 import type { PartitionRebuild, ServiceContext } from '../runtime/run-service.js';
-import { bucketStart, reachableEnd, watermarkTime } from './clock.js';
+import { bucketStart, watermarkTime } from './clock.js';
 import { applyFailure } from './isolate.js';
 import { EvaluationLoop, MONITOR_ENDS_PER_ROUND_TRIP, type EvaluationOutcome } from './evaluation-loop.js';
 import { caughtUp } from './fenced-apply.js';
@@ -30,6 +30,7 @@ import type { DeadLetterFailure } from '../runtime/dead-letters.js';
 import { modelBounds, unknownModelLetters, type IdleModels, type ModelGate } from './model-gate.js';
 import { alertOutboxEntry, snapshotOutboxEntry } from './outbox-entries.js';
 import { KeyedSerializer } from './keyed-serializer.js';
+import { BackgroundEvaluations } from './background-evaluations.js';
 import { Interner } from './interner.js';
 import { JoinBudget } from './join-budget.js';
 import { deferralProbe } from './join-deferral.js';
@@ -98,8 +99,6 @@ export class PerformancePipeline {
   /** Classes seen per model: with the configured task they decide how outcomes are read. */
   private readonly classes = new Map<string, Set<string>>();
   private readonly vocabularies = new Map<string, ModelVocabulary>();
-  /** The last window end this instance evaluated per model. */
-  private readonly evaluatedEnds = new Map<string, number>();
   /** Which models are counted (maxModels, allow-list) and when their in-memory state goes (issue 9). */
   private readonly gate: ModelGate;
   private readonly idle: IdleModels;
@@ -115,6 +114,8 @@ export class PerformancePipeline {
    * what Redis applied (advance is atomic there) and its commit is fenced.
    */
   private readonly evaluations = new KeyedSerializer();
+  /** Evaluations run beside the batches whose applies made them due (background-evaluations.ts). */
+  readonly background: BackgroundEvaluations;
   private readonly partitions: JoinPartitions<Prepared>;
   private readonly budget: JoinBudget;
 
@@ -134,6 +135,7 @@ export class PerformancePipeline {
       closing: [perfFamily('')],
       endsPerRoundTrip: MONITOR_ENDS_PER_ROUND_TRIP,
     });
+    this.background = new BackgroundEvaluations(service.metrics.registry, service.logger, 'perf');
     this.partitions = new JoinPartitions({ predictions: service.topics.predictions, labels: service.topics.labels }, service.logger);
     const budgetMb = service.config.pendingBudgetMb ?? DEFAULT_PENDING_BUDGET_MB;
     this.budget = new JoinBudget(budgetMb * 2 ** 20, this.partitions, service.metrics.registry, service.logger);
@@ -181,7 +183,6 @@ export class PerformancePipeline {
     this.settings.delete(model);
     this.classes.delete(model);
     this.vocabularies.delete(model);
-    this.evaluatedEnds.delete(model);
     this.partitions.forgetModel(model);
     this.loop.forget(model);
   }
@@ -235,7 +236,8 @@ export class PerformancePipeline {
       part.healthy = false;
       throw new JoinOvertakenError(`${sent.topic} partition ${part.partition}: model ${sent.model}'s recorded offsets moved (another instance applied); rebuilding the join`);
     }
-    await this.evaluations.run(sent.model, () => this.evaluateAfter(sent.model, this.settings.get(sent.model), reply));
+    // The batch is done once Redis applied it; its evaluation runs beside the next batches.
+    this.background.request(sent.model, () => this.evaluations.run(sent.model, () => this.evaluateAfter(sent.model, this.settings.get(sent.model), reply)));
   }
 
   /**
@@ -411,14 +413,7 @@ export class PerformancePipeline {
 
   private async evaluateAfter(model: string, settings: ModelConfig, applied: PerfDeltaReply): Promise<void> {
     const windows = windowSettings(settings, this.options.service.config.topics.partitions);
-    const target = reachableEnd(applied.watermark, applied.end, settings);
-    // A reply sent before the previous evaluation's commit may predate it.
-    const evaluated = Math.max(applied.evaluated, this.evaluatedEnds.get(model) ?? 0);
-    if (target > evaluated) {
-      const from = evaluated > 0 ? evaluated : this.loop.firstEnd(model, settings.bucketMs);
-      await this.loop.evaluateUpTo(model, from, target, windows, (m, input) => this.evaluate(m, settings, input));
-      this.evaluatedEnds.set(model, target);
-    }
+    await this.loop.evaluateAfterApply(model, applied, settings, windows, (m, input) => this.evaluate(m, settings, input));
   }
 
   /** The join's view of an event; an event whose outcome could never be rendered fails here, alone. */

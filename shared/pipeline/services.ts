@@ -8,6 +8,7 @@ import { MemoryMonitorState } from '../monitor-state/memory-monitor-state.js';
 import { RedisMonitorState } from '../monitor-state/redis-monitor-state.js';
 import type { MonitorState } from '../monitor-state/types.js';
 import { runService, type RunServiceOptions, type ServiceContext, type ServiceHandle } from '../runtime/run-service.js';
+import type { BackgroundEvaluations } from './background-evaluations.js';
 import { countedState } from './counted-state.js';
 import { DriftPipeline } from './drift-pipeline.js';
 import { PerformancePipeline } from './performance-pipeline.js';
@@ -39,6 +40,14 @@ function partitionsConcurrently(service: ServiceContext): number {
   return service.config.partitionsConcurrently ?? DEFAULT_PARTITIONS_CONCURRENTLY;
 }
 
+/** A graceful stop lets the pipeline's evaluations finish while the connections are still open. */
+function stopEvaluationsFirst(options: MonitorServiceOptions, pipeline: () => { background: BackgroundEvaluations } | undefined) {
+  return async (service: ServiceContext): Promise<void> => {
+    await pipeline()?.background.stop();
+    await options.onStop?.(service);
+  };
+}
+
 function monitorState(service: ServiceContext): MonitorState {
   const state =
     service.store.mode === 'distributed' ? new RedisMonitorState(service.store.redis) : new MemoryMonitorState(service.store.keyspace);
@@ -47,13 +56,15 @@ function monitorState(service: ServiceContext): MonitorState {
 
 export function startPerformanceService(options: MonitorServiceOptions): Promise<ServiceHandle> {
   const groupId = options.groupId ?? defaultGroupId(options.config.topics.prefix, PERFORMANCE_GROUP);
+  let pipeline: PerformancePipeline | undefined;
   return runService({
     ...options,
     name: 'performance',
+    onStop: stopEvaluationsFirst(options, () => pipeline),
     // The join and the outcomes never read a prediction's features: avsc skips their bytes.
     predictionView: 'withoutFeatures',
     subscriptions: (service) => {
-      const pipeline = new PerformancePipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
+      pipeline = new PerformancePipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
       options.onPipeline?.(pipeline);
       // One group for both topics: equal partition counts and the same key put a
       // prediction and its label on the same partition number, and the co-partitioned
@@ -76,11 +87,13 @@ export function startPerformanceService(options: MonitorServiceOptions): Promise
 
 export function startDriftService(options: MonitorServiceOptions): Promise<ServiceHandle> {
   const groupId = options.groupId ?? defaultGroupId(options.config.topics.prefix, DRIFT_GROUP);
+  let pipeline: DriftPipeline | undefined;
   return runService({
     ...options,
     name: 'drift',
+    onStop: stopEvaluationsFirst(options, () => pipeline),
     subscriptions: (service) => {
-      const pipeline = new DriftPipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
+      pipeline = new DriftPipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
       options.onPipeline?.(pipeline);
       return [
         { groupId, topics: [service.topics.predictions], handler: pipeline.handleBatch, trackProgress: true, partitionsConcurrently: partitionsConcurrently(service) },
