@@ -153,8 +153,8 @@ export class ConfusionMatrix implements Revertible<ConfusionMatrix> {
 
   static fromCounters(counters: CounterInput, options: ConfusionMatrixOptions = {}): ConfusionMatrix {
     const cm = new ConfusionMatrix(options);
-    for (const [field, raw] of Object.entries(counters)) {
-      const value = toNumber(field, raw);
+    for (const field in counters) {
+      const value = toNumber(field, counters[field]!);
       if (value === 0) continue;
       if (field === 'pn') cm.probabilityCountValue += value;
       else if (field === '~ll') cm.logLossSumValue += value;
