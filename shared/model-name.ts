@@ -6,10 +6,17 @@
 export const MAX_MODEL_NAME_LENGTH = 128;
 export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
+let lastValid = '';
+
 /** Why `model` is not a valid model name, or null when it is. */
 export function modelNameProblem(model: unknown): string | null {
   if (typeof model !== 'string') return `model name must be a string, got ${typeof model}`;
-  if (MODEL_NAME_PATTERN.test(model)) return null;
+  // Every event carries its model's name, and a stream's events mostly name the same model.
+  if (model === lastValid) return null;
+  if (MODEL_NAME_PATTERN.test(model)) {
+    lastValid = model;
+    return null;
+  }
   const shown = model.length > 60 ? `${JSON.stringify(model.slice(0, 60))}… (${model.length} characters)` : JSON.stringify(model);
   return `invalid model name ${shown}: use letters, digits, '.', '_' and '-', starting with a letter or digit (at most ${MAX_MODEL_NAME_LENGTH})`;
 }

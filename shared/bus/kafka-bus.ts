@@ -887,9 +887,20 @@ function toBusMessage(topic: string, partition: number, message: KafkaMessage): 
   };
 }
 
+const NO_HEADERS: Record<string, Buffer | undefined> = Object.freeze({});
+
 function toBufferHeaders(headers: IHeaders | undefined): Record<string, Buffer | undefined> {
+  if (!headers) return NO_HEADERS;
+  // Mostly every value is one Buffer already (kafkajs decodes them so): no copy per message then.
+  let plain = true;
+  for (const name in headers) {
+    if (!Buffer.isBuffer(headers[name])) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return headers as Record<string, Buffer | undefined>;
   const result: Record<string, Buffer | undefined> = {};
-  if (!headers) return result;
   // for..in: no entries array per message on the consume path.
   for (const name in headers) {
     const raw = headers[name];

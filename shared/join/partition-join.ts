@@ -174,6 +174,7 @@ export class PartitionJoin {
     out.counted.push({ offset: p.offset, eventTime: p.eventTime, version: p.version });
     // The id's hash is still in this.hash: nothing hashed another id since.
     const slot = this.predictions.add(this.hash[0]!, this.hash[1]!, p);
+    if (this.labels.size === 0) return;
     const waiting = this.labels.of(p.id);
     if (waiting === undefined) return;
     for (const label of waiting) {
@@ -320,11 +321,23 @@ export class PartitionJoin {
   }
 }
 
+/** The last header values copied, by name: a partition's labels mostly carry the same (the schema fingerprint). */
+const copiedHeaders = new Map<string, Buffer>();
+
 function ownCopy(raw: LabelMessage): LabelMessage {
   const headers: Record<string, Buffer | undefined> = {};
   for (const name in raw.headers) {
     const value = raw.headers[name];
-    headers[name] = value === undefined ? undefined : Buffer.from(value);
+    if (value === undefined) {
+      headers[name] = undefined;
+      continue;
+    }
+    let copy = copiedHeaders.get(name);
+    if (copy === undefined || !copy.equals(value)) {
+      copy = Buffer.from(value);
+      if (copiedHeaders.size < 64 || copiedHeaders.has(name)) copiedHeaders.set(name, copy);
+    }
+    headers[name] = copy;
   }
   return { topic: raw.topic, partition: raw.partition, offset: raw.offset, value: raw.value === null ? null : Buffer.from(raw.value), headers };
 }
