@@ -175,9 +175,7 @@ export class PartitionJoin {
     // The id's hash is still in this.hash: nothing hashed another id since.
     const slot = this.predictions.add(this.hash[0]!, this.hash[1]!, p);
     if (this.labels.size === 0) return;
-    const waiting = this.labels.of(p.id);
-    if (waiting === undefined) return;
-    for (const label of waiting) {
+    for (let label = this.labels.of(p.id); label !== null; label = label.nextOfId) {
       if (Math.abs(label.eventTime - p.eventTime) <= labelHorizonMs && fits(p.predictedClass, label)) {
         this.join(slot, label, out);
         this.labels.remove(label);
@@ -209,16 +207,17 @@ export class PartitionJoin {
     if (expiresAfter < this.predictionWatermark) {
       out.dead.push({ predictionOffset: Math.max(-1, this.nextPredictionOffset - 1), labelOffset: l.offset, reason: this.deadReason(l), raw: l.raw });
     } else {
-      // Its own copy of the bytes: the consumed message is a slice that would keep the whole fetched batch in memory while it waits.
+      // It keeps the consumed slice for now (WaitingLabels copies the bytes of labels that wait long).
       const waiting: WaitingLabel = {
         offset: l.offset,
         predictionId: l.predictionId,
         eventTime: l.eventTime,
         trueClass: l.trueClass,
         trueValue: l.trueValue,
-        raw: ownCopy(l.raw),
+        raw: l.raw,
         done: false,
         expiresAfter,
+        nextOfId: null,
       };
       this.labels.add(waiting);
     }
@@ -227,6 +226,7 @@ export class PartitionJoin {
 
   /** Drops what the rules can no longer reach; call after a batch. */
   evictUnreachable(): void {
+    this.labels.batchEnded();
     const horizon = this.unreachableBefore();
     for (let slot = this.predictions.headSlot; slot !== NO_PREDICTION && this.predictions.eventTime(slot) < horizon; slot = this.predictions.headSlot) {
       this.predictions.dropHead();
@@ -319,27 +319,6 @@ export class PartitionJoin {
   private sampleStep(): number {
     return Math.max(1_000, Math.floor(this.window.labelHorizonMs / 16));
   }
-}
-
-/** The last header values copied, by name: a partition's labels mostly carry the same (the schema fingerprint). */
-const copiedHeaders = new Map<string, Buffer>();
-
-function ownCopy(raw: LabelMessage): LabelMessage {
-  const headers: Record<string, Buffer | undefined> = {};
-  for (const name in raw.headers) {
-    const value = raw.headers[name];
-    if (value === undefined) {
-      headers[name] = undefined;
-      continue;
-    }
-    let copy = copiedHeaders.get(name);
-    if (copy === undefined || !copy.equals(value)) {
-      copy = Buffer.from(value);
-      if (copiedHeaders.size < 64 || copiedHeaders.has(name)) copiedHeaders.set(name, copy);
-    }
-    headers[name] = copy;
-  }
-  return { topic: raw.topic, partition: raw.partition, offset: raw.offset, value: raw.value === null ? null : Buffer.from(raw.value), headers };
 }
 
 function fits(predictedClass: number, label: { trueClass: string | null; trueValue: number | null }): boolean {

@@ -238,4 +238,46 @@ describe('PartitionJoin', () => {
     // The columns double as they grow: at most twice that allocated.
     expect(join.allocatedBytes / count).toBeLessThanOrEqual(2 * 59);
   });
+
+  it('a waiting label keeps the consumed slice through two batches, then holds its own copy of the bytes', () => {
+    const join = new PartitionJoin(WINDOW);
+    const out = emptyJoinOutput();
+    const t = 1_700_000_000_000;
+    // Two labels sliced out of one fetched response, as kafkajs hands them over.
+    // Buffer.alloc: not a slice of Node's shared pool, whose ArrayBuffer a copy may share too.
+    const response = Buffer.alloc(15);
+    response.write('label-a|label-b');
+    const sliced = (offset: number, from: number, to: number): LabelRead['raw'] => ({ topic: 'labels', partition: 0, offset, value: response.subarray(from, to), headers: { 'dw-schema': response.subarray(0, 4) } });
+    join.readLabel({ offset: 0, predictionId: 'a', eventTime: t, trueClass: '1', trueValue: null, raw: sliced(0, 0, 7) }, out);
+    join.readLabel({ offset: 1, predictionId: 'b', eventTime: t, trueClass: '1', trueValue: null, raw: sliced(1, 8, 15) }, out);
+    expect(join.waitingCount).toBe(2);
+    join.evictUnreachable(); // the labels batch ended
+    // Label a's prediction comes in the next batch: it joins holding the slice.
+    join.readPrediction({ offset: 0, id: 'a', eventTime: t, version: 0, predictedClass: 1, predictedValue: 0, probabilities: null }, out);
+    expect(out.joined).toHaveLength(1);
+    expect(out.joined[0]!.label.value!.buffer).toBe(response.buffer);
+    join.evictUnreachable(); // the predictions batch ended: b waited through two batches
+    // b's prediction comes later: its label holds a copy, equal in bytes, not the response.
+    join.readPrediction({ offset: 1, id: 'b', eventTime: t, version: 0, predictedClass: 1, predictedValue: 0, probabilities: null }, out);
+    expect(out.joined).toHaveLength(2);
+    const copied = out.joined[1]!.label;
+    expect(copied.value!.toString()).toBe('label-b');
+    expect(copied.value!.buffer).not.toBe(response.buffer);
+    expect(copied.headers['dw-schema']!.toString()).toBe('labe');
+    expect(copied.headers['dw-schema']!.buffer).not.toBe(response.buffer);
+  });
+
+  it('a prediction joins the first waiting label of its id that fits, later ones stay waiting in offset order', () => {
+    const join = new PartitionJoin(WINDOW);
+    const out = emptyJoinOutput();
+    const t = 1_700_000_000_000;
+    join.readLabel({ offset: 0, predictionId: 'a', eventTime: t, trueClass: null, trueValue: 1.5, raw: raw('a0') }, out);
+    join.readLabel({ offset: 1, predictionId: 'a', eventTime: t, trueClass: '1', trueValue: null, raw: raw('a1') }, out);
+    join.readLabel({ offset: 2, predictionId: 'a', eventTime: t, trueClass: '0', trueValue: null, raw: raw('a2') }, out);
+    // A classifier's prediction: the regression label (offset 0) does not fit, offset 1 does.
+    join.readPrediction({ offset: 0, id: 'a', eventTime: t, version: 0, predictedClass: 1, predictedValue: 0, probabilities: null }, out);
+    expect(out.joined.map((j) => j.labelOffset)).toEqual([1]);
+    expect(join.view().waiting).toEqual([0, 2]);
+  });
 });
+
