@@ -72,6 +72,16 @@ export class BackgroundEvaluations {
     if (queue.running === null) this.next(model, queue);
   }
 
+  /** The model went idle (IdleModels): an evaluation still waiting or to be retried is dropped; a running one finishes. */
+  forget(model: string): void {
+    const queue = this.queues.get(model);
+    if (queue === undefined) return;
+    queue.waiting = null;
+    if (queue.retry !== null) clearTimeout(queue.retry);
+    queue.retry = null;
+    if (queue.running === null) this.queues.delete(model);
+  }
+
   /**
    * A graceful stop, once the batches stopped: the evaluations running and waiting finish (the
    * connections are still open), retries still to come are dropped (the next apply after a

@@ -117,6 +117,7 @@ export class DriftPipeline {
     if (versions !== undefined) for (const version of versions.keys()) this.sampleSizes.delete(`${model}|${version}`);
     this.references.delete(model);
     this.loop.forget(model);
+    this.background.forget(model);
   }
 
   readonly handleBatch = async (batch: Batch, ctx?: BatchContext): Promise<void> => {

@@ -185,6 +185,7 @@ export class PerformancePipeline {
     this.vocabularies.delete(model);
     this.partitions.forgetModel(model);
     this.loop.forget(model);
+    this.background.forget(model);
   }
 
   readonly handleBatch = async (batch: Batch): Promise<void> => {

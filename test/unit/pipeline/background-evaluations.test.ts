@@ -109,4 +109,22 @@ describe('BackgroundEvaluations', () => {
     await vi.advanceTimersByTimeAsync(RETRY_FIRST_MS * 10);
     expect(ran).toEqual(['running', 'failing', 'waiting']);
   });
+
+  it('forget drops what waits for a model that went idle; the running evaluation finishes', async () => {
+    const { background } = setup();
+    const ran: string[] = [];
+    const gate = deferred();
+    background.request('m', async () => {
+      ran.push('running');
+      await gate.promise;
+    });
+    background.request('m', async () => void ran.push('waiting'));
+    background.forget('m');
+    expect(background.inFlight).toBe(1);
+    gate.resolve();
+    await background.idle();
+    expect(ran).toEqual(['running']);
+    expect(background.inFlight).toBe(0);
+  });
 });
+
