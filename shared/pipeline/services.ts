@@ -79,6 +79,8 @@ export function startDriftService(options: MonitorServiceOptions): Promise<Servi
   return runService({
     ...options,
     name: 'drift',
+    // The feature values are read from the message bytes (featureDeltasFromBytes): avsc skips the feature maps.
+    predictionView: 'withoutFeatures',
     subscriptions: (service) => {
       const pipeline = new DriftPipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
       options.onPipeline?.(pipeline);
