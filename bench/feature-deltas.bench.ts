@@ -3,8 +3,10 @@
 // only reads every feature value of the batch (the floor of any aggregation), and the
 // same aggregation done with one NumericHistogram / CategoricalCounts per feature and
 // bucket fed event by event, then toCounters().
-import type { Prediction } from '../shared/codec/index.js';
-import { featureDeltas } from '../shared/monitor/feature-deltas.js';
+// From the Avro bytes, as the drift service reads a batch: full decode + featureDeltas
+// against decode without features + featureDeltasFromBytes (feature values read from the bytes).
+import { Codec, type EncodedEvent, type Prediction } from '../shared/codec/index.js';
+import { featureDeltas, featureDeltasFromBytes } from '../shared/monitor/feature-deltas.js';
 import { buildReference, categoricalValue, numericValue, referenceRow } from '../shared/monitor/reference-profile.js';
 import type { ReferenceProfile } from '../shared/monitor/reference-profile.js';
 import { CategoricalCounts, NumericHistogram } from '../shared/stats/window/index.js';
@@ -63,6 +65,31 @@ export default {
     const deltas = opsPerSecond(() => {
       sink += featureDeltas(batches[k++ % batches.length] as Prediction[], reference, { bucketMs: 10_000 }).length;
     }, BATCH);
+    const codec = new Codec();
+    const encoded: EncodedEvent[][] = batches.map((batch) => batch.map((p) => codec.encode('prediction', p)));
+    const decoded = opsPerSecond(() => {
+      const batch = encoded[k++ % encoded.length] as EncodedEvent[];
+      sink += featureDeltas(batch.map((e) => codec.decode('prediction', e.value, e.headers)), reference, { bucketMs: 10_000 }).length;
+    }, BATCH);
+    const fromBytes = opsPerSecond(() => {
+      const batch = encoded[k++ % encoded.length] as EncodedEvent[];
+      const events = batch.map((e) => ({
+        event: codec.decodePredictionWithoutFeatures(e.value, e.headers),
+        bytes: e.value,
+        reader: codec.predictionFeatureReader(e.headers),
+      }));
+      sink += featureDeltasFromBytes(events, reference, { bucketMs: 10_000 }).length;
+    }, BATCH);
+    const micros = (rate: number) => (1e6 / rate).toFixed(2);
+    printTable('from Avro bytes, events/s (higher is better)', [
+      { variant: 'decode + featureDeltas', rate: formatRate(decoded), 'µs/event': micros(decoded), 'vs decode + featureDeltas': '1.00' },
+      {
+        variant: 'decode without features + featureDeltasFromBytes (drift service)',
+        rate: formatRate(fromBytes),
+        'µs/event': micros(fromBytes),
+        'vs decode + featureDeltas': (fromBytes / decoded).toFixed(2),
+      },
+    ]);
     printTable('events/s (higher is better)', [
       { variant: 'read every feature value (floor)', rate: formatRate(floor), 'vs featureDeltas': (floor / deltas).toFixed(2) },
       { variant: 'window objects per feature + toCounters', rate: formatRate(objects), 'vs featureDeltas': (objects / deltas).toFixed(2) },

@@ -14,6 +14,7 @@
 import avro from 'avsc';
 import type { Type } from 'avsc';
 import { CodecError } from './errors.js';
+import { compileFeatureReader, type FeatureReader } from './feature-reader.js';
 import { compileFiniteChecker, type FiniteChecker } from './finite-check.js';
 import { compileScanner, type ScanResult, type Scanner } from './length-guard.js';
 import { validateEvent } from './validate.js';
@@ -51,6 +52,8 @@ interface Reader {
   resolver: unknown;
   /** Predictions: into the schema without features, made on first use. */
   withoutFeatures?: unknown;
+  /** Predictions: the walk over the feature collections' bytes, made on first use. */
+  features?: FeatureReader;
   /**
    * Checks lengths and block counts of data written with this schema before avsc reads it,
    * and notes a non-finite or out-of-range number on the way.
@@ -181,12 +184,27 @@ export class Codec {
     return value;
   }
 
+  /**
+   * The reader of the feature collections for a prediction with these headers
+   * (feature-reader.ts), compiled once per writer schema. Only for a prediction that
+   * decode or decodePredictionWithoutFeatures accepted: the reader trusts its lengths.
+   */
+  predictionFeatureReader(headers: Record<string, Buffer | string | undefined>): FeatureReader {
+    const reader = this.writerOf('prediction', headers);
+    return (reader.features ??= compileFeatureReader(reader.writer));
+  }
+
   /** The checks before any byte is read: size, header, known writer of the expected type. */
   private reader(expected: EventType, bytes: Buffer | null, headers: Record<string, Buffer | string | undefined>): Reader {
     if (bytes === null || bytes.length === 0) throw new CodecError('MALFORMED', 'empty payload');
     if (bytes.length > this.maxEventBytes) {
       throw new CodecError('OVERSIZE', `payload is ${bytes.length} bytes, limit ${this.maxEventBytes}`);
     }
+    return this.writerOf(expected, headers);
+  }
+
+  /** The known writer of the expected type that the headers name. */
+  private writerOf(expected: EventType, headers: Record<string, Buffer | string | undefined>): Reader {
     const header = headers[SCHEMA_HEADER];
     if (header === undefined) {
       throw new CodecError('MISSING_SCHEMA_HEADER', `no ${SCHEMA_HEADER} header`);

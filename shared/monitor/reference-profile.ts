@@ -97,24 +97,32 @@ export function parseReferenceRow(json: string): FeatureValues {
  * declared type wins over the wire's): null when missing or not a number.
  */
 export function numericValue(p: FeatureValues, feature: string): number | null {
-  const n = p.numericFeatures[feature];
-  if (n !== undefined) return n;
-  const c = p.categoricalFeatures[feature];
-  if (c !== undefined) {
-    const v = c.trim() === '' ? Number.NaN : Number(c);
-    return Number.isFinite(v) ? v : null;
-  }
-  const b = p.booleanFeatures[feature];
-  return b === undefined ? null : b ? 1 : 0;
+  return numericOf(p.numericFeatures[feature], p.categoricalFeatures[feature], p.booleanFeatures[feature]);
 }
 
 /** A feature's value as a category; booleans become 'true' / 'false'. */
 export function categoricalValue(p: FeatureValues, feature: string): string | null {
-  const c = p.categoricalFeatures[feature];
+  return categoricalOf(p.numericFeatures[feature], p.categoricalFeatures[feature], p.booleanFeatures[feature]);
+}
+
+/**
+ * The rule of numericValue, from the feature's entries in the three maps (undefined: not in
+ * that map): the number, else the string parsed (blank is not a number), else the boolean as
+ * 1 / 0. The drift service's byte path (feature-deltas.ts) reads the entries from the bytes.
+ */
+export function numericOf(n: number | undefined, c: string | undefined, b: boolean | undefined): number | null {
+  if (n !== undefined) return n;
+  if (c !== undefined) {
+    const v = c.trim() === '' ? Number.NaN : Number(c);
+    return Number.isFinite(v) ? v : null;
+  }
+  return b === undefined ? null : b ? 1 : 0;
+}
+
+/** The rule of categoricalValue, from the feature's entries in the three maps: the string, else the boolean, else the number. */
+export function categoricalOf(n: number | undefined, c: string | undefined, b: boolean | undefined): string | null {
   if (c !== undefined) return c;
-  const b = p.booleanFeatures[feature];
   if (b !== undefined) return b ? 'true' : 'false';
-  const n = p.numericFeatures[feature];
   return n === undefined ? null : String(n);
 }
 

@@ -7,14 +7,19 @@
 // `reference.size` predictions of that version, collected in Redis; predictions used for
 // the reference are not also counted in windows.
 //
+// Predictions are decoded without their features (predictionView 'withoutFeatures',
+// services.ts): the feature values are read from the message bytes straight into the bins
+// (featureDeltasFromBytes), and only the predictions that go into a reference sample are
+// decoded in full.
+//
 // A prediction the SDK re-sent after an unconfirmed publish is dropped when its original is
 // already in the partition (resent-duplicates.ts); the offset fences cover redeliveries.
-import type { Batch, BatchContext } from '../bus/types.js';
-import { latestEventTime, type ModelEvent, type Prediction } from '../codec/index.js';
+import type { Batch, BatchContext, BusMessage } from '../bus/types.js';
+import { latestEventTime, type ModelEvent, type PredictionWithoutFeatures } from '../codec/index.js';
 import type { ModelConfig, MonitoringConfig } from '../config/monitoring-config.js';
 import { driftReport } from '../monitor/drift-report.js';
 import { evaluateRules } from '../monitor/evaluate-rules.js';
-import { dqFamily, featFamily, featureDeltas, predFamily } from '../monitor/feature-deltas.js';
+import { dqFamily, featFamily, featureDeltasFromBytes, predFamily, type EncodedPrediction } from '../monitor/feature-deltas.js';
 import { metricsSnapshot } from '../monitor/metrics-snapshot.js';
 import {
   buildReference,
@@ -26,7 +31,6 @@ import {
 } from '../monitor/reference-profile.js';
 import type { BucketDeltas, DriftApplyReply, DriftWindows, EvaluationInput, OutboxEntry, ReferenceStore } from '../monitor-state/types.js';
 import type { EvaluationLoopState } from './evaluation-loop.js';
-import type { DecodedMessage } from '../runtime/decode.js';
 import { groupByModel } from '../runtime/decode.js';
 import type { ServiceContext } from '../runtime/run-service.js';
 import { watermarkTime } from './clock.js';
@@ -53,8 +57,11 @@ export interface DriftPipelineOptions {
   admission?: ModelAdmission;
 }
 
-type Item = DecodedMessage<'prediction'>;
-
+/** The service reads predictions without their features (predictionView 'withoutFeatures', services.ts). */
+interface Item {
+  message: BusMessage;
+  event: PredictionWithoutFeatures;
+}
 
 export class DriftPipeline {
   private readonly settings: ModelSettingsCache;
@@ -205,7 +212,7 @@ export class DriftPipeline {
             piece,
             (item) => item.message.offset,
             (tail, firstOffset) => {
-              const { deltas, samples } = this.aggregate(model, settings, tail.map((i) => i.event));
+              const { deltas, samples } = this.aggregate(model, settings, tail);
               return state.applyDriftBatch({
                 model,
                 source: { group: groupId, topic: batch.topic, partition: batch.partition, firstOffset, offset: last },
@@ -260,19 +267,31 @@ export class DriftPipeline {
     return items;
   }
 
-  private aggregate(model: string, settings: ModelConfig, predictions: Prediction[]): { deltas: BucketDeltas[]; samples: { version: string; rows: string[]; cap: number }[] } {
-    const byVersion = new Map<string, Prediction[]>();
-    for (const p of predictions) {
-      const list = byVersion.get(p.modelVersion) ?? [];
-      list.push(p);
-      byVersion.set(p.modelVersion, list);
+  private aggregate(model: string, settings: ModelConfig, items: readonly Item[]): { deltas: BucketDeltas[]; samples: { version: string; rows: string[]; cap: number }[] } {
+    const { codec } = this.options.service;
+    const byVersion = new Map<string, Item[]>();
+    for (const item of items) {
+      const version = item.event.modelVersion;
+      const list = byVersion.get(version);
+      if (list) list.push(item);
+      else byVersion.set(version, [item]);
     }
     const deltas: BucketDeltas[] = [];
     const samples: { version: string; rows: string[]; cap: number }[] = [];
     for (const [version, list] of byVersion) {
       const reference = this.versions(model).get(version);
-      if (reference) deltas.push(...featureDeltas(list, reference, { bucketMs: settings.bucketMs }));
-      else samples.push({ version, rows: list.map(referenceRow), cap: settings.reference.size });
+      if (reference) {
+        const encoded = list.map(({ event, message }): EncodedPrediction => ({
+          event,
+          bytes: message.value!,
+          reader: codec.predictionFeatureReader(message.headers),
+        }));
+        deltas.push(...featureDeltasFromBytes(encoded, reference, { bucketMs: settings.bucketMs }));
+      } else {
+        // The sample rows hold the features: these few predictions are decoded in full.
+        const rows = list.map(({ message }) => referenceRow(codec.decode('prediction', message.value, message.headers)));
+        samples.push({ version, rows, cap: settings.reference.size });
+      }
     }
     return { deltas, samples };
   }

@@ -92,6 +92,8 @@ export function startDriftService(options: MonitorServiceOptions): Promise<Servi
     ...options,
     name: 'drift',
     onStop: stopEvaluationsFirst(options, () => pipeline),
+    // The feature values are read from the message bytes (featureDeltasFromBytes): avsc skips the feature maps.
+    predictionView: 'withoutFeatures',
     subscriptions: (service) => {
       pipeline = new DriftPipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
       options.onPipeline?.(pipeline);
