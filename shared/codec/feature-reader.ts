@@ -14,6 +14,7 @@
 // is the one a decoded map would hold.
 import type { Type } from 'avsc';
 import type { PREDICTION_FEATURE_FIELDS } from './codec.js';
+import type { AvscTypeLike } from './avsc-type.js';
 
 /** The feature collections of a prediction, as numbers a sink can index arrays with. */
 export const FeatureCollection = { Numeric: 0, Categorical: 1, Boolean: 2, Missing: 3 } as const;
@@ -36,16 +37,6 @@ export interface FeatureSink {
 
 /** Walks one prediction's bytes (written with the reader's writer schema) into a sink. */
 export type FeatureReader = (buf: Buffer, sink: FeatureSink) => void;
-
-interface AvscTypeLike {
-  typeName: string;
-  fields?: { name: string; type: AvscTypeLike }[];
-  valuesType?: AvscTypeLike;
-  itemsType?: AvscTypeLike;
-  types?: AvscTypeLike[];
-  size?: number;
-  underlyingType?: AvscTypeLike;
-}
 
 /** Position in the bytes; one per walk, so a reader can be used from any call. */
 interface Cursor {
@@ -76,70 +67,55 @@ function blockCount(buf: Buffer, c: Cursor): number {
   return -count;
 }
 
+/**
+ * The walk of one feature collection: each entry's key (or missingFeatures item) goes to the
+ * sink for its feature id, then `value` reads (and hands over, for an id ≥ 0) what follows it.
+ */
+function collectionWalk(collection: FeatureCollection, value: (buf: Buffer, c: Cursor, sink: FeatureSink, feature: number) => void): Walk {
+  return (buf, c, sink) => {
+    for (let entry = 0, n = blockCount(buf, c); n > 0; n = blockCount(buf, c)) {
+      for (; n > 0; n--, entry++) {
+        const length = readLong(buf, c);
+        const start = c.pos;
+        c.pos += length;
+        value(buf, c, sink, sink.feature(collection, entry, buf, start, c.pos));
+      }
+    }
+  };
+}
+
 const FEATURE_WALKS: Record<(typeof PREDICTION_FEATURE_FIELDS)[number], { typeName: string; items: string; walk: Walk }> = {
   numericFeatures: {
     typeName: 'map',
     items: 'double',
-    walk: (buf, c, sink) => {
-      for (let entry = 0, n = blockCount(buf, c); n > 0; n = blockCount(buf, c)) {
-        for (; n > 0; n--, entry++) {
-          const length = readLong(buf, c);
-          const start = c.pos;
-          c.pos += length;
-          const feature = sink.feature(FeatureCollection.Numeric, entry, buf, start, c.pos);
-          if (feature >= 0) sink.numeric(feature, buf.readDoubleLE(c.pos));
-          c.pos += 8;
-        }
-      }
-    },
+    walk: collectionWalk(FeatureCollection.Numeric, (buf, c, sink, feature) => {
+      if (feature >= 0) sink.numeric(feature, buf.readDoubleLE(c.pos));
+      c.pos += 8;
+    }),
   },
   categoricalFeatures: {
     typeName: 'map',
     items: 'string',
-    walk: (buf, c, sink) => {
-      for (let entry = 0, n = blockCount(buf, c); n > 0; n = blockCount(buf, c)) {
-        for (; n > 0; n--, entry++) {
-          const keyLength = readLong(buf, c);
-          const keyStart = c.pos;
-          c.pos += keyLength;
-          const feature = sink.feature(FeatureCollection.Categorical, entry, buf, keyStart, c.pos);
-          const length = readLong(buf, c);
-          if (feature >= 0) sink.categorical(feature, buf, c.pos, c.pos + length);
-          c.pos += length;
-        }
-      }
-    },
+    walk: collectionWalk(FeatureCollection.Categorical, (buf, c, sink, feature) => {
+      const length = readLong(buf, c);
+      if (feature >= 0) sink.categorical(feature, buf, c.pos, c.pos + length);
+      c.pos += length;
+    }),
   },
   booleanFeatures: {
     typeName: 'map',
     items: 'boolean',
-    walk: (buf, c, sink) => {
-      for (let entry = 0, n = blockCount(buf, c); n > 0; n = blockCount(buf, c)) {
-        for (; n > 0; n--, entry++) {
-          const length = readLong(buf, c);
-          const start = c.pos;
-          c.pos += length;
-          const feature = sink.feature(FeatureCollection.Boolean, entry, buf, start, c.pos);
-          if (feature >= 0) sink.boolean(feature, buf[c.pos] !== 0);
-          c.pos += 1;
-        }
-      }
-    },
+    walk: collectionWalk(FeatureCollection.Boolean, (buf, c, sink, feature) => {
+      if (feature >= 0) sink.boolean(feature, buf[c.pos] !== 0);
+      c.pos += 1;
+    }),
   },
   missingFeatures: {
     typeName: 'array',
     items: 'string',
-    walk: (buf, c, sink) => {
-      for (let entry = 0, n = blockCount(buf, c); n > 0; n = blockCount(buf, c)) {
-        for (; n > 0; n--, entry++) {
-          const length = readLong(buf, c);
-          const start = c.pos;
-          c.pos += length;
-          const feature = sink.feature(FeatureCollection.Missing, entry, buf, start, c.pos);
-          if (feature >= 0) sink.missing(feature);
-        }
-      }
-    },
+    walk: collectionWalk(FeatureCollection.Missing, (_buf, _c, sink, feature) => {
+      if (feature >= 0) sink.missing(feature);
+    }),
   },
 };
 

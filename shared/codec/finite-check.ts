@@ -3,21 +3,12 @@
 // compiled once per schema by walking the avsc type tree, so a check costs one pass over
 // the numbers actually present rather than a generic deep walk.
 import type { Type } from 'avsc';
+import type { AvscTypeLike } from './avsc-type.js';
 
 /** Returns the path of the first non-finite number, or null. */
 export type FiniteChecker = (value: unknown) => string | null;
 
 const ALWAYS_FINE: FiniteChecker = () => null;
-
-interface AvscTypeLike {
-  typeName: string;
-  name?: string;
-  fields?: { name: string; type: AvscTypeLike }[];
-  valuesType?: AvscTypeLike;
-  itemsType?: AvscTypeLike;
-  types?: AvscTypeLike[];
-  underlyingType?: AvscTypeLike;
-}
 
 export function compileFiniteChecker(type: Type): FiniteChecker {
   return compile(type as unknown as AvscTypeLike, new Map());

@@ -20,6 +20,7 @@
 // (test/support/reference-scanner.ts, which the tests hold this one to).
 import type { Type } from 'avsc';
 import { MAX_ABS_NUMBER } from './validation-policy.js';
+import type { AvscTypeLike } from './avsc-type.js';
 
 /** Returns the position after the value, or throws a RangeError naming the problem. */
 export type LengthGuard = (buf: Buffer, pos: number) => number;
@@ -33,16 +34,6 @@ export interface ScanResult {
 
 /** The length guard and the number check in one pass; throws a RangeError as the guard does. */
 export type Scanner = (buf: Buffer, pos: number) => ScanResult;
-
-interface AvscTypeLike {
-  typeName: string;
-  fields?: { type: AvscTypeLike }[];
-  valuesType?: AvscTypeLike;
-  itemsType?: AvscTypeLike;
-  types?: AvscTypeLike[];
-  size?: number;
-  underlyingType?: AvscTypeLike;
-}
 
 export function compileLengthGuard(type: Type): LengthGuard {
   const scan = compileScanner(type);

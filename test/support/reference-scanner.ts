@@ -5,16 +5,7 @@
 import type { Type } from 'avsc';
 import type { ScanResult, Scanner } from '../../shared/codec/length-guard.js';
 import { MAX_ABS_NUMBER } from '../../shared/codec/validation-policy.js';
-
-interface AvscTypeLike {
-  typeName: string;
-  fields?: { type: AvscTypeLike }[];
-  valuesType?: AvscTypeLike;
-  itemsType?: AvscTypeLike;
-  types?: AvscTypeLike[];
-  size?: number;
-  underlyingType?: AvscTypeLike;
-}
+import type { AvscTypeLike } from '../../shared/codec/avsc-type.js';
 
 type Cursor = ScanResult;
 
