@@ -23,6 +23,18 @@ async function gauge(registry: Registry, name: string): Promise<number> {
   return metric.values.reduce((sum, v) => sum + v.value, 0);
 }
 
+/** Model m's evaluation 'running' (held until `gate` resolves), and 'waiting' queued behind it. */
+function runningAndWaiting(background: BackgroundEvaluations): { ran: string[]; gate: ReturnType<typeof deferred> } {
+  const ran: string[] = [];
+  const gate = deferred();
+  background.request('m', async () => {
+    ran.push('running');
+    await gate.promise;
+  });
+  background.request('m', async () => void ran.push('waiting'));
+  return { ran, gate };
+}
+
 describe('BackgroundEvaluations', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -89,13 +101,7 @@ describe('BackgroundEvaluations', () => {
   it('stop lets running and waiting evaluations finish, then drops retries and new requests', async () => {
     vi.useFakeTimers();
     const { background } = setup();
-    const ran: string[] = [];
-    const gate = deferred();
-    background.request('m', async () => {
-      ran.push('running');
-      await gate.promise;
-    });
-    background.request('m', async () => void ran.push('waiting'));
+    const { ran, gate } = runningAndWaiting(background);
     background.request('failing', async () => {
       ran.push('failing');
       throw new Error('down');
@@ -112,13 +118,7 @@ describe('BackgroundEvaluations', () => {
 
   it('forget drops what waits for a model that went idle; the running evaluation finishes', async () => {
     const { background } = setup();
-    const ran: string[] = [];
-    const gate = deferred();
-    background.request('m', async () => {
-      ran.push('running');
-      await gate.promise;
-    });
-    background.request('m', async () => void ran.push('waiting'));
+    const { ran, gate } = runningAndWaiting(background);
     background.forget('m');
     expect(background.inFlight).toBe(1);
     gate.resolve();
