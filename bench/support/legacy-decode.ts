@@ -6,7 +6,8 @@
 import type { Type } from 'avsc';
 import { Codec, EVENT_TYPES, SCHEMA_HEADER, MAX_ABS_NUMBER, type EventMap, type EventType } from '../../shared/codec/index.js';
 import { compileFiniteChecker, type FiniteChecker } from '../../shared/codec/finite-check.js';
-import { compileLengthGuard, type LengthGuard } from '../../shared/codec/length-guard.js';
+import type { Scanner } from '../../shared/codec/length-guard.js';
+import { compileReferenceScanner } from '../../test/support/reference-scanner.js';
 import { validateEvent } from '../../shared/codec/validate.js';
 
 /** The numeric-feature rule as it was: the message prefix built for every feature. */
@@ -23,7 +24,8 @@ function legacyNumericMap(values: Record<string, number>): string | null {
 interface Legacy {
   type: EventType;
   avsc: Type;
-  guard: LengthGuard;
+  /** The scan as it was then: the closure walk the generated one replaced (test/support keeps it as the tests' oracle). */
+  guard: Scanner;
   finite: FiniteChecker;
 }
 
@@ -40,7 +42,7 @@ export class LegacyDecoder {
   ) {
     for (const type of EVENT_TYPES) {
       const avsc = codec.typeOf(type);
-      this.readers.set(avsc.fingerprint('md5').toString('latin1'), { type, avsc, guard: compileLengthGuard(avsc), finite: compileFiniteChecker(avsc) });
+      this.readers.set(avsc.fingerprint('md5').toString('latin1'), { type, avsc, guard: compileReferenceScanner(avsc), finite: compileFiniteChecker(avsc) });
     }
   }
 
@@ -51,7 +53,7 @@ export class LegacyDecoder {
     const fingerprint = typeof header === 'string' ? Buffer.from(header, 'latin1') : header;
     const reader = this.readers.get(fingerprint.toString('latin1'));
     if (reader === undefined || reader.type !== expected) throw new Error('schema');
-    if (reader.guard(bytes, 0) !== bytes.length) throw new Error('trailing bytes');
+    if (reader.guard(bytes, 0).pos !== bytes.length) throw new Error('trailing bytes');
     const value = reader.avsc.fromBuffer(bytes) as EventMap[K];
     if (reader.finite(value) !== null) throw new Error('non-finite');
     // The rules other than magnitude, then the magnitude rules as they were (the feature
