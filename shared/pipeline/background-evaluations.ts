@@ -13,16 +13,21 @@
 // came meanwhile; a restart resumes from what Redis committed (the next apply's reply).
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { Probe } from '../runtime/ops-server.js';
 
 /** First pause before a failed evaluation is tried again; doubles up to RETRY_MAX_MS. */
 export const RETRY_FIRST_MS = 500;
 export const RETRY_MAX_MS = 30_000;
+/** How long a model's evaluations may keep failing before /readyz fails: Redis or Kafka blips last seconds. */
+export const FAILING_LIMIT_MS = 5 * 60_000;
 
 interface ModelQueue {
   running: Promise<void> | null;
   waiting: (() => Promise<void>) | null;
   retry: ReturnType<typeof setTimeout> | null;
   failures: number;
+  /** When the current run of failures began (null: the last evaluation succeeded). */
+  failingSince: number | null;
 }
 
 export class BackgroundEvaluations {
@@ -34,6 +39,7 @@ export class BackgroundEvaluations {
     registry: Registry,
     private readonly logger: Logger,
     private readonly scope: string,
+    private readonly now: () => number = Date.now,
   ) {
     const queues = this.queues;
     new Gauge({
@@ -51,6 +57,24 @@ export class BackgroundEvaluations {
     });
   }
 
+  /**
+   * /readyz: a detail while some model's evaluations fail, a failure once one has failed for
+   * longer than `limitMs` (its windows are counted, but no snapshot or alert comes out).
+   */
+  probe(limitMs: number = FAILING_LIMIT_MS): Probe {
+    return async () => {
+      let oldest: { model: string; since: number; failures: number } | null = null;
+      for (const [model, queue] of this.queues) {
+        if (queue.failingSince !== null && (oldest === null || queue.failingSince < oldest.since)) oldest = { model, since: queue.failingSince, failures: queue.failures };
+      }
+      if (oldest === null) return;
+      const seconds = Math.round((this.now() - oldest.since) / 1000);
+      const what = `${this.scope} evaluations of model ${oldest.model} have failed for ${seconds} s (${oldest.failures} tries; the log says why)`;
+      if (this.now() - oldest.since > limitMs) throw new Error(`${what}: no snapshot or alert is published for it`);
+      return what;
+    };
+  }
+
   /** Models with an evaluation running, waiting or to be tried again. */
   get inFlight(): number {
     return this.queues.size;
@@ -61,7 +85,7 @@ export class BackgroundEvaluations {
     if (this.stopped) return;
     let queue = this.queues.get(model);
     if (queue === undefined) {
-      queue = { running: null, waiting: null, retry: null, failures: 0 };
+      queue = { running: null, waiting: null, retry: null, failures: 0, failingSince: null };
       this.queues.set(model, queue);
     }
     if (queue.retry !== null) {
@@ -115,6 +139,7 @@ export class BackgroundEvaluations {
     queue.running = run(evaluation).then(
       () => {
         queue.failures = 0;
+        queue.failingSince = null;
       },
       (error: unknown) => this.failedOnce(model, queue, evaluation, error),
     );
@@ -127,6 +152,7 @@ export class BackgroundEvaluations {
   private failedOnce(model: string, queue: ModelQueue, evaluation: () => Promise<void>, error: unknown): void {
     this.failed.inc();
     queue.failures += 1;
+    queue.failingSince ??= this.now();
     const pauseMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (queue.failures - 1));
     this.logger.warn({ err: error, model, scope: this.scope, retryInMs: pauseMs }, 'evaluation failed; trying again');
     if (this.stopped || queue.waiting !== null) return;

@@ -77,7 +77,7 @@ export function startPerformanceService(options: MonitorServiceOptions): Promise
           trackProgress: true,
           coPartitioned: true,
           rebuild: pipeline.rebuild,
-          probes: { joinMemory: pipeline.budgetProbe, joinReplay: pipeline.replayProbe },
+          probes: { joinMemory: pipeline.budgetProbe, joinReplay: pipeline.replayProbe, evaluations: pipeline.background.probe() },
           partitionsConcurrently: partitionsConcurrently(service),
         },
       ];
@@ -98,7 +98,14 @@ export function startDriftService(options: MonitorServiceOptions): Promise<Servi
       pipeline = new DriftPipeline({ service, state: monitorState(service), config: options.monitoring, groupId });
       options.onPipeline?.(pipeline);
       return [
-        { groupId, topics: [service.topics.predictions], handler: pipeline.handleBatch, trackProgress: true, partitionsConcurrently: partitionsConcurrently(service) },
+        {
+          groupId,
+          topics: [service.topics.predictions],
+          handler: pipeline.handleBatch,
+          trackProgress: true,
+          partitionsConcurrently: partitionsConcurrently(service),
+          probes: { evaluations: pipeline.background.probe() },
+        },
         // Every instance reads every model event (its own group), so each one's reference cache follows.
         { groupId: `${groupId}-models-${randomUUID()}`, topics: [service.topics.models], handler: pipeline.handleModelEvents },
       ];

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../shared/log/logger.js';
-import { BackgroundEvaluations, RETRY_FIRST_MS } from '../../../shared/pipeline/background-evaluations.js';
+import { BackgroundEvaluations, FAILING_LIMIT_MS, RETRY_FIRST_MS } from '../../../shared/pipeline/background-evaluations.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } {
   let resolve!: () => void;
@@ -125,6 +125,28 @@ describe('BackgroundEvaluations', () => {
     await background.idle();
     expect(ran).toEqual(['running']);
     expect(background.inFlight).toBe(0);
+  });
+
+  it('readiness: a detail while a model\'s evaluations fail, a failure past the limit, green again once one succeeds', async () => {
+    vi.useFakeTimers();
+    let clock = 1_000_000;
+    const background = new BackgroundEvaluations(new Registry(), createLogger('test', { level: 'silent' }), 'perf', () => clock);
+    const probe = background.probe();
+    let redisUp = false;
+    const evaluation = async (): Promise<void> => {
+      if (!redisUp) throw new Error('Connection is closed.');
+    };
+    await expect(probe()).resolves.toBeUndefined();
+    background.request('m', evaluation);
+    await vi.advanceTimersByTimeAsync(0);
+    clock += 60_000;
+    await expect(probe()).resolves.toMatch(/perf evaluations of model m have failed for 60 s \(1 tries/);
+    clock += FAILING_LIMIT_MS;
+    await expect(probe()).rejects.toThrow(/no snapshot or alert is published for it/);
+    redisUp = true;
+    await vi.advanceTimersByTimeAsync(RETRY_FIRST_MS);
+    await background.idle();
+    await expect(probe()).resolves.toBeUndefined();
   });
 });
 
