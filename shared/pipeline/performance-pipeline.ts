@@ -238,7 +238,12 @@ export class PerformancePipeline {
       throw new JoinOvertakenError(`${sent.topic} partition ${part.partition}: model ${sent.model}'s recorded offsets moved (another instance applied); rebuilding the join`);
     }
     // The batch is done once Redis applied it; its evaluation runs beside the next batches.
-    this.background.request(sent.model, () => this.evaluations.run(sent.model, () => this.evaluateAfter(sent.model, this.settings.get(sent.model), reply)));
+    this.evaluateLater(sent.model, reply);
+  }
+
+  /** Evaluates, beside the batches, what the reply says is due (background-evaluations.ts). */
+  private evaluateLater(model: string, reply: PerfDeltaReply): void {
+    this.background.request(model, () => this.evaluations.run(model, () => this.evaluateAfter(model, this.settings.get(model), reply)));
   }
 
   /**
@@ -304,6 +309,8 @@ export class PerformancePipeline {
       const kind: StreamKind = batch.topic === this.options.service.topics.labels ? 'labels' : 'predictions';
       entry.recorded = recordedOf(reply, kind);
       entry.replayTo = { ...entry.recorded };
+      // After a restart the ends a stopped process left unevaluated are due now, not at the next new event.
+      this.evaluateLater(model, reply);
     }
     return entry;
   }

@@ -2,23 +2,12 @@
 // offending message is dead-lettered (APPLY_FAILED) and the rest applied once, with each
 // applied part fenced by its own last offset; an outage never dead-letters anything.
 import { describe, expect, it } from 'vitest';
-import { Codec, type Prediction } from '../../../shared/codec/index.js';
-import { parseMonitoringConfig } from '../../../shared/config/monitoring-config.js';
-import { loadRuntimeConfig } from '../../../shared/config/runtime-config.js';
-import { createLogger } from '../../../shared/log/logger.js';
-import { covFamily } from '../../../shared/monitor/performance.js';
 import { MemoryMonitorState } from '../../../shared/monitor-state/memory-monitor-state.js';
 import { clockKey } from '../../../shared/monitor-state/requests.js';
 import { modelKey } from '../../../shared/store/types.js';
-import type { PerfDeltaBatch } from '../../../shared/monitor-state/types.js';
 import { watermarkTime } from '../../../shared/pipeline/clock.js';
 import { APPLY_FAILED, applyIsolating, isTransientError } from '../../../shared/pipeline/isolate.js';
-import { PerformancePipeline } from '../../../shared/pipeline/performance-pipeline.js';
-import type { DeadLetterFailure } from '../../../shared/runtime/dead-letters.js';
-import { createServiceMetrics } from '../../../shared/runtime/metrics.js';
-import type { ServiceContext } from '../../../shared/runtime/run-service.js';
-import type { Batch, BusMessage } from '../../../shared/bus/types.js';
-import { topicNames } from '../../../shared/topics.js';
+import { FakeState, MODEL, NOW, prediction, predictionsCounted, setup, TOPIC } from './performance-pipeline-fixture.js';
 
 describe('applyIsolating', () => {
   const items = Array.from({ length: 37 }, (_, i) => i);
@@ -88,57 +77,6 @@ describe('watermarkTime', () => {
 });
 
 // ---- the performance pipeline over a fake state whose apply throws on one poisoned message ----
-
-const NOW = Date.UTC(2026, 11, 1);
-const MODEL = 'churn';
-const TOPIC = 'dw.predictions';
-
-function prediction(i: number, overrides: Partial<Prediction> = {}): Prediction {
-  return {
-    id: `p-${i}`, model: MODEL, modelVersion: '1', eventTime: NOW - 60_000 + i,
-    numericFeatures: { x: i }, categoricalFeatures: {}, booleanFeatures: {}, missingFeatures: [],
-    predictedClass: i % 2 ? 'yes' : 'no', predictedValue: null, classProbabilities: {}, segments: {},
-    ...overrides,
-  };
-}
-
-/** A MemoryMonitorState whose perf apply throws while `outage` is set, and records every call. */
-class FakeState extends MemoryMonitorState {
-  readonly calls: { expected: PerfDeltaBatch['expected']; offset: number; applied: boolean }[] = [];
-  outage = false;
-  override async applyPerfDeltas(batch: PerfDeltaBatch) {
-    if (this.outage) throw new Error('Connection is closed.');
-    const reply = await super.applyPerfDeltas(batch);
-    this.calls.push({ expected: batch.expected, offset: batch.source.offset, applied: reply.applied });
-    return reply;
-  }
-}
-
-function setup(events: Prediction[], state: MemoryMonitorState) {
-  const letters: DeadLetterFailure[] = [];
-  const messages: BusMessage[] = events.map((_, i) => ({ topic: TOPIC, partition: 0, offset: 100 + i, key: null, value: Buffer.from([i % 256]), headers: {}, timestamp: NOW }));
-  const service = {
-    name: 'performance',
-    config: loadRuntimeConfig({ DW_TOPIC_PARTITIONS: '1' }),
-    logger: createLogger('isolate-test', { level: 'silent' }),
-    bus: { publish: async () => undefined },
-    store: { mode: 'embedded', keyspace: state.keyspace },
-    codec: new Codec({ validation: { now: () => NOW } }),
-    topics: topicNames('dw.'),
-    metrics: createServiceMetrics('isolate-test'),
-    deadLetters: { publish: async (failures: readonly DeadLetterFailure[]) => void letters.push(...failures) },
-    // Decoding is not under test: every event is handed over as if the codec had let it through.
-    decodeOrDeadLetter: async () => events.map((event, i) => ({ event, message: messages[i]! })),
-  } as unknown as ServiceContext;
-  const pipeline = new PerformancePipeline({ service, state, config: parseMonitoringConfig({}), groupId: 'g' });
-  const batch: Batch = { topic: TOPIC, partition: 0, messages, lastOffset: 100 + events.length - 1, highWatermark: 100 + events.length };
-  return { pipeline, batch, letters };
-}
-
-async function predictionsCounted(state: MemoryMonitorState): Promise<number> {
-  const cov = await state.readBuckets(MODEL, covFamily('1'), NOW - 120_000, NOW + 10_000, 10_000);
-  return cov.n ?? 0;
-}
 
 describe('PerformancePipeline bisection', () => {
   const events = Array.from({ length: 200 }, (_, i) => prediction(i));
