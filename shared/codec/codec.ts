@@ -48,6 +48,8 @@ export type PredictionWithoutFeatures = Omit<Prediction, (typeof PREDICTION_FEAT
 interface Reader {
   type: EventType;
   writer: Type;
+  /** The writer schema's MD5 fingerprint (the dw-schema header's bytes). */
+  fingerprint: Buffer;
   /** Into the current schema; undefined when the writer is the current schema. */
   resolver: unknown;
   /** Predictions: into the schema without features, made on first use. */
@@ -85,6 +87,8 @@ export class Codec {
   private readonly codecs = new Map<EventType, EventCodec>();
   /** Writer fingerprint (latin1 string of the 16 bytes) → how to read it. */
   private readonly readers = new Map<string, Reader>();
+  /** The reader the last message named (writerOf). */
+  private lastReader: Reader | null = null;
   /** The current prediction schema without the feature fields (a reader schema only). */
   private readonly predictionWithoutFeatures: Type;
 
@@ -100,12 +104,14 @@ export class Codec {
         defaults: defaultsOf(type),
         finite: compileFiniteChecker(type),
       });
-      this.readers.set(fingerprint.toString('latin1'), { type: event, writer: type, resolver: undefined, scan: compileScanner(type) });
+      this.readers.set(fingerprint.toString('latin1'), { type: event, writer: type, fingerprint, resolver: undefined, scan: compileScanner(type) });
       for (const schema of readHistoricalSchemas(event)) {
         const writer = avro.Type.forSchema(schema as avro.Schema);
-        this.readers.set(writer.fingerprint('md5').toString('latin1'), {
+        const writerFingerprint = writer.fingerprint('md5');
+        this.readers.set(writerFingerprint.toString('latin1'), {
           type: event,
           writer,
+          fingerprint: writerFingerprint,
           resolver: type.createResolver(writer),
           scan: compileScanner(writer),
         });
@@ -210,10 +216,12 @@ export class Codec {
       throw new CodecError('MISSING_SCHEMA_HEADER', `no ${SCHEMA_HEADER} header`);
     }
     const fingerprint = typeof header === 'string' ? Buffer.from(header, 'latin1') : header;
-    const reader = this.readers.get(fingerprint.toString('latin1'));
+    // A stream's events mostly come from one writer: comparing 16 bytes beats a string key per event.
+    const reader = this.lastReader !== null && this.lastReader.fingerprint.equals(fingerprint) ? this.lastReader : this.readers.get(fingerprint.toString('latin1'));
     if (reader === undefined) {
       throw new CodecError('UNKNOWN_SCHEMA', `writer schema ${fingerprint.toString('hex')} is not known`);
     }
+    this.lastReader = reader;
     if (reader.type !== expected) {
       throw new CodecError('WRONG_SCHEMA', `expected a ${expected} event, got a ${reader.type} event`);
     }
