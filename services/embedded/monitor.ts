@@ -20,7 +20,7 @@ import type { ServiceHandle } from '../../shared/runtime/run-service.js';
 import { DriftwatchClient } from '../../shared/sdk/client.js';
 import { MemoryKeyspace } from '../../shared/store/memory-store.js';
 import { topicNames, topicSpecs, type TopicNames } from '../../shared/topics.js';
-import { ConsumptionTracker } from './consumption-tracker.js';
+import { ConsumerFailedError, ConsumptionTracker } from './consumption-tracker.js';
 
 /**
  * Messages the embedded bus keeps per partition. The replay and the demo wait for every
@@ -120,10 +120,14 @@ export async function startMonitor(options: StartMonitorOptions): Promise<Runnin
 /**
  * Everything published is handled and no evaluation runs: evaluations run beside the batches
  * (background-evaluations.ts) and publish snapshots and alerts, which the listener then reads.
+ * An evaluation that failed (the in-memory state does not fail for outages) fails the wait, as
+ * a batch failing again and again does (ConsumerFailedError): a replay must not report without it.
  */
 async function settled(bus: ConsumptionTracker, evaluations: readonly BackgroundEvaluations[], signal?: AbortSignal): Promise<void> {
   for (;;) {
     await bus.whenCaughtUp(signal);
+    const failing = evaluations.map((e) => e.failing).find((f) => f !== null);
+    if (failing) throw new ConsumerFailedError(`the evaluation of model ${failing.model} failed: ${String((failing.error as Error)?.message ?? failing.error)}`, { cause: failing.error });
     if (evaluations.every((e) => e.inFlight === 0)) return;
     await Promise.all(evaluations.map((e) => e.idle()));
   }

@@ -28,6 +28,7 @@ interface ModelQueue {
   failures: number;
   /** When the current run of failures began (null: the last evaluation succeeded). */
   failingSince: number | null;
+  lastError: unknown;
 }
 
 export class BackgroundEvaluations {
@@ -75,6 +76,12 @@ export class BackgroundEvaluations {
     };
   }
 
+  /** A model whose last evaluation failed, with its error (null when none is failing). */
+  get failing(): { model: string; error: unknown } | null {
+    for (const [model, queue] of this.queues) if (queue.failingSince !== null) return { model, error: queue.lastError };
+    return null;
+  }
+
   /** Models with an evaluation running, waiting or to be tried again. */
   get inFlight(): number {
     return this.queues.size;
@@ -85,7 +92,7 @@ export class BackgroundEvaluations {
     if (this.stopped) return;
     let queue = this.queues.get(model);
     if (queue === undefined) {
-      queue = { running: null, waiting: null, retry: null, failures: 0, failingSince: null };
+      queue = { running: null, waiting: null, retry: null, failures: 0, failingSince: null, lastError: null };
       this.queues.set(model, queue);
     }
     if (queue.retry !== null) {
@@ -140,6 +147,7 @@ export class BackgroundEvaluations {
       () => {
         queue.failures = 0;
         queue.failingSince = null;
+        queue.lastError = null;
       },
       (error: unknown) => this.failedOnce(model, queue, evaluation, error),
     );
@@ -153,6 +161,7 @@ export class BackgroundEvaluations {
     this.failed.inc();
     queue.failures += 1;
     queue.failingSince ??= this.now();
+    queue.lastError = error;
     const pauseMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (queue.failures - 1));
     this.logger.warn({ err: error, model, scope: this.scope, retryInMs: pauseMs }, 'evaluation failed; trying again');
     if (this.stopped || queue.waiting !== null) return;

@@ -141,12 +141,14 @@ describe('BackgroundEvaluations', () => {
     await vi.advanceTimersByTimeAsync(0);
     clock += 60_000;
     await expect(probe()).resolves.toMatch(/perf evaluations of model m have failed for 60 s \(1 tries/);
+    expect(background.failing).toEqual({ model: 'm', error: new Error('Connection is closed.') });
     clock += FAILING_LIMIT_MS;
     await expect(probe()).rejects.toThrow(/no snapshot or alert is published for it/);
     redisUp = true;
     await vi.advanceTimersByTimeAsync(RETRY_FIRST_MS);
     await background.idle();
     await expect(probe()).resolves.toBeUndefined();
+    expect(background.failing).toBeNull();
   });
 });
 
