@@ -7,8 +7,7 @@
 --       max event time, retention ms, source partitions, caught up (0/1), idle ms (0: no expiry),
 --       horizon count, horizons...,
 --       sample count, per sample: cap, row count, rows...,
---       family count, families...,
---       group count, per group: family, bucket start, delta count, (field, increment)...
+--       the families and delta groups packed with MessagePack (see unpack_deltas in lib-counters.lua)
 -- Bucket and window keys are derived here from the prefix: same hash tag, same slot.
 -- Reply: {applied, recorded offset, watermark, end, evaluated, {sample sizes...}}
 
@@ -29,6 +28,14 @@ a = a + #horizons + 1
 
 local sample_count = tonumber(ARGV[a])
 a = a + 1
+-- Where each sample's rows are; the packed deltas follow them as the last argument.
+local sample_at = {}
+for s = 1, sample_count do
+  sample_at[s] = a
+  a = a + 2 + tonumber(ARGV[a + 1])
+end
+if a ~= #ARGV then error('apply-drift-batch: expected ' .. a .. ' arguments, got ' .. #ARGV) end
+local packed_at = a
 
 local watermark, window_end, evaluated = read_clock(clock_key)
 
@@ -43,9 +50,13 @@ if recorded then
   return {0, recorded, int_string(watermark), int_string(window_end), int_string(evaluated), sample_sizes()}
 end
 
+-- Unpacked (and checked) before anything is written.
+local families, group_list = unpack_deltas(ARGV[packed_at], 'apply-drift-batch')
+
 -- A sample is only collected while its version has no reference; rows beyond the cap are dropped.
 for s = 1, sample_count do
   local ref_key, sample_key = KEYS[2 + 2 * s], KEYS[3 + 2 * s]
+  a = sample_at[s]
   local cap, rows = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
   if rows > 0 and redis.call('EXISTS', ref_key) == 0 then
     local room = math.min(cap - redis.call('LLEN', sample_key), rows)
@@ -53,27 +64,25 @@ for s = 1, sample_count do
       redis.call('RPUSH', sample_key, unpack(ARGV, a + 1 + first, a + 1 + math.min(first + CHUNK - 1, room)))
     end
   end
-  a = a + 2 + rows
 end
 
-local family_count = tonumber(ARGV[a])
-local family_start = a + 1
-if family_count > 0 then redis.call('SADD', families_key, unpack(ARGV, a + 1, a + family_count)) end
-a = a + family_count + 1
+if #families > 0 then redis.call('SADD', families_key, unpack(families)) end
 
--- Where each group is, checked before any counter is written.
-local group_count = tonumber(ARGV[a])
+-- Per group its fields and increments as lists (the direct path reads them in chunks), and
+-- how many groups of the call add to its bucket.
 local groups = {}
 local occurrences = {}
-a = a + 1
-for g = 1, group_count do
-  local family, bucket_start, count = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  local id = family .. '\0' .. ARGV[a + 1]
+for g, group in ipairs(group_list) do
+  local family, bucket_start = group[1], group[2]
+  local id = family .. '\0' .. int_string(bucket_start)
   occurrences[id] = (occurrences[id] or 0) + 1
-  groups[g] = {family = family, bucket_start = bucket_start, count = count, first = a + 3, id = id}
-  a = a + 3 + 2 * count
+  local fields, increments = {}, {}
+  for field, by in pairs(group[3]) do
+    fields[#fields + 1] = field
+    increments[#increments + 1] = by
+  end
+  groups[g] = {family = family, bucket_start = bucket_start, count = #fields, fields = fields, increments = increments, id = id}
 end
-if a ~= #ARGV + 1 then error('apply-drift-batch: expected ' .. (a - 1) .. ' arguments, got ' .. #ARGV) end
 
 local largest = 0
 for _, h in ipairs(horizons) do largest = math.max(largest, h) end
@@ -84,8 +93,7 @@ for _, h in ipairs(horizons) do largest = math.max(largest, h) end
 -- shape's batches span dozens of buckets). Same sums: stored value + the one delta.
 local function add_to_bucket_directly(group)
   local key = bucket_key(prefix, group.family, group.bucket_start)
-  local fields = {}
-  for i = 1, group.count do fields[i] = ARGV[group.first + 2 * (i - 1)] end
+  local fields, increments = group.fields, group.increments
   local set = {}
   for first = 1, group.count, CHUNK do
     local last = math.min(first + CHUNK - 1, group.count)
@@ -98,7 +106,7 @@ local function add_to_bucket_directly(group)
         if not sum then error(key .. ' ' .. fields[i] .. ' holds a non-number') end
       end
       set[#set + 1] = fields[i]
-      set[#set + 1] = string.format('%.17g', sum + tonumber(ARGV[group.first + 2 * i - 1]))
+      set[#set + 1] = string.format('%.17g', sum + increments[i])
     end
   end
   for first = 1, #set, 2 * CHUNK do
@@ -113,8 +121,8 @@ for _, group in ipairs(groups) do
   if in_no_window and occurrences[group.id] == 1 then
     add_to_bucket_directly(group)
   else
-    for i = 0, group.count - 1 do
-      add_at_bucket(acc, prefix, group.family, group.bucket_start, window_end, horizons, ARGV[group.first + 2 * i], tonumber(ARGV[group.first + 2 * i + 1]))
+    for i = 1, group.count do
+      add_at_bucket(acc, prefix, group.family, group.bucket_start, window_end, horizons, group.fields[i], group.increments[i])
     end
   end
 end
@@ -129,8 +137,8 @@ for s = 1, sample_count do
   live[#live + 1] = KEYS[3 + 2 * s]
 end
 -- The reference of every version counted here (its feat: family).
-for f = 1, family_count do
-  local version = string.match(ARGV[family_start + f - 1], '^feat:(.*)$')
+for _, family in ipairs(families) do
+  local version = string.match(family, '^feat:(.*)$')
   if version then live[#live + 1] = prefix .. 'ref:' .. version end
 end
 refresh_idle(idle_ms, live)

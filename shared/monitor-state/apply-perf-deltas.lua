@@ -11,8 +11,7 @@
 --       has expectations (0: probe / 1), expected own, expected paired (-1: none recorded),
 --       source kind (pp/pl), max event time, retention ms, source partitions,
 --       caught up (0/1), idle ms (0: no expiry), horizon count, horizons...,
---       family count, families...,
---       group count, per group: family, bucket start, delta count, (field, increment)...
+--       the families and delta groups packed with MessagePack (see unpack_deltas in lib-counters.lua)
 -- Bucket and window keys are derived here from the prefix: same hash tag, same slot.
 -- Reply: {applied, own recorded offset, paired recorded offset, watermark, end, evaluated}
 -- (offsets -1 when none is recorded).
@@ -34,6 +33,7 @@ local a = 14
 local horizons = {}
 for i = 1, tonumber(ARGV[a]) do horizons[i] = tonumber(ARGV[a + i]) end
 a = a + #horizons + 1
+if a ~= #ARGV then error('apply-perf-deltas: expected ' .. a .. ' arguments, got ' .. #ARGV) end
 
 local watermark, window_end, evaluated = read_clock(clock_key)
 
@@ -43,13 +43,11 @@ if not has_expected or own ~= expected_own or paired ~= expected_paired then
   return {0, int_string(own), int_string(paired), int_string(watermark), int_string(window_end), int_string(evaluated)}
 end
 
-local family_count = tonumber(ARGV[a])
-if family_count > 0 then redis.call('SADD', families_key, unpack(ARGV, a + 1, a + family_count)) end
-a = a + family_count + 1
+local families, groups = unpack_deltas(ARGV[a], 'apply-perf-deltas')
+if #families > 0 then redis.call('SADD', families_key, unpack(families)) end
 
 local acc = new_accumulator()
-a = add_delta_groups(acc, prefix, window_end, horizons, a)
-if a ~= #ARGV + 1 then error('apply-perf-deltas: expected ' .. (a - 1) .. ' arguments, got ' .. #ARGV) end
+add_delta_groups(acc, prefix, window_end, horizons, groups)
 flush(acc, retention_ms, idle_ms)
 
 -- The perf scope's watermark waits for labels (needs_labels): outcomes need both streams.

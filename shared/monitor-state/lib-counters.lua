@@ -76,21 +76,32 @@ local function add_at_bucket(acc, prefix, family, bucket_start, window_end, hori
   for i = 1, #list do add_to_entry(list[i], field, by) end
 end
 
--- Reads the delta groups in ARGV from position `a` (group count, then per group: family,
--- bucket start, delta count, (field, increment)...) into the accumulator, as
--- RedisMonitorState's pushDeltaArgs writes them; returns the position after them.
-local function add_delta_groups(acc, prefix, window_end, horizons, a)
-  local group_count = tonumber(ARGV[a])
-  a = a + 1
-  for _ = 1, group_count do
-    local family, bucket_start, count = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-    a = a + 3
-    for i = 0, count - 1 do
-      add_at_bucket(acc, prefix, family, bucket_start, window_end, horizons, ARGV[a + 2 * i], tonumber(ARGV[a + 2 * i + 1]))
-    end
-    a = a + 2 * count
+-- The last ARGV: the families and the delta groups packed with MessagePack, as
+-- RedisMonitorState's packDeltas writes them: {families, groups}, each group
+-- {family, bucket start, {field = increment...}}. Fails before the caller writes anything
+-- when it is not that shape.
+local function unpack_deltas(packed, script)
+  local ok, deltas = pcall(cmsgpack.unpack, packed)
+  if not ok or type(deltas) ~= 'table' or type(deltas[1]) ~= 'table' or type(deltas[2]) ~= 'table' then
+    error(script .. ': the last argument is not packed delta groups')
   end
-  return a
+  for _, group in ipairs(deltas[2]) do
+    if type(group[1]) ~= 'string' or type(group[2]) ~= 'number' or type(group[3]) ~= 'table' then
+      error(script .. ': a delta group is not {family, bucket start, counters}')
+    end
+  end
+  return deltas[1], deltas[2]
+end
+
+-- Adds the unpacked delta groups into the accumulator, groups in order (a field's deltas
+-- are summed in the order of its groups; within a group a field is there once).
+local function add_delta_groups(acc, prefix, window_end, horizons, groups)
+  for _, group in ipairs(groups) do
+    local family, bucket_start = group[1], group[2]
+    for field, by in pairs(group[3]) do
+      add_at_bucket(acc, prefix, family, bucket_start, window_end, horizons, field, by)
+    end
+  end
 end
 
 -- Idle expiry (issue 9): every key of a model that has no shorter expiry of its own lives

@@ -1,6 +1,7 @@
 // MonitorState over Redis: one Lua script call per operation on the hot path (apply,
 // advance, commit), every key under the model's hash tag so the same code runs on a single
 // node and on Redis Cluster.
+import { Encoder } from '@msgpack/msgpack';
 import { modelKey } from '../store/types.js';
 import { OFFSETS_KEY, assertModelName } from '../store/batch-request.js';
 import { InvalidBatchError } from '../store/errors.js';
@@ -106,7 +107,7 @@ export class RedisMonitorState implements MonitorState {
     const key = (k: string): string => modelKey(batch.model, k);
     const samples = batch.referenceSamples ?? [];
     const keys = [key(OFFSETS_KEY), key(clockKey('drift')), key(familiesKey('drift'))];
-    const args: (string | number)[] = [
+    const args: (string | number | Buffer)[] = [
       modelKey(batch.model, ''),
       source.field,
       source.offset,
@@ -125,7 +126,7 @@ export class RedisMonitorState implements MonitorState {
       args.push(sample.cap, sample.rows.length);
       for (const row of sample.rows) args.push(row);
     }
-    pushDeltaArgs(args, batch.deltas);
+    args.push(packDeltas(batch.deltas));
     const reply = asArray(await this.applyDrift(keys, args), 'apply-drift-batch.lua');
     const sizes = asArray(reply[5], 'apply-drift-batch.lua');
     const sampleSizes: Record<string, number> = {};
@@ -146,7 +147,7 @@ export class RedisMonitorState implements MonitorState {
     const { windows, source, pairedField, expected } = validatePerfDeltas(batch);
     const key = (k: string): string => modelKey(batch.model, k);
     const keys = [key(OFFSETS_KEY), key(clockKey('perf')), key(familiesKey('perf'))];
-    const args: (string | number)[] = [
+    const args: (string | number | Buffer)[] = [
       modelKey(batch.model, ''),
       source.field,
       source.offset,
@@ -163,7 +164,7 @@ export class RedisMonitorState implements MonitorState {
       windows.horizonsMs.length,
       ...windows.horizonsMs,
     ];
-    pushDeltaArgs(args, batch.deltas);
+    args.push(packDeltas(batch.deltas));
     const reply = asArray(await this.applyDeltas(keys, args), 'apply-perf-deltas.lua');
     return {
       applied: num(reply[0]) === 1,
@@ -328,15 +329,25 @@ export class RedisMonitorState implements MonitorState {
   }
 }
 
-/** The families, then the delta groups, as apply-drift-batch.lua and apply-perf-deltas.lua read them. */
-function pushDeltaArgs(args: (string | number)[], deltas: BucketDeltas[]): void {
+// One encoder for every apply: it keeps its buffer between calls.
+const deltaEncoder = new Encoder();
+
+/**
+ * The families and the delta groups, packed with MessagePack into the one last argument that
+ * apply-drift-batch.lua and apply-perf-deltas.lua unpack with cmsgpack: `[families, groups]`,
+ * each group `[family, bucketStart, counters]` with counters a map of field to increment.
+ * One argument instead of a RESP string per family, field and value (tens of thousands in a
+ * catch-up batch), which ioredis built and Redis parsed one by one. Increments go as
+ * MessagePack integers or float64, so Lua gets the exact doubles (as tonumber of
+ * String(n) did); counters is the caller's own object (no copy).
+ */
+function packDeltas(deltas: readonly BucketDeltas[]): Buffer {
   const families = [...new Set(deltas.map((d) => d.family))];
-  args.push(families.length, ...families, deltas.length);
-  for (const delta of deltas) {
-    const fields = Object.keys(delta.counters);
-    args.push(delta.family, delta.bucketStart, fields.length);
-    for (const field of fields) args.push(field, String(delta.counters[field]));
-  }
+  const groups = deltas.map((d) => [d.family, d.bucketStart, d.counters]);
+  // A copy out of the encoder's buffer: ioredis may hold the argument past this call (offline
+  // queue, the EVAL resent after NOSCRIPT) while the next apply reuses that buffer.
+  const packed = deltaEncoder.encode([families, groups]);
+  return Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
 }
 
 export function referenceIdleMs(idleMs: number | undefined): number {

@@ -79,6 +79,86 @@ describe('RedisMonitorState on a real Redis', () => {
     expect(await state.readBuckets(model, 'perf:1', t0, t0 + 500_000, 1_000)).toEqual({ 'c|a|a': 500, 'c|a|b': 500, '~c|s|a': 125 });
   });
 
+  it('stores the sums the per-value string arguments gave, bit for bit, for awkward doubles (packed deltas)', async () => {
+    // The deltas travel packed with MessagePack (integers, float64); they used to go as
+    // String(n), read with tonumber(). The reference is that old path run in Redis: each
+    // field's deltas as String(n), tonumber'd and added in order, written with %.17g.
+    const m = uniqueName('ms-redis-packed');
+    const t0 = 1_700_000_000_000;
+    const windows = { bucketMs: 1_000, horizonsMs: [5_000], retentionMs: 600_000 };
+    const awkward = [
+      0.1, 0.2, 0.30000000000000004, 1e-300, 2 ** 53, 2 ** 53 - 1, Math.log(2), -0, -Math.log(0.37), 1 / 3, 5e-324,
+      123456789.12345679, 1e21, -(2 ** 31) - 1, -1e-300, 4294967296.5, -1e-17, 1e300, -Math.log1p(-0.999999),
+    ];
+    const fieldCount = awkward.length;
+    const counters = (step: number, shift: number): Record<string, number> =>
+      Object.fromEntries(Array.from({ length: fieldCount }, (_, i) => [`f${i}|x`, awkward[(i + step + shift) % fieldCount]!]));
+    const inWindow = t0 + 1_000;
+    const ahead = t0 + 10_000;
+    const twice = t0 + 20_000;
+    // Per family: a bucket inside the running window, one ahead of it alone in its call (the
+    // drift script's direct path), one given twice in the same call (the accumulator's lists).
+    const deltas = (family: string, step: number): BucketDeltas[] => [
+      { family, bucketStart: inWindow, counters: counters(step, 0) },
+      { family, bucketStart: ahead, counters: counters(step, 5) },
+      { family, bucketStart: twice, counters: counters(step, 7) },
+      { family, bucketStart: twice, counters: counters(step, 11) },
+    ];
+    const steps = 4;
+    const sent: Record<string, number[]> = {};
+    const record = (key: string, groups: BucketDeltas[], family: string): void => {
+      for (const group of groups) {
+        for (const [field, by] of Object.entries(group.counters)) {
+          (sent[`${key}|${family}|${group.bucketStart}|${field}`] ??= []).push(by);
+          if (group.bucketStart === inWindow) (sent[`w|${family}|${field}`] ??= []).push(by);
+        }
+      }
+    };
+    try {
+      await state.advance({ model: m, scope: 'drift', windows, to: t0 + 3_000 });
+      await state.advance({ model: m, scope: 'perf', windows, to: t0 + 3_000 });
+      for (let step = 0; step < steps; step += 1) {
+        const drift = deltas('perf:2', step);
+        const driftReply = await state.applyDriftBatch({
+          model: m,
+          source: { group: 'g', topic: 'dw.predictions', partition: 0, offset: step },
+          windows,
+          deltas: drift,
+          maxEventTime: t0,
+        });
+        expect(driftReply.applied).toBe(true);
+        record('b', drift, 'perf:2');
+        const perf = deltas('perf:1', step);
+        const perfReply = await state.applyPerfDeltas({
+          model: m,
+          source: { group: 'perf', topic: 'dw.labels', partition: 0, offset: step },
+          pairedField: 'perf|dw.predictions|0',
+          kind: 'pl',
+          expected: { own: step - 1, paired: -1 },
+          windows,
+          deltas: perf,
+          maxEventTime: t0,
+        });
+        expect(perfReply.applied).toBe(true);
+        record('b', perf, 'perf:1');
+      }
+      const oldPath = "local s = 0 for i = 1, #ARGV do s = s + tonumber(ARGV[i]) end return string.format('%.17g', s)";
+      let compared = 0;
+      for (const [id, values] of Object.entries(sent)) {
+        const [kind, family, ...rest] = id.split('|');
+        const field = rest.slice(kind === 'b' ? 1 : 0).join('|');
+        const key = kind === 'b' ? modelKey(m, `b:${family}:${rest[0]}`) : modelKey(m, `w:${family}:5000`);
+        const expected = (await admin.eval(oldPath, 0, ...values.map(String))) as string;
+        expect(await admin.hget(key, field), `${key} ${field} after ${values.join(', ')}`).toBe(expected);
+        compared += 1;
+      }
+      // 2 families x (3 buckets + 1 window) x every field.
+      expect(compared).toBe(2 * 4 * fieldCount);
+    } finally {
+      await dropModel(admin, m);
+    }
+  });
+
   it('apply-perf-deltas refreshes the idle expiry of the perf scope\'s long-lived keys, a refused call none', async () => {
     const m = uniqueName('ms-redis-deltas-idle');
     const t0 = 1_700_000_000_000;
