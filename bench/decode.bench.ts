@@ -2,22 +2,27 @@
 // (one scan of the bytes for lengths and numbers, avsc's read, the validation rules) and the
 // performance service's view of a prediction without its feature maps, next to decode() as
 // it was before (support/legacy-decode.ts: length guard, avsc read, finite check and the
-// validation rules as separate passes), all in the same run. Then each step alone, to show
-// where the time goes.
+// validation rules as separate passes), all in the same run. Then the view with its one-pass
+// read (prediction-fast-path.ts) against the scan + avsc path it cuts short, alone and in
+// decodeBatch, and each step alone, to show where the time goes.
 //
 // Predictions are bench/support/predictions.ts's (16 numeric and 4 categorical features,
 // the shape of DESIGN.md's decode measurements). BENCH_DECODE_MS (default 1000) is how long
 // each row is timed.
 import avro from 'avsc';
-import { Codec, PREDICTION_FEATURE_FIELDS, type EncodedEvent } from '../shared/codec/index.js';
+import type { Batch, BusMessage } from '../shared/bus/types.js';
+import { Codec, PREDICTION_FEATURE_FIELDS, SCHEMA_HEADER, type EncodedEvent } from '../shared/codec/index.js';
 import { compileFiniteChecker } from '../shared/codec/finite-check.js';
 import { compileLengthGuard, compileScanner } from '../shared/codec/length-guard.js';
 import { validateEvent } from '../shared/codec/validate.js';
+import { decodeBatch } from '../shared/runtime/decode.js';
 import { opsPerSecond, printTable, type BenchModule } from './lib.js';
 import { LegacyDecoder } from './support/legacy-decode.js';
 import { encodedPredictions } from './support/predictions.js';
 
 const EVENTS = 2_000;
+/** Messages of the decodeBatch row: the performance service's fetches give batches of thousands. */
+const BATCH = 4_000;
 const MS = Number(process.env.BENCH_DECODE_MS ?? 1000);
 
 /** µs per call of fn over the events, round-robin. */
@@ -66,6 +71,32 @@ async function run(): Promise<void> {
   );
   compare('label: decode()', labels, (e) => legacy.decode('label', e.value, e.headers), (e) => codec.decode('label', e.value, e.headers));
   printTable(`Decode, warm, one core, ${EVENTS} distinct events round-robin (before = decode() as separate passes; best of 3 interleaved runs of ${MS} ms)`, rows);
+
+  // The performance service's view, with the one-pass read (prediction-fast-path.ts) and
+  // without it (scan + avsc + rules for every prediction), per prediction and per batch of
+  // decodeBatch as the service calls it. Each message has its own header buffer, as from Kafka.
+  const scanAndAvsc = new Codec({ fastPredictionView: false });
+  const view: Record<string, string | number>[] = [];
+  /** `us(codec)`: µs per prediction through that codec. */
+  const compareView = (what: string, us: (codec: Codec) => number) => {
+    const b: number[] = [];
+    const a: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      b.push(us(scanAndAvsc));
+      a.push(us(codec));
+    }
+    const usBefore = Math.min(...b);
+    const usAfter = Math.min(...a);
+    view.push({ decode: what, 'scan + avsc µs': usBefore.toFixed(3), 'one pass µs': usAfter.toFixed(3), speed_up: (usBefore / usAfter).toFixed(2) });
+  };
+  compareView('decodePredictionWithoutFeatures(), per prediction', (c) => microseconds(predictions, (e) => c.decodePredictionWithoutFeatures(e.value, e.headers)));
+  const messages: BusMessage[] = Array.from({ length: BATCH }, (_, offset) => {
+    const e = predictions[offset % predictions.length]!;
+    return { topic: 'dw.predictions', partition: 0, offset, key: Buffer.from(e.key), value: e.value, headers: { [SCHEMA_HEADER]: Buffer.from(e.headers[SCHEMA_HEADER]!) }, timestamp: 0 };
+  });
+  const batch: Batch = { topic: 'dw.predictions', partition: 0, messages, lastOffset: BATCH - 1 };
+  compareView(`decodeBatch() of ${BATCH} predictions, per message`, (c) => 1e6 / opsPerSecond(() => decodeBatch(batch, 'prediction', c, 'withoutFeatures'), BATCH, MS));
+  printTable(`The performance service's view of a prediction (best of 3 interleaved runs of ${MS} ms)`, view);
 
   const avsc = codec.typeOf('prediction');
   const values = predictions.map((e) => avsc.fromBuffer(e.value));

@@ -9,14 +9,17 @@
 // read, then the validation rules; the finite check and the magnitude rules run on the
 // decoded value only when that pass saw a suspicious number. A service that never reads a
 // prediction's features (the performance service) decodes it through a reader schema
-// without them (decodePredictionWithoutFeatures): avsc then skips the maps' bytes instead of
-// building four objects per event, and the refusals are the same as those of decode().
+// without them (decodePredictionWithoutFeatures): a prediction that is plainly fine is read
+// in one pass over its bytes (prediction-fast-path.ts); any other goes through the scan and
+// avsc, which then skips the maps' bytes instead of building four objects per event, and
+// the refusals are the same as those of decode().
 import avro from 'avsc';
 import type { Type } from 'avsc';
 import { CodecError } from './errors.js';
 import { compileFeatureReader, type FeatureReader } from './feature-reader.js';
 import { compileFiniteChecker, type FiniteChecker } from './finite-check.js';
 import { compileScanner, type ScanResult, type Scanner } from './length-guard.js';
+import { compileFastPredictionReader, type FastPredictionReader } from './prediction-fast-path.js';
 import { validateEvent } from './validate.js';
 import { validationPolicy, type ValidationPolicy } from './validation-policy.js';
 import type { EventInputMap, EventMap, Prediction } from './events.generated.js';
@@ -54,6 +57,11 @@ interface Reader {
   resolver: unknown;
   /** Predictions: into the schema without features, made on first use. */
   withoutFeatures?: unknown;
+  /**
+   * Predictions: the one-pass read into the schema without features, made on first use;
+   * null when the writer's shape is not one it handles.
+   */
+  fastWithoutFeatures?: FastPredictionReader | null;
   /** Predictions: the walk over the feature collections' bytes, made on first use. */
   features?: FeatureReader;
   /**
@@ -78,6 +86,12 @@ export interface CodecOptions {
    * services pass DW_MAX_EVENT_SKEW_MS.
    */
   validation?: Partial<ValidationPolicy>;
+  /**
+   * false: decodePredictionWithoutFeatures reads every prediction through the scan and avsc,
+   * without the one-pass read first (prediction-fast-path.ts). Same results and refusals;
+   * for the tests and benches that compare the two. Default true.
+   */
+  fastPredictionView?: boolean;
 }
 
 export class Codec {
@@ -91,10 +105,12 @@ export class Codec {
   private lastReader: Reader | null = null;
   /** The current prediction schema without the feature fields (a reader schema only). */
   private readonly predictionWithoutFeatures: Type;
+  private readonly fastPredictionView: boolean;
 
   constructor(options: CodecOptions = {}) {
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     this.validation = validationPolicy(options.validation);
+    this.fastPredictionView = options.fastPredictionView ?? true;
     for (const event of EVENT_TYPES) {
       const type = avro.Type.forSchema(readSchema(EVENT_SCHEMA_FILES[event]) as avro.Schema);
       const fingerprint = type.fingerprint('md5');
@@ -169,7 +185,8 @@ export class Codec {
    * decode('prediction', …) without the feature maps: avsc reads the prediction through a
    * reader schema that leaves them out. Refuses exactly what decode refuses, with the same
    * reason and message (the features' numbers are checked in the scan of the bytes; when
-   * one is suspicious, the full prediction is decoded to judge it as decode does).
+   * one is suspicious, the full prediction is decoded to judge it as decode does). Most
+   * predictions are accepted by the one-pass read first (prediction-fast-path.ts).
    */
   decodePredictionWithoutFeatures(
     bytes: Buffer | null,
@@ -177,6 +194,14 @@ export class Codec {
   ): PredictionWithoutFeatures {
     const reader = this.reader('prediction', bytes, headers);
     const data = bytes!;
+    if (reader.fastWithoutFeatures === undefined) {
+      // Made first: a writer the slow path could not resolve fails as it did, fast path or not.
+      reader.withoutFeatures ??= this.predictionWithoutFeatures.createResolver(reader.writer);
+      reader.fastWithoutFeatures = this.fastPredictionView ? compileFastPredictionReader(reader.writer, this.predictionWithoutFeatures, this.validation) : null;
+    }
+    const fast = reader.fastWithoutFeatures?.(data);
+    if (fast !== undefined) return fast;
+    // Anything unusual: the scan, avsc and the rules judge it (and say why it is refused).
     const scan = this.scan('prediction', reader, data);
     reader.withoutFeatures ??= this.predictionWithoutFeatures.createResolver(reader.writer);
     const value = read<PredictionWithoutFeatures>('prediction', this.predictionWithoutFeatures, reader.withoutFeatures, data);

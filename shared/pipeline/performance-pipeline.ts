@@ -447,7 +447,7 @@ export class PerformancePipeline {
   private predictionRead(model: string, item: PredictionItem): PredictionRead {
     const p = item.event;
     const vocabulary = this.vocabulary(model);
-    const probabilities = Object.keys(p.classProbabilities).length > 0 ? p.classProbabilities : null;
+    const probabilities = hasEntries(p.classProbabilities) ? p.classProbabilities : null;
     if (p.predictedClass === null) {
       if (p.predictedValue === null || !Number.isFinite(p.predictedValue)) throw new RangeError(`prediction ${p.id} has neither a class nor a finite value`);
     } else {
@@ -555,6 +555,12 @@ export class PerformancePipeline {
     return classes.size <= 2 && settings.positiveLabel !== undefined ? 'binary' : 'multiclass';
   }
 
+}
+
+/** Object.keys(map).length > 0 without the array of keys (one per prediction otherwise). */
+function hasEntries(map: Readonly<Record<string, unknown>>): boolean {
+  for (const _ in map) return true;
+  return false;
 }
 
 function labelRead(item: DecodedMessage<'label'>): LabelRead {

@@ -12,18 +12,7 @@ import { EVENT_SCHEMA_FILES, readHistoricalSchemas, readSchema } from '../../../
 import { MAX_ABS_NUMBER } from '../../../shared/codec/validation-policy.js';
 import { compileReferenceScanner } from '../../support/reference-scanner.js';
 import { SAMPLE_EVENTS } from '../../support/sample-events.js';
-
-/** mulberry32: a small seeded generator, so every run tries the same inputs. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mutations, randomBytes, seeded, someTruncations, truncations } from '../../support/corrupt-bytes.js';
 
 type Outcome = { pos: number; suspicious: boolean } | { error: string; message: string };
 
@@ -68,38 +57,6 @@ function agreeOn(scanners: Pair, inputs: Iterable<Buffer>, what: string): void {
   }
   expect(count, what).toBeGreaterThan(0);
   expect(differences, what).toEqual([]);
-}
-
-function* truncations(bytes: Buffer): Generator<Buffer> {
-  for (let cut = 0; cut < bytes.length; cut++) yield bytes.subarray(0, cut);
-}
-
-/** Every truncation of a short encoding; of a long one, a seeded sample of 400 cuts and the last 40. */
-function* someTruncations(bytes: Buffer, random: () => number): Generator<Buffer> {
-  if (bytes.length <= 440) {
-    yield* truncations(bytes);
-    return;
-  }
-  for (let k = 0; k < 400; k++) yield bytes.subarray(0, Math.floor(random() * bytes.length));
-  for (let cut = bytes.length - 40; cut < bytes.length; cut++) yield bytes.subarray(0, cut);
-}
-
-function* mutations(bytes: Buffer, random: () => number, count: number): Generator<Buffer> {
-  for (let k = 0; k < count; k++) {
-    const copy = Buffer.from(bytes);
-    const at = Math.floor(random() * copy.length);
-    // Half the time a byte likely to matter (a high or continuation bit), else any byte.
-    copy[at] = random() < 0.5 ? [0x00, 0x01, 0x7f, 0x80, 0xff, 0xfe, 0x81][Math.floor(random() * 7)]! : Math.floor(random() * 256);
-    yield copy;
-  }
-}
-
-function* randomBytes(random: () => number, count: number): Generator<Buffer> {
-  for (let k = 0; k < count; k++) {
-    const bytes = Buffer.alloc(Math.floor(random() * 80));
-    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
-    yield bytes;
-  }
 }
 
 // Doubles around the bound and the exponent the generated code decides on without reading
