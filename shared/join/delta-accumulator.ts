@@ -82,9 +82,10 @@ export class CounterGroup {
   /** From the short arrays to the typed ones. */
   private growUp(): void {
     const slots = this.slots;
-    const capacity = Math.max(2 * this.count, this.fields.size);
-    this.resize(capacity);
-    const indexes = new Int32Array(capacity);
+    let highest = 0;
+    for (let i = 0; i < this.count; i += 1) highest = Math.max(highest, slots[i]!);
+    this.resize(Math.max(2 * this.count, this.fields.size));
+    const indexes = new Int32Array(Math.max(highest + 1, this.fields.size));
     for (let i = 0; i < this.count; i += 1) indexes[slots[i]!] = i + 1;
     this.indexes = indexes;
   }

@@ -181,6 +181,18 @@ describe('DeltaAccumulator', () => {
     expect(counters.f299).toBe(late[299]);
   });
 
+  it('keeps every field of a group that outgrows its short arrays with slots from anywhere in the table', () => {
+    const fields = new FieldSlots();
+    const named = Array.from({ length: 40 }, (_, i) => fields.add(`f${i}`));
+    const deltas = new DeltaAccumulator(fields);
+    // Highest slots first, past the short arrays, then again: each field once, summed.
+    const order = [...named].reverse();
+    for (const slot of [...order, ...order]) deltas.add('perf:1', 0, slot, 0.25);
+    const counters = deltas.toDeltas()[0]!.counters;
+    expect(Object.keys(counters)).toEqual(order.map((slot) => fields.name(slot)));
+    expect(Object.values(counters).every((v) => v === 0.5)).toBe(true);
+  });
+
   it('refuses to name its slots once they were reset under it', () => {
     const outcomes = new OutcomeCounters(100, 0);
     const deltas = outcomes.accumulator();
