@@ -5,7 +5,7 @@
 // writes. The perf join itself runs in the service's memory (shared/join), not here.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { DeltaAccumulator } from '../shared/join/delta-accumulator.js';
+import { fixedSlot } from '../shared/join/field-slots.js';
 import { OutcomeCounters } from '../shared/join/outcome-counters.js';
 import { RedisMonitorState } from '../shared/monitor-state/redis-monitor-state.js';
 import type { BucketDeltas, PerfDeltaBatch, WindowSettings } from '../shared/monitor-state/types.js';
@@ -64,15 +64,15 @@ function driftDeltas(random: () => number, t0: number): BucketDeltas[] {
  * join's own DeltaAccumulator and outcome renderer.
  */
 function perfDeltas(t0: number): { predictions: BucketDeltas[]; labels: BucketDeltas[] } {
-  const predictions = new DeltaAccumulator();
-  const labels = new DeltaAccumulator();
   const outcomes = new OutcomeCounters();
+  const predictions = outcomes.accumulator();
+  const labels = outcomes.accumulator();
   for (let i = 0; i < EVENTS; i += 1) {
     const bucketStart = Math.floor((t0 + i * 20) / BUCKET_MS) * BUCKET_MS;
     const p = i % 3 === 0 ? 0.35 : 0.8;
-    predictions.add('cov:1', bucketStart, 'n', 1);
-    outcomes.classification(i % 4 === 0 ? 'no' : 'yes', p >= 0.5 ? 'yes' : 'no', { yes: p, no: 1 - p }, labels.counters('perf:1', bucketStart));
-    labels.add('cov:1', bucketStart, 'l', 1);
+    predictions.add('cov:1', bucketStart, fixedSlot('n'), 1);
+    outcomes.classification(i % 4 === 0 ? 'no' : 'yes', p >= 0.5 ? 'yes' : 'no', { yes: p, no: 1 - p }, labels.group('perf:1', bucketStart));
+    labels.add('cov:1', bucketStart, fixedSlot('l'), 1);
   }
   return { predictions: predictions.toDeltas(), labels: labels.toDeltas() };
 }

@@ -6,15 +6,15 @@ import type { Batch, BusMessage } from '../bus/types.js';
 import { latestEventTime, type Label, type PredictionWithoutFeatures } from '../codec/index.js';
 import type { ModelConfig, MonitoringConfig, Task } from '../config/monitoring-config.js';
 import { DEFAULT_PENDING_BUDGET_MB } from '../config/runtime-config.js';
-import { increment, OutcomeCounters } from '../join/outcome-counters.js';
-import { DeltaAccumulator } from '../join/delta-accumulator.js';
+import { OutcomeCounters } from '../join/outcome-counters.js';
+import { fixedSlot } from '../join/field-slots.js';
 import { emptyJoinOutput, type JoinOutput, type LabelRead, type PredictionRead } from '../join/partition-join.js';
 import { detectorName, runVersionDetectors } from '../monitor/concept-drift.js';
 import { bucketErrors } from '../monitor/bucket-errors.js';
 import { evaluateRules } from '../monitor/evaluate-rules.js';
 import { metricsSnapshot } from '../monitor/metrics-snapshot.js';
 import { covFamily, perfFamily, performanceMetrics } from '../monitor/performance.js';
-import { probabilityTerms } from '../stats/window/confusion-matrix.js';
+import { DEFAULT_SCORE_BINS, IGNORED_PROBABILITY_TERMS, probabilityTerms } from '../stats/window/confusion-matrix.js';
 import type { EvaluationInput, JoinState, OutboxEntry, PerfDeltaReply } from '../monitor-state/types.js';
 import type { EvaluationLoopState } from './evaluation-loop.js';
 import type { DecodedMessage } from '../runtime/decode.js';
@@ -46,6 +46,10 @@ export interface PerformancePipelineOptions {
   /** Default: the admission set of the service's store (model-gate.ts). */
   admission?: ModelAdmission;
 }
+
+/** The cov counts: predictions, and those joined with their label. */
+const PREDICTIONS = fixedSlot('n');
+const LABELLED = fixedSlot('l');
 
 /** The service reads predictions without their features (predictionView 'withoutFeatures', services.ts). */
 interface PredictionItem {
@@ -370,9 +374,10 @@ export class PerformancePipeline {
     const recorded = entry.recorded!;
     const counted = (predictionOffset: number, labelOffset: number): boolean => predictionOffset <= recorded.predictions && labelOffset <= recorded.labels;
     const vocabulary = this.vocabulary(model);
-    const deltas = new DeltaAccumulator();
+    const outcomes = vocabulary.outcomes;
+    const deltas = outcomes.accumulator();
     for (const c of out.counted) {
-      if (c.offset > recorded.predictions) deltas.add(this.families(vocabulary, c.version).cov, bucketStart(c.eventTime, settings.bucketMs), 'n', 1);
+      if (c.offset > recorded.predictions) deltas.add(this.families(vocabulary, c.version).cov, bucketStart(c.eventTime, settings.bucketMs), PREDICTIONS, 1);
     }
     const letters: DeadLetterFailure[] = [...poisoned];
     for (const j of out.joined) {
@@ -381,24 +386,22 @@ export class PerformancePipeline {
       const bucket = bucketStart(j.eventTime, settings.bucketMs);
       try {
         if (j.predictedClass >= 0) {
-          vocabulary.outcomes.classification(j.trueClass!, vocabulary.classes.name(j.predictedClass), j.probabilities, deltas.counters(families.perf, bucket));
-        } else {
-          const terms = vocabulary.outcomes.regression(j.trueValue!, j.predictedValue);
-          const outcome = deltas.counters(families.perf, bucket);
-          for (const [field, by] of terms) increment(outcome, field, by);
-        }
+          outcomes.classification(j.trueClass!, vocabulary.classes.name(j.predictedClass), j.probabilities, deltas.group(families.perf, bucket));
+        } else outcomes.regression(j.trueValue!, j.predictedValue, deltas, families.perf, bucket);
       } catch (error) {
         // An outcome no window can hold (it overflows): the label is dead-lettered, the prediction stays unlabelled.
         letters.push({ message: j.label, error: applyFailure(error instanceof Error ? error : new Error(String(error))) });
         continue;
       }
-      deltas.add(families.cov, bucket, 'l', 1);
+      deltas.add(families.cov, bucket, LABELLED, 1);
     }
     for (const d of out.dead) {
       if (counted(d.predictionOffset, d.labelOffset)) continue;
       letters.push({ message: d.raw, error: deadLabelError(d.reason, model, settings.labelHorizonMs) });
     }
     if (deltas.empty && letters.length === 0 && batch.lastOffset <= recorded[kind]) return null;
+    // Taken before the await: the next batch of the model may reset the field slots they are summed by.
+    const counters = deltas.toDeltas();
     await service.deadLetters.publish(letters);
 
     this.loop.saw(model, earliestEventTime(items));
@@ -408,7 +411,7 @@ export class PerformancePipeline {
       // Only the batch that reached the partition's end can let it go idle.
       caughtUp: caughtUp(batch),
       expected: { own: recorded[kind], paired: recorded[otherStream(kind)] },
-      deltas: deltas.toDeltas(),
+      deltas: counters,
       maxEventTime: watermarkTime(items.map((i) => i.eventTime), latest),
     });
     // settle() awaits it; until then a failure must not count as unhandled.
@@ -453,7 +456,7 @@ export class PerformancePipeline {
     } else {
       this.knownClasses(model).add(p.predictedClass);
       // The terms' own checks (a probability outside [0, 1]), now rather than when its label comes.
-      if (probabilities !== null) probabilityTerms(p.predictedClass, probabilities, noScore);
+      if (probabilities !== null) probabilityTerms(p.predictedClass, probabilities, DEFAULT_SCORE_BINS, IGNORED_PROBABILITY_TERMS);
     }
     return {
       offset: item.message.offset,
@@ -592,8 +595,6 @@ function recordedOf(reply: PerfDeltaReply, kind: StreamKind): Record<StreamKind,
     ? { predictions: reply.recordedOffset, labels: reply.pairedOffset }
     : { predictions: reply.pairedOffset, labels: reply.recordedOffset };
 }
-
-function noScore(): void {}
 
 function deadLabelError(reason: string, model: string, labelHorizonMs: number): { reason: string; message: string } {
   switch (reason) {

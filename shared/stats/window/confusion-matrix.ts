@@ -50,6 +50,8 @@ export class ConfusionMatrix implements Revertible<ConfusionMatrix> {
   private probabilityCountValue = 0;
   private logLossSumValue = 0;
   private brierSumValue = 0;
+  /** Made on the first sample with probabilities, then reused for every one after it. */
+  private probabilitySink: ProbabilityTermsSink | undefined;
 
   constructor(options: ConfusionMatrixOptions = {}) {
     const bins = options.scoreBins ?? DEFAULT_SCORE_BINS;
@@ -181,15 +183,19 @@ export class ConfusionMatrix implements Revertible<ConfusionMatrix> {
   }
 
   private addProbabilities(trueLabel: string, probabilities: Readonly<Record<string, number>>): void {
-    const terms = probabilityTerms(trueLabel, probabilities, (label, score, positive) => this.addScore(label, score, positive));
-    this.logLossSumValue += terms.logLoss;
-    this.brierSumValue += terms.brier;
-    this.probabilityCountValue += 1;
+    this.probabilitySink ??= {
+      score: (label, bin, positive) => this.addScore(label, bin, positive),
+      losses: (logLoss, brier) => {
+        this.logLossSumValue += logLoss;
+        this.brierSumValue += brier;
+        this.probabilityCountValue += 1;
+      },
+    };
+    probabilityTerms(trueLabel, probabilities, this.scoreBins, this.probabilitySink);
   }
 
-  private addScore(label: string, score: number, positive: boolean): void {
+  private addScore(label: string, bin: number, positive: boolean): void {
     const s = this.classScores(label);
-    const bin = scoreBin(score, this.scoreBins);
     const target = positive ? s.positives : s.negatives;
     target[bin] = (target[bin] ?? 0) + 1;
   }
@@ -272,17 +278,24 @@ export function scoreBin(score: number, bins: number): number {
   return Math.round(score * bins);
 }
 
+/** Receives what one sample with probabilities adds, from `probabilityTerms`. */
+export interface ProbabilityTermsSink {
+  /** One scored class (every class of the map, then the true class with score 0 when the map lacks it) at its score's bin. */
+  score(label: string, bin: number, positive: boolean): void;
+  /** The sample's log-loss and Brier terms, after its scores. */
+  losses(logLoss: number, brier: number): void;
+}
+
 /**
- * What one sample with probabilities adds: its log-loss and Brier terms, and each scored class
- * (every class of the map, plus the true class with score 0 when the map lacks it) through
- * `onScore`. The one place these formulas live: ConfusionMatrix and the performance service's
- * outcome counters (shared/join/outcome-counters.ts) both call it.
+ * What one sample with probabilities adds: each scored class (every class of the map, plus the
+ * true class with score 0 when the map lacks it), then its log-loss and Brier terms, all
+ * through `sink`. The one place these formulas live: ConfusionMatrix and the performance
+ * service's outcome counters (shared/join/outcome-counters.ts) both call it. A sink rather
+ * than a callback and a returned pair: the service calls it once per joined outcome, and a
+ * closure and a result object each time were most of what rendering an outcome allocated.
+ * Throws for a probability outside [0, 1], after the scores before it were sent.
  */
-export function probabilityTerms(
-  trueLabel: string,
-  probabilities: Readonly<Record<string, number>>,
-  onScore: (label: string, score: number, positive: boolean) => void,
-): { logLoss: number; brier: number } {
+export function probabilityTerms(trueLabel: string, probabilities: Readonly<Record<string, number>>, scoreBins: number, sink: ProbabilityTermsSink): void {
   let brier = 0;
   let trueProbability = 0;
   let trueSeen = false;
@@ -297,12 +310,18 @@ export function probabilityTerms(
       trueProbability = p;
       trueSeen = true;
     }
-    onScore(label, p, isTrue);
+    sink.score(label, scoreBin(p, scoreBins), isTrue);
   }
   if (!trueSeen) {
     brier += 1;
-    onScore(trueLabel, 0, true);
+    sink.score(trueLabel, 0, true);
   }
   const clipped = Math.min(Math.max(trueProbability, PROBABILITY_EPS), 1 - PROBABILITY_EPS);
-  return { logLoss: -Math.log(clipped), brier };
+  sink.losses(-Math.log(clipped), brier);
 }
+
+/** A sink that keeps nothing: for checking a sample's probabilities (the throw) alone. */
+export const IGNORED_PROBABILITY_TERMS: ProbabilityTermsSink = {
+  score() {},
+  losses() {},
+};

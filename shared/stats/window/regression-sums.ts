@@ -15,32 +15,41 @@ const FIELDS = {
   sumAbsErrorNearZero: '~saez',
 } as const;
 
-type Key = keyof typeof FIELDS;
+/** One of the sums a regression sample adds a term to. */
+export type RegressionTerm = keyof typeof FIELDS;
+
+/** The sums in the order of their counter fields, and of writeRegressionTerms' output. */
+const TERMS = Object.keys(FIELDS) as RegressionTerm[];
+
+/** Each term's counter field (`n`, `~sy`, ... `~saez`), in the Lua script's order. */
+export const REGRESSION_COUNTER_FIELDS: readonly (readonly [RegressionTerm, string])[] = TERMS.map((key) => [key, FIELDS[key]] as const);
 
 /**
- * What one (trueValue, predicted) sample adds to each sum: the one place these terms are
- * computed. The performance service's join renders its outcome deltas with them
- * (shared/join/outcome-counters.ts), so Redis and the embedded state only add numbers.
+ * What one (trueValue, predicted) sample adds to each sum, in REGRESSION_COUNTER_FIELDS
+ * order, written into `out`: the one place these terms are computed. The performance
+ * service's join renders its outcome deltas with them (shared/join/outcome-counters.ts), so
+ * Redis and the embedded state only add numbers; it passes one array for every outcome, where
+ * an object of seven doubles per outcome allocated about 190 bytes.
  */
-export function regressionTerms(trueValue: number, predictedValue: number): Record<Key, number> {
+export function writeRegressionTerms(trueValue: number, predictedValue: number, out: Float64Array): void {
   const error = trueValue - predictedValue;
   const absError = Math.abs(error);
   const scale = Math.abs(trueValue);
   const nearZero = scale < MAPE_EPS;
-  return {
-    count: 1,
-    sumTrue: trueValue,
-    sumTrueSquared: trueValue * trueValue,
-    sumAbsError: absError,
-    sumSquaredError: error * error,
-    sumAbsPercentageError: nearZero ? 0 : absError / scale,
-    sumAbsErrorNearZero: nearZero ? absError : 0,
-  };
+  out[0] = 1; // count
+  out[1] = trueValue; // sumTrue
+  out[2] = trueValue * trueValue; // sumTrueSquared
+  out[3] = absError; // sumAbsError
+  out[4] = error * error; // sumSquaredError
+  out[5] = nearZero ? 0 : absError / scale; // sumAbsPercentageError
+  out[6] = nearZero ? absError : 0; // sumAbsErrorNearZero
 }
 
-/** One sample's terms as counter fields (`n`, `~sy`, ... `~saez`), in the Lua script's order. */
-export function regressionCounters(terms: Record<Key, number>): [string, number][] {
-  return (Object.keys(FIELDS) as Key[]).map((key) => [FIELDS[key], terms[key]]);
+/** writeRegressionTerms' terms by sum. */
+export function regressionTerms(trueValue: number, predictedValue: number): Record<RegressionTerm, number> {
+  const out = new Float64Array(TERMS.length);
+  writeRegressionTerms(trueValue, predictedValue, out);
+  return Object.fromEntries(TERMS.map((key, i) => [key, out[i]!])) as Record<RegressionTerm, number>;
 }
 
 /**
@@ -76,7 +85,7 @@ export class RegressionSums implements Revertible<RegressionSums> {
       throw new RangeError(`regression values must be finite, got ${trueValue} and ${predictedValue}`);
     }
     const terms = regressionTerms(trueValue, predictedValue);
-    for (const key of Object.keys(FIELDS) as Key[]) this[key] += terms[key];
+    for (const key of Object.keys(FIELDS) as RegressionTerm[]) this[key] += terms[key];
   }
 
   merge(other: RegressionSums): RegressionSums {
@@ -94,13 +103,13 @@ export class RegressionSums implements Revertible<RegressionSums> {
   toCounters(): Counters {
     const out: Counters = {};
     if (this.count === 0) return out;
-    for (const key of Object.keys(FIELDS) as Key[]) out[FIELDS[key]] = this[key];
+    for (const key of Object.keys(FIELDS) as RegressionTerm[]) out[FIELDS[key]] = this[key];
     return out;
   }
 
   static fromCounters(counters: CounterInput): RegressionSums {
     const sums = new RegressionSums();
-    const byField = new Map<string, Key>(Object.entries(FIELDS).map(([k, f]) => [f, k as Key]));
+    const byField = new Map<string, RegressionTerm>(Object.entries(FIELDS).map(([k, f]) => [f, k as RegressionTerm]));
     for (const [field, raw] of Object.entries(counters)) {
       const key = byField.get(field);
       if (key === undefined) throw new RangeError(`unknown regression field ${field}`);
@@ -111,9 +120,9 @@ export class RegressionSums implements Revertible<RegressionSums> {
 
   private combine(other: RegressionSums, sign: 1 | -1): RegressionSums {
     const o = { ...other };
-    for (const key of Object.keys(FIELDS) as Key[]) this[key] += sign * o[key];
+    for (const key of Object.keys(FIELDS) as RegressionTerm[]) this[key] += sign * o[key];
     if (this.count === 0) {
-      for (const key of Object.keys(FIELDS) as Key[]) this[key] = 0;
+      for (const key of Object.keys(FIELDS) as RegressionTerm[]) this[key] = 0;
     }
     return this;
   }
