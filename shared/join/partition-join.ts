@@ -24,7 +24,7 @@
 import { CutLog } from './cut-log.js';
 import { hashId } from './id-hash.js';
 import { NO_PREDICTION, PendingPredictions } from './pending-predictions.js';
-import { WaitingLabels, type LabelMessage, type LabelRead, type WaitingLabel } from './waiting-labels.js';
+import { waitingKey, WaitingLabels, type LabelMessage, type LabelRead, type WaitingLabel } from './waiting-labels.js';
 
 export type { LabelMessage, LabelRead };
 
@@ -175,8 +175,8 @@ export class PartitionJoin {
     // The id's hash is still in this.hash: nothing hashed another id since.
     const slot = this.predictions.add(this.hash[0]!, this.hash[1]!, p);
     if (this.labels.size === 0) return;
-    for (let label = this.labels.of(p.id); label !== null; label = label.nextOfId) {
-      if (Math.abs(label.eventTime - p.eventTime) <= labelHorizonMs && fits(p.predictedClass, label)) {
+    for (let label = this.labels.withKey(waitingKey(this.hash[0]!)); label !== null; label = label.nextOfId) {
+      if (label.predictionId === p.id && Math.abs(label.eventTime - p.eventTime) <= labelHorizonMs && fits(p.predictedClass, label)) {
         this.join(slot, label, out);
         this.labels.remove(label);
         return;
@@ -217,6 +217,8 @@ export class PartitionJoin {
         raw: l.raw,
         done: false,
         expiresAfter,
+        // The id's hash is still in this.hash (deadReason, which hashes again, was not called).
+        key: waitingKey(this.hash[0]!),
         nextOfId: null,
       };
       this.labels.add(waiting);

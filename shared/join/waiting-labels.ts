@@ -1,5 +1,5 @@
-// Labels read before their prediction, waiting for it: by id (in offset order, the join takes
-// the first that fits) and in arrival order, where expired ones are taken from the front. A label
+// Labels read before their prediction, waiting for it: by the id's hash (in offset order, the
+// join takes the first of its id that fits) and in arrival order, where expired ones are taken from the front. A label
 // behind one that has not expired yet waits for it to go: expiring late is harmless (no
 // prediction the rules let in can join it any more, and its dead letter is at least once), and
 // costs O(1) where a heap by expiry time cost 7 % of the service's CPU in a catch-up.
@@ -28,8 +28,19 @@ export interface WaitingLabel extends LabelRead {
   done: boolean;
   /** When the prediction side's watermark passes this, no prediction can join it any more. */
   expiresAfter: number;
-  /** The next waiting label of the same prediction id (by offset), or null. */
+  /** waitingKey of the prediction id's hash (PartitionJoin hashes every id it reads anyway). */
+  key: number;
+  /** The next waiting label with the same key (by offset), or null: mostly the same id, rarely another whose hash shares the key. */
   nextOfId: WaitingLabel | null;
+}
+
+/**
+ * The key labels wait under: 30 bits of the id's hash, a small integer that a Map hashes
+ * without reading the id string (a string key cost a pass over every fresh id per lookup).
+ * Ids sharing a key share a chain; readers compare the id.
+ */
+export function waitingKey(hashHalf: number): number {
+  return hashHalf & 0x3fffffff;
 }
 
 /**
@@ -40,8 +51,8 @@ export interface WaitingLabel extends LabelRead {
  * when it waits longer (at most two batches' responses are held per partition).
  */
 export class WaitingLabels {
-  /** The oldest waiting label of each id; the others follow it through nextOfId. */
-  private readonly byId = new Map<string, WaitingLabel>();
+  /** The oldest waiting label of each key; the others follow it through nextOfId. */
+  private readonly byKey = new Map<number, WaitingLabel>();
   /** Arrival order from `front`; joined or expired ones stay until they reach the front. */
   private queue: WaitingLabel[] = [];
   private front = 0;
@@ -63,8 +74,8 @@ export class WaitingLabels {
   }
 
   add(label: WaitingLabel): void {
-    const first = this.byId.get(label.predictionId);
-    if (first === undefined) this.byId.set(label.predictionId, label);
+    const first = this.byKey.get(label.key);
+    if (first === undefined) this.byKey.set(label.key, label);
     else {
       let last = first;
       while (last.nextOfId !== null) last = last.nextOfId;
@@ -76,9 +87,9 @@ export class WaitingLabels {
     this.rawBytes += label.raw.value?.length ?? 0;
   }
 
-  /** The oldest (smallest offset) waiting label of an id; the others follow through nextOfId. */
-  of(predictionId: string): WaitingLabel | null {
-    return this.byId.get(predictionId) ?? null;
+  /** The oldest (smallest offset) waiting label with this key; the others follow through nextOfId (compare their id). */
+  withKey(key: number): WaitingLabel | null {
+    return this.byKey.get(key) ?? null;
   }
 
   /** Takes a label out (joined or expired). */
@@ -87,10 +98,10 @@ export class WaitingLabels {
     label.done = true;
     this.waiting -= 1;
     this.rawBytes -= label.raw.value?.length ?? 0;
-    const first = this.byId.get(label.predictionId)!;
+    const first = this.byKey.get(label.key)!;
     if (first === label) {
-      if (label.nextOfId === null) this.byId.delete(label.predictionId);
-      else this.byId.set(label.predictionId, label.nextOfId);
+      if (label.nextOfId === null) this.byKey.delete(label.key);
+      else this.byKey.set(label.key, label.nextOfId);
     } else {
       let before = first;
       while (before.nextOfId !== label) before = before.nextOfId!;
@@ -130,7 +141,7 @@ export class WaitingLabels {
   /** Every waiting label, oldest offset first (for state comparisons and tests). */
   all(): WaitingLabel[] {
     const labels: WaitingLabel[] = [];
-    for (const first of this.byId.values()) for (let l: WaitingLabel | null = first; l !== null; l = l.nextOfId) labels.push(l);
+    for (const first of this.byKey.values()) for (let l: WaitingLabel | null = first; l !== null; l = l.nextOfId) labels.push(l);
     return labels.sort((a, b) => a.offset - b.offset);
   }
 }

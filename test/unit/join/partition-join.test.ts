@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { emptyJoinOutput, PartitionJoin, type JoinOutput, type LabelRead, type PredictionRead } from '../../../shared/join/partition-join.js';
 import { createPrng, type Prng } from '../../../shared/sim/prng.js';
+import { hashId } from '../../../shared/join/id-hash.js';
+import { waitingKey } from '../../../shared/join/waiting-labels.js';
 
 const H = 60_000;
 const G = 5_000;
@@ -279,5 +281,36 @@ describe('PartitionJoin', () => {
     expect(out.joined.map((j) => j.labelOffset)).toEqual([1]);
     expect(join.view().waiting).toEqual([0, 2]);
   });
+
+  it('labels of two ids whose hashes share a waiting key wait in one chain, and each joins only its own prediction', () => {
+    const [first, second] = idsSharingAWaitingKey();
+    const join = new PartitionJoin(WINDOW);
+    const out = emptyJoinOutput();
+    const t = 1_700_000_000_000;
+    join.readLabel({ offset: 0, predictionId: first, eventTime: t, trueClass: '1', trueValue: null, raw: raw(first) }, out);
+    join.readLabel({ offset: 1, predictionId: second, eventTime: t, trueClass: '0', trueValue: null, raw: raw(second) }, out);
+    // The second id's prediction comes first: it passes over the first id's label, ahead of its own in the chain.
+    join.readPrediction({ offset: 0, id: second, eventTime: t, version: 0, predictedClass: 0, predictedValue: 0, probabilities: null }, out);
+    expect(out.joined.map((j) => [j.predictionOffset, j.labelOffset, j.trueClass])).toEqual([[0, 1, '0']]);
+    expect(join.view().waiting).toEqual([0]);
+    join.readPrediction({ offset: 1, id: first, eventTime: t, version: 0, predictedClass: 1, predictedValue: 0, probabilities: null }, out);
+    expect(out.joined.map((j) => [j.predictionOffset, j.labelOffset, j.trueClass])).toEqual([
+      [0, 1, '0'],
+      [1, 0, '1'],
+    ]);
+    expect(join.view().waiting).toEqual([]);
+  });
 });
 
+/** Two different ids whose hashes give the same waiting key (a birthday search over 2^30 keys). */
+function idsSharingAWaitingKey(): [string, string] {
+  const seen = new Map<number, string>();
+  const hash = new Int32Array(2);
+  for (let i = 0; ; i++) {
+    const id = `collide-${i}`;
+    const key = waitingKey(hashId(id, hash)[0]!);
+    const other = seen.get(key);
+    if (other !== undefined) return [other, id];
+    seen.set(key, id);
+  }
+}
