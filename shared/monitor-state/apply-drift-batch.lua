@@ -68,64 +68,8 @@ end
 
 if #families > 0 then redis.call('SADD', families_key, unpack(families)) end
 
--- Per group its fields and increments as lists (the direct path reads them in chunks), and
--- how many groups of the call add to its bucket.
-local groups = {}
-local occurrences = {}
-for g, group in ipairs(group_list) do
-  local family, bucket_start = group[1], group[2]
-  local id = family .. '\0' .. int_string(bucket_start)
-  occurrences[id] = (occurrences[id] or 0) + 1
-  local fields, increments = {}, {}
-  for field, by in pairs(group[3]) do
-    fields[#fields + 1] = field
-    increments[#increments + 1] = by
-  end
-  groups[g] = {family = family, bucket_start = bucket_start, count = #fields, fields = fields, increments = increments, id = id}
-end
-
-local largest = 0
-for _, h in ipairs(horizons) do largest = math.max(largest, h) end
-
--- A bucket no running window holds yet (ahead of E, as most are while a consumer catches up)
--- and that only one group of the call adds to: its deltas go straight onto the stored hash,
--- one HMGET and one HSET, without the accumulator's per-field lists (issue 8: the default
--- shape's batches span dozens of buckets). Same sums: stored value + the one delta.
-local function add_to_bucket_directly(group)
-  local key = bucket_key(prefix, group.family, group.bucket_start)
-  local fields, increments = group.fields, group.increments
-  local set = {}
-  for first = 1, group.count, CHUNK do
-    local last = math.min(first + CHUNK - 1, group.count)
-    local current = redis.call('HMGET', key, unpack(fields, first, last))
-    for i = first, last do
-      local stored = current[i - first + 1]
-      local sum = 0
-      if stored then
-        sum = tonumber(stored)
-        if not sum then error(key .. ' ' .. fields[i] .. ' holds a non-number') end
-      end
-      set[#set + 1] = fields[i]
-      set[#set + 1] = string.format('%.17g', sum + increments[i])
-    end
-  end
-  for first = 1, #set, 2 * CHUNK do
-    redis.call('HSET', key, unpack(set, first, math.min(first + 2 * CHUNK - 1, #set)))
-  end
-  if retention_ms > 0 and group.count > 0 then redis.call('PEXPIRE', key, retention_ms) end
-end
-
 local acc = new_accumulator()
-for _, group in ipairs(groups) do
-  local in_no_window = group.bucket_start >= window_end or group.bucket_start < window_end - largest
-  if in_no_window and occurrences[group.id] == 1 then
-    add_to_bucket_directly(group)
-  else
-    for i = 1, group.count do
-      add_at_bucket(acc, prefix, group.family, group.bucket_start, window_end, horizons, group.fields[i], group.increments[i])
-    end
-  end
-end
+add_delta_groups(acc, prefix, window_end, horizons, group_list)
 flush(acc, retention_ms, idle_ms)
 
 watermark = raise_source_watermark(clock_key, watermark, source_field, 'pp', max_event_time, source_partitions, false, caught_up)

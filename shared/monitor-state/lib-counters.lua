@@ -1,5 +1,6 @@
 -- Counter deltas are gathered per hash and written once per hash at the end of a script:
--- one HMGET and one HSET (plus HDEL) per touched hash, however many events the batch had.
+-- one read (none for a hash that does not exist yet) and one HSET (plus HDEL) per touched
+-- hash, however many events the batch had.
 -- Sums are doubles added in delta order onto the stored value and written with 17
 -- significant digits, as shared/store/apply-batch.lua does (see there why not
 -- HINCRBYFLOAT); MemoryMonitorState adds in the same order, so both agree bit for bit.
@@ -18,34 +19,33 @@ local function window_key(prefix, family, horizon)
 end
 
 local function new_accumulator()
-  return {keys = {}, by_key = {}, targets = {}}
+  return {entries = {}, by_key = {}, targets = {}, windows = {}}
 end
 
-local function entry_for(acc, key, kind)
+-- A touched hash: its kind ('bucket': the hash expires after the retention; 'window': fields
+-- that come to exactly 0 are removed, so a running sum holds only what is in the window now
+-- instead of every field that ever passed through it) and the counter tables
+-- ({field = increment}: the unpacked delta groups themselves) that add to it, in call
+-- order. A field's deltas are only gathered at flush: a hash given one group, as most
+-- buckets are, costs no table per field (a list per field and hash was a quarter of
+-- apply-perf-deltas.lua's time). A window also knows its family's other windows.
+local function entry_for(acc, key, kind, family)
   local entry = acc.by_key[key]
   if not entry then
-    entry = {kind = kind, fields = {}, deltas = {}}
+    entry = {key = key, kind = kind, groups = {}}
+    if kind == 'window' then
+      local siblings = acc.windows[family]
+      if not siblings then
+        siblings = {}
+        acc.windows[family] = siblings
+      end
+      siblings[#siblings + 1] = entry
+      entry.siblings = siblings
+    end
     acc.by_key[key] = entry
-    acc.keys[#acc.keys + 1] = key
+    acc.entries[#acc.entries + 1] = entry
   end
   return entry
-end
-
-local function add_to_entry(entry, field, by)
-  local list = entry.deltas[field]
-  if not list then
-    list = {}
-    entry.deltas[field] = list
-    entry.fields[#entry.fields + 1] = field
-  end
-  list[#list + 1] = by
-end
-
--- kind 'bucket': the hash expires after the retention. kind 'window': fields that come to
--- exactly 0 are removed, so a running sum holds only what is in the window now instead of
--- every field that ever passed through it.
-local function accumulate(acc, key, kind, field, by)
-  add_to_entry(entry_for(acc, key, kind), field, by)
 end
 
 -- The hashes a delta at (family, bucket) goes to: the bucket and every running window sum
@@ -60,20 +60,15 @@ local function bucket_targets(acc, prefix, family, bucket_start, window_end, hor
   end
   local list = by_bucket[bucket_start]
   if not list then
-    list = {entry_for(acc, bucket_key(prefix, family, bucket_start), 'bucket')}
+    list = {entry_for(acc, bucket_key(prefix, family, bucket_start), 'bucket', family)}
     for _, h in ipairs(horizons) do
       if window_end - h <= bucket_start and bucket_start < window_end then
-        list[#list + 1] = entry_for(acc, window_key(prefix, family, h), 'window')
+        list[#list + 1] = entry_for(acc, window_key(prefix, family, h), 'window', family)
       end
     end
     by_bucket[bucket_start] = list
   end
   return list
-end
-
-local function add_at_bucket(acc, prefix, family, bucket_start, window_end, horizons, field, by)
-  local list = bucket_targets(acc, prefix, family, bucket_start, window_end, horizons)
-  for i = 1, #list do add_to_entry(list[i], field, by) end
 end
 
 -- The last ARGV: the families and the delta groups packed with MessagePack, as
@@ -97,9 +92,13 @@ end
 -- are summed in the order of its groups; within a group a field is there once).
 local function add_delta_groups(acc, prefix, window_end, horizons, groups)
   for _, group in ipairs(groups) do
-    local family, bucket_start = group[1], group[2]
-    for field, by in pairs(group[3]) do
-      add_at_bucket(acc, prefix, family, bucket_start, window_end, horizons, field, by)
+    local counters = group[3]
+    if next(counters) ~= nil then
+      local targets = bucket_targets(acc, prefix, group[1], group[2], window_end, horizons)
+      for i = 1, #targets do
+        local list = targets[i].groups
+        list[#list + 1] = counters
+      end
     end
   end
 end
@@ -122,28 +121,124 @@ local function write_fields(key, set, drop)
   end
 end
 
-local function flush(acc, retention_ms, idle_ms)
-  for _, key in ipairs(acc.keys) do
-    local entry = acc.by_key[key]
-    local fields = entry.fields
-    local set, drop = {}, {}
-    local sums, problem = sum_fields(key, fields, entry.deltas)
-    if not sums then error(problem) end
-    for i, sum in ipairs(sums) do
-      local field = fields[i]
-      if sum == 0 and entry.kind == 'window' then
-        drop[#drop + 1] = field
-      else
-        set[#set + 1] = field
-        set[#set + 1] = string.format('%.17g', sum)
+-- The fields of the groups that `entries` share (first-seen order) and per entry their
+-- sums: the entry's stored value (0 when absent), then each group's increment, in group
+-- order. Entries given the same groups (a family's windows that hold the same buckets)
+-- are summed in one pass over the groups.
+local function shared_sums(entries)
+  local groups = entries[1].groups
+  local fields, all = {}, {}
+  local n, k = 0, #entries
+  if #groups == 1 then
+    -- Each field once: no index, the increment is added straight onto the stored value.
+    local increments = {}
+    for field, by in pairs(groups[1]) do
+      n = n + 1
+      fields[n] = field
+      increments[n] = by
+    end
+    for j = 1, k do
+      local stored = stored_numbers(entries[j].key, fields)
+      local sums = {}
+      for i = 1, n do sums[i] = (stored and stored[i] or 0) + increments[i] end
+      all[j] = sums
+    end
+    return fields, all
+  end
+  local at = {}
+  for _, counters in ipairs(groups) do
+    for field in pairs(counters) do
+      if not at[field] then
+        n = n + 1
+        fields[n] = field
+        at[field] = n
       end
     end
-    write_fields(key, set, drop)
-    if entry.kind == 'bucket' and retention_ms > 0 and #fields > 0 then
-      redis.call('PEXPIRE', key, retention_ms)
-    elseif entry.kind == 'window' and idle_ms > 0 and #set > 0 then
-      redis.call('PEXPIRE', key, idle_ms)
+  end
+  for j = 1, k do
+    local stored = stored_numbers(entries[j].key, fields)
+    local sums = {}
+    for i = 1, n do sums[i] = stored and stored[i] or 0 end
+    all[j] = sums
+  end
+  for _, counters in ipairs(groups) do
+    for field, by in pairs(counters) do
+      local i = at[field]
+      for j = 1, k do
+        local sums = all[j]
+        sums[i] = sums[i] + by
+      end
     end
+  end
+  return fields, all
+end
+
+local function same_groups(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do
+    if a[i] ~= b[i] then return false end
+  end
+  return true
+end
+
+-- %.17g of a sum, each distinct value formatted once per call (counts repeat across fields
+-- and buckets). 0 and -0 are one table key, and NaN none: those are formatted every time.
+local function formatted_sum(cache, sum)
+  if sum == 0 or sum ~= sum then return string.format('%.17g', sum) end
+  local text = cache[sum]
+  if not text then
+    text = string.format('%.17g', sum)
+    cache[sum] = text
+  end
+  return text
+end
+
+local function write_entry(entry, fields, sums, cache, retention_ms, idle_ms)
+  local window = entry.kind == 'window'
+  local set, drop = {}, {}
+  local s, d = 0, 0
+  for i = 1, #fields do
+    local sum = sums[i]
+    if sum == 0 and window then
+      d = d + 1
+      drop[d] = fields[i]
+    else
+      set[s + 1] = fields[i]
+      set[s + 2] = formatted_sum(cache, sum)
+      s = s + 2
+    end
+  end
+  write_fields(entry.key, set, drop)
+  if not window and retention_ms > 0 and #fields > 0 then
+    redis.call('PEXPIRE', entry.key, retention_ms)
+  elseif window and idle_ms > 0 and s > 0 then
+    redis.call('PEXPIRE', entry.key, idle_ms)
+  end
+end
+
+-- Every sum is computed (and every stored value read) before the first write: a stored
+-- value that is not a number fails the script with no counter written.
+local function flush(acc, retention_ms, idle_ms)
+  local batches = {}
+  for _, entry in ipairs(acc.entries) do
+    if not entry.flushed then
+      local together = {entry}
+      if entry.siblings then
+        for _, other in ipairs(entry.siblings) do
+          if not other.flushed and other ~= entry and same_groups(entry.groups, other.groups) then
+            together[#together + 1] = other
+          end
+        end
+      end
+      for _, e in ipairs(together) do e.flushed = true end
+      local fields, all = shared_sums(together)
+      batches[#batches + 1] = {together, fields, all}
+    end
+  end
+  local cache = {}
+  for _, batch in ipairs(batches) do
+    local together, fields, all = batch[1], batch[2], batch[3]
+    for j, e in ipairs(together) do write_entry(e, fields, all[j], cache, retention_ms, idle_ms) end
   end
 end
 
