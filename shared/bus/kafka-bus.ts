@@ -15,6 +15,7 @@ import { partitionForKey } from './partitioner.js';
 import { partitionsConcurrentlyOf } from './partitions-concurrently.js';
 import { assertSamePartitionCount } from './co-partitioned.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
+import { CoPartitionPauses } from './co-partition-pauses.js';
 import { ConnectFailures, KafkaConnectionError, recordingLogCreator } from './connect-failure.js';
 import { kafkajsLevelFor, pinoLogCreator } from './kafka-log.js';
 import type {
@@ -281,6 +282,16 @@ export class KafkaBus implements EventBus, LogReader {
     });
     watchConsumer(consumer, options, this.logger);
     const refusal = watchJoinRefusal(consumer);
+    // BatchContext.pauseCoPartition. kafkajs keeps pauses across rebalances (its subscription
+    // state outlives a rejoin), so every assignment lifts them here; a consumer kafkajs restarts
+    // after a crash starts with none, and its join lifts this record of them.
+    const pauses = options.coPartitioned ? new CoPartitionPauses(options.topics) : null;
+    if (pauses) {
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        const lifted = pauses.reset();
+        if (lifted.length > 0) consumer.resume(lifted.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+      });
+    }
     // Every assignment (a rebalance or a restart after a crash) asks startOffset again.
     const gate = options.startOffset ? new StartGate() : null;
     if (gate || options.onAssigned) {
@@ -308,7 +319,7 @@ export class KafkaBus implements EventBus, LogReader {
         // kafkajs hands each fetch's batches to this many workers and fetches again only once all
         // settled, so a partition never has two batches in the handler (SubscribeOptions).
         partitionsConsumedConcurrently: concurrency,
-        eachBatch: (payload) => this.handleBatch(payload, options, () => !stopRequested, gate && { gate, consumer }),
+        eachBatch: (payload) => this.handleBatch(payload, options, () => !stopRequested, gate && { gate, consumer }, pauses && { pauses, client: kafkaPauses(consumer) }),
       });
       // run() resolves even when the first join failed (kafkajs reports it as a crash, after
       // disconnecting); a refusal no retry cures is the caller's mistake, so say it here.
@@ -531,11 +542,14 @@ export class KafkaBus implements EventBus, LogReader {
     options: SubscribeOptions,
     notStopped: () => boolean,
     starts: { gate: StartGate; consumer: Consumer } | null,
+    coPartitions: { pauses: CoPartitionPauses; client: ReturnType<typeof kafkaPauses> } | null,
   ): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const last = batch.messages.at(-1);
     // A seek made the batch stale: its offsets must not be committed over the new position.
     if (!last || isStale()) return;
+    // Fetched before its partition was paused: unresolved, it is fetched again after the resume.
+    if (coPartitions?.pauses.has(batch.topic, batch.partition)) return;
     const messages = batch.messages.map((message) => toBusMessage(batch.topic, batch.partition, message));
     try {
       // Rewound to where the subscriber's own progress says: nothing of this batch is handled.
@@ -553,7 +567,9 @@ export class KafkaBus implements EventBus, LogReader {
           lastOffset: Number(last.offset),
           highWatermark: Number(batch.highWatermark),
         },
-        { heartbeat, isRunning: () => isRunning() && notStopped() },
+        coPartitions
+          ? { heartbeat, isRunning: () => isRunning() && notStopped(), ...coPartitions.pauses.controlsFor(batch.partition, coPartitions.client) }
+          : { heartbeat, isRunning: () => isRunning() && notStopped() },
       );
     } catch (error) {
       // After a failure the subscriber's progress may have moved back (its store restarted): ask again.
@@ -780,6 +796,14 @@ export class KafkaBus implements EventBus, LogReader {
   private assertOpen(): void {
     if (this.closed) throw new BusClosedError();
   }
+}
+
+/** CoPartitionPauses' client on kafkajs: fetching of a paused partition stops at the next fetch. */
+function kafkaPauses(consumer: Consumer): { pause(topic: string, partition: number): void; resume(topic: string, partition: number): void } {
+  return {
+    pause: (topic, partition) => consumer.pause([{ topic, partitions: [partition] }]),
+    resume: (topic, partition) => consumer.resume([{ topic, partitions: [partition] }]),
+  };
 }
 
 /** Retries `work` for up to 10 s while Kafka answers with a retriable leadership error. */

@@ -4,6 +4,9 @@ import { logLevel } from 'kafkajs';
 import type { logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
 
+/** kafkajs's info line for every consumer.pause()/resume(). */
+const ROUTINE_PAUSE = /^(Pausing|Resuming) fetching from /;
+
 export function pinoLogCreator(logger: Logger): logCreator {
   const base = logger.child({ component: 'kafkajs' });
   return () =>
@@ -18,7 +21,9 @@ export function pinoLogCreator(logger: Logger): logCreator {
           base.warn(fields, message);
           break;
         case logLevel.INFO:
-          base.info(fields, message);
+          // Routine flow control (BatchContext.pauseCoPartition): many a second in a catch-up.
+          if (namespace === 'ConsumerGroup' && ROUTINE_PAUSE.test(message)) base.debug(fields, message);
+          else base.info(fields, message);
           break;
         default:
           base.debug(fields, message);

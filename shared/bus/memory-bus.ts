@@ -7,10 +7,13 @@
 // - one batch in flight per partition, in offset order, and up to `partitionsConcurrently` of a
 //   member's partitions at once (kafkajs's workers), each committed only after its handler
 //   resolved; a failed or abandoned batch is delivered again from the committed offset;
+// - co-partitioned members may hold a co-partition back (BatchContext.pauseCoPartition) until
+//   they resume it or the next rebalance;
 // - delivery always on a later tick, never inside publish(), like a network hop.
 import type { Logger } from 'pino';
 import { BusClosedError, GroupOptionsMismatchError, TopicMismatchError, UnknownTopicError } from './errors.js';
 import { assertSamePartitionCount, coPartitionedAssignment } from './co-partitioned.js';
+import { CoPartitionPauses } from './co-partition-pauses.js';
 import { partitionForKey } from './partitioner.js';
 import { partitionsConcurrentlyOf } from './partitions-concurrently.js';
 import type {
@@ -147,6 +150,8 @@ class Member {
   readonly asking = new Set<string>();
   readonly askedEagerly = new Set<string>();
   generation = 0;
+  /** BatchContext.pauseCoPartition: partitions not delivered until resumed or reassigned (co-partitioned members only). */
+  readonly pauses: CoPartitionPauses | null;
   private cursor = 0;
 
   constructor(
@@ -158,7 +163,9 @@ class Member {
     readonly coPartitioned: boolean,
     readonly startOffset?: (partition: PartitionStart) => Promise<number | null>,
     readonly onAssigned?: SubscribeOptions['onAssigned'],
-  ) {}
+  ) {
+    this.pauses = coPartitioned ? new CoPartitionPauses(topics) : null;
+  }
 
   /** Assigned partitions starting after the last one served, so one busy partition cannot starve the others. */
   *rotation(): Generator<TopicPartition> {
@@ -381,6 +388,7 @@ export class MemoryBus implements EventBus, LogReader {
       member.sought.clear();
       member.askedEagerly.clear();
       member.generation += 1;
+      member.pauses?.reset();
     }
     const members = [...group.members].sort((a, b) => a.id - b.id);
     const assign = members[0]?.coPartitioned ? this.assignCoPartitioned : this.assignRoundRobin;
@@ -438,7 +446,7 @@ export class MemoryBus implements EventBus, LogReader {
     if (!member.running || member.retryTimer || this.closed || member.inflight.size >= member.concurrency) return;
     for (const { topic: topicName, partition } of member.rotation()) {
       const key = tpKey(topicName, partition);
-      if (group.inflight.has(key)) continue;
+      if (group.inflight.has(key) || member.pauses?.has(topicName, partition)) continue;
       const log = this.topics.get(topicName)?.logs[partition];
       if (!log) continue;
       // Asked right after the assignment, as KafkaBus does, even with nothing new to deliver.
@@ -553,6 +561,11 @@ export class MemoryBus implements EventBus, LogReader {
     const ctx: BatchContext = {
       heartbeat: async () => {},
       isRunning: () => member.running && !this.closed,
+      ...member.pauses?.controlsFor(batch.partition, {
+        pause: () => {},
+        // The partition was skipped while paused: look again.
+        resume: () => this.schedule(group),
+      }),
     };
     const handled = (async () => {
       try {

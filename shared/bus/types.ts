@@ -56,6 +56,26 @@ export interface BatchContext {
    * stop(); to abandon a long batch instead (the next owner gets it again), throw.
    */
   isRunning(): boolean;
+  /**
+   * Present only for a co-partitioned subscription (SubscribeOptions.coPartitioned): flow control
+   * between the topics of one partition number, for a subscriber that reads them aligned (the
+   * performance service holds labels back while their predictions lag in event time).
+   * Stops fetching the partition of `topic` (a subscribed topic; this batch's own is allowed)
+   * with THIS batch's partition number, until resumeCoPartition or the next assignment:
+   * - a batch of it already in the handler finishes (and commits) normally; one fetched but not
+   *   yet handed over is held back and fetched again after the resume;
+   * - nothing is skipped or lost: after the resume it goes on from the first offset not handled;
+   * - every new assignment (a rebalance, a restart of the consumer) clears every pause, and a
+   *   call from a batch handed over under an earlier assignment does nothing.
+   * True when this call paused it; false when it was paused already or the batch's assignment is
+   * over. A topic the subscription does not read throws a RangeError.
+   */
+  pauseCoPartition?(topic: string): boolean;
+  /**
+   * Undoes pauseCoPartition for `topic`'s partition with this batch's number. True when this call
+   * resumed it; false when it was not paused or the batch's assignment is over.
+   */
+  resumeCoPartition?(topic: string): boolean;
 }
 
 /**

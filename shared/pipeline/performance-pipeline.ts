@@ -2,7 +2,8 @@
 // memory (shared/join: per model and partition number, both topics co-partitioned by prediction
 // id), count outcomes into event-time windows in Redis with one fenced apply per batch per model,
 // and evaluate performance and concept drift at each window end.
-import type { Batch, BusMessage } from '../bus/types.js';
+import { Counter, Gauge } from 'prom-client';
+import type { Batch, BatchContext, BusMessage } from '../bus/types.js';
 import { latestEventTime, type Label, type PredictionWithoutFeatures } from '../codec/index.js';
 import type { ModelConfig, MonitoringConfig, Task } from '../config/monitoring-config.js';
 import { DEFAULT_PENDING_BUDGET_MB } from '../config/runtime-config.js';
@@ -36,6 +37,14 @@ import { JoinBudget } from './join-budget.js';
 import { deferralProbe } from './join-deferral.js';
 import type { Probe } from '../runtime/ops-server.js';
 import { JoinPartitions, otherStream, type DeferredBatch, type JoinPartition, type ModelJoin, type StreamKind } from './join-partitions.js';
+import { StreamAlignments } from './stream-alignment.js';
+
+/**
+ * How far the labels of a partition may run ahead of its predictions in event time before they
+ * are held back (stream-alignment.ts). 0: a label is read only once the predictions reached its
+ * time, so it mostly finds its prediction pending instead of waiting in memory for it.
+ */
+export const LABELS_LEAD_MS = 0;
 
 export interface PerformancePipelineOptions {
   service: ServiceContext;
@@ -45,6 +54,8 @@ export interface PerformancePipelineOptions {
   groupId: string;
   /** Default: the admission set of the service's store (model-gate.ts). */
   admission?: ModelAdmission;
+  /** LABELS_LEAD_MS unless given. */
+  labelsLeadMs?: number;
 }
 
 /** The cov counts: predictions, and those joined with their label. */
@@ -122,6 +133,9 @@ export class PerformancePipeline {
   readonly background: BackgroundEvaluations;
   private readonly partitions: JoinPartitions<Prepared>;
   private readonly budget: JoinBudget;
+  /** Holds a partition's labels back while its predictions lag in event time (stream-alignment.ts). */
+  private readonly alignments: StreamAlignments;
+  private readonly labelsPaused: Counter;
 
   constructor(private readonly options: PerformancePipelineOptions) {
     const { service, state } = options;
@@ -143,6 +157,18 @@ export class PerformancePipeline {
     this.partitions = new JoinPartitions({ predictions: service.topics.predictions, labels: service.topics.labels }, service.logger);
     const budgetMb = service.config.pendingBudgetMb ?? DEFAULT_PENDING_BUDGET_MB;
     this.budget = new JoinBudget(budgetMb * 2 ** 20, this.partitions, service.metrics.registry, service.logger);
+    this.alignments = new StreamAlignments(options.labelsLeadMs ?? LABELS_LEAD_MS);
+    this.labelsPaused = new Counter({
+      name: 'driftwatch_stream_paused_total',
+      help: 'Times the labels of a partition were held back (not fetched) while its predictions lagged in event time.',
+      registers: [service.metrics.registry],
+    });
+    const paused: Gauge = new Gauge({
+      name: 'driftwatch_stream_paused_partitions',
+      help: 'Partitions whose labels are held back now, until their predictions catch up in event time or reach their end.',
+      registers: [service.metrics.registry],
+      collect: (): void => paused.set(this.alignments.held),
+    });
   }
 
   /** Models whose state this instance holds in memory (bounded by maxModels). */
@@ -155,7 +181,11 @@ export class PerformancePipeline {
     startOffset: (start, recorded) => this.partitions.startOffset(start, recorded),
     rebuildFrom: (batch) => this.partitions.rebuildFrom(batch),
     appliedThrough: (batch) => this.partitions.appliedThrough(batch),
-    assigned: (assignment) => this.partitions.assigned(assignment),
+    assigned: (assignment) => {
+      this.partitions.assigned(assignment);
+      // The bus lifted every pause with the assignment.
+      this.alignments.assigned();
+    },
   };
 
   /** /readyz detail while the join's memory budget is reached. */
@@ -192,7 +222,7 @@ export class PerformancePipeline {
     this.background.forget(model);
   }
 
-  readonly handleBatch = async (batch: Batch): Promise<void> => {
+  readonly handleBatch = async (batch: Batch, ctx?: BatchContext): Promise<void> => {
     const { service } = this.options;
     const applies: Promise<void>[] = [];
     const kind: StreamKind = batch.topic === service.topics.labels ? 'labels' : 'predictions';
@@ -214,11 +244,32 @@ export class PerformancePipeline {
     // waited for them may go now.
     part.streams[kind].readThrough = Math.max(part.streams[kind].readThrough, batch.lastOffset);
     applies.push(this.applyDeferred(part));
+    if (ctx !== undefined) this.align(part, batch, kind, items, ctx);
     // The batch is done (its progress recorded, its offsets committed) once Redis applied it all.
     await settleAll(applies);
     // Before the batch's offsets are committed, as every dead letter (dead-letters.ts).
     await service.deadLetters.publish(refused);
   };
+
+  /**
+   * Holds the partition's labels back, or lets them go on (stream-alignment.ts). Asked after every
+   * batch, of either stream: the bus's pause is the truth (a call from a batch of an assignment
+   * that is over does nothing), so both are asked for whenever they are wanted, not only on a change.
+   */
+  private align(part: JoinPartition<Prepared>, batch: Batch, kind: StreamKind, items: readonly Item[], ctx: BatchContext): void {
+    if (ctx.pauseCoPartition === undefined || ctx.resumeCoPartition === undefined) return;
+    const alignment = this.alignments.of(batch.partition);
+    let maxEventTime = -Infinity;
+    for (const item of items) if (item.event.eventTime > maxEventTime) maxEventTime = item.event.eventTime;
+    alignment.saw(kind === 'predictions' ? { kind, maxEventTime, backlog: batch.highWatermark !== undefined && !caughtUp(batch) } : { kind, maxEventTime });
+    const labels = this.options.service.topics.labels;
+    if (alignment.holdLabels(labelsReplaying(part))) {
+      if (ctx.pauseCoPartition(labels)) {
+        alignment.labelsHeld = true;
+        this.labelsPaused.inc();
+      }
+    } else if (ctx.resumeCoPartition(labels)) alignment.labelsHeld = false;
+  }
 
   /**
    * Waits, outside the model's key, for an apply that was sent under it, then evaluates under
@@ -576,6 +627,15 @@ function labelRead(item: DecodedMessage<'label'>): LabelRead {
     trueValue: l.trueValue,
     raw: item.message,
   };
+}
+
+/** Whether some model's rebuild still replays labels Redis recorded: its new predictions wait for them (replayDone). */
+function labelsReplaying(part: JoinPartition<Prepared>): boolean {
+  const readThrough = part.streams.labels.readThrough;
+  for (const entry of part.models.values()) {
+    if (entry.replayTo !== null && readThrough < entry.replayTo.labels) return true;
+  }
+  return false;
 }
 
 function clearOutput(out: JoinOutput): void {

@@ -599,6 +599,116 @@ export function busContract(options: BusContractOptions): void {
         expect(sameOnBoth(0)).toBe(true);
       });
 
+      describe('BatchContext.pauseCoPartition', () => {
+        /**
+         * One member reading topics A and B (one partition each) that pauses or resumes B's
+         * partition from its next batch of A, as `order` says.
+         */
+        const pausingMember = async (group: string, topicA: string, topicB: string) => {
+          const seenB: number[] = [];
+          const order: { next: 'pause' | 'resume' | null; done: number; results: boolean[] } = { next: null, done: 0, results: [] };
+          await subscribe({
+            groupId: group,
+            topics: [topicA, topicB],
+            coPartitioned: true,
+            handler: async (batch, ctx) => {
+              if (batch.topic === topicB) {
+                seenB.push(...batch.messages.map((m) => Number(m.value!.toString())));
+                return;
+              }
+              if (order.next === 'pause') order.results.push(ctx.pauseCoPartition!(topicB));
+              if (order.next === 'resume') order.results.push(ctx.resumeCoPartition!(topicB));
+              if (order.next !== null) order.done += 1;
+              order.next = null;
+            },
+          });
+          /** Has the member's next batch of A pause or resume B. */
+          const command = async (what: 'pause' | 'resume'): Promise<void> => {
+            const before = order.done;
+            order.next = what;
+            await bus.publish(topicA, [text('a', what)]);
+            await eventually(() => order.done > before, deliveryTimeoutMs, `the batch of A that ${what}s B`);
+          };
+          return { seenB, command, results: order.results };
+        };
+        const numbered = (from: number, count: number): OutgoingMessage[] => Array.from({ length: count }, (_, i) => text('b', String(from + i)));
+        const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
+
+        it('delivers nothing of a paused co-partition, and all of it in order after the resume', async () => {
+          const [topicA, topicB] = [await topic(1), await topic(1)];
+          const member = await pausingMember(unique('group'), topicA, topicB);
+          await bus.publish(topicB, numbered(0, 10));
+          await eventually(() => member.seenB.length >= 10, deliveryTimeoutMs, 'B before the pause');
+
+          await member.command('pause');
+          await member.command('pause');
+          // More than one batch's worth (MemoryBus hands over 64 at most), published in two sends.
+          await bus.publish(topicB, numbered(10, 150));
+          await bus.publish(topicB, numbered(160, 40));
+          await sleep(Math.max(quietMs * 2, 1_000));
+          expect(member.seenB).toEqual(range(0, 10));
+
+          await member.command('resume');
+          await eventually(() => member.seenB.length >= 200, deliveryTimeoutMs, 'B after the resume');
+          await member.command('resume');
+          await sleep(quietMs);
+          expect(member.seenB).toEqual(range(0, 200));
+          // Each call says whether it changed anything: a second pause or resume does not.
+          expect(member.results).toEqual([true, false, true, false]);
+        });
+
+        it('is cleared by a new assignment: a member that paused and was rebalanced gets its co-partition again without a resume', async () => {
+          const [topicA, topicB] = [await topic(1), await topic(1)];
+          const group = unique('group');
+          const member = await pausingMember(group, topicA, topicB);
+          await member.command('pause');
+          await bus.publish(topicB, numbered(0, 5));
+          await sleep(Math.max(quietMs * 2, 1_000));
+          expect(member.seenB).toEqual([]);
+
+          // Another member joins and leaves: two assignments; the paused member owns everything again.
+          const other = recorder();
+          const joined = await subscribe({ groupId: group, topics: [topicA, topicB], coPartitioned: true, handler: other.handler });
+          await joined.stop();
+          await bus.publish(topicB, numbered(5, 5));
+          await eventually(() => member.seenB.length + other.messages.filter((m) => m.value !== 'pause').length >= 10, deliveryTimeoutMs, 'B after the rebalance');
+          await sleep(quietMs);
+          const otherB = other.messages.filter((m) => m.partition === 0 && /^\d+$/.test(m.value)).map((m) => Number(m.value));
+          // The other member may have read B while it owned it; together nothing is missing, and the paused member got the messages published after it left.
+          expect([...new Set([...otherB, ...member.seenB])].sort((x, y) => x - y)).toEqual(range(0, 10));
+          expect(member.seenB).toEqual(expect.arrayContaining(range(5, 5)));
+        });
+
+        it('is offered only to co-partitioned subscriptions, and refuses a topic the subscription does not read', async () => {
+          const [topicA, topicB] = [await topic(1), await topic(1)];
+          const offered: { plain?: boolean; refused?: unknown } = {};
+          await subscribe({
+            groupId: unique('group'),
+            topics: [topicA],
+            handler: async (_batch, ctx) => {
+              offered.plain = ctx.pauseCoPartition !== undefined || ctx.resumeCoPartition !== undefined;
+            },
+          });
+          await subscribe({
+            groupId: unique('group'),
+            topics: [topicB],
+            coPartitioned: true,
+            handler: async (_batch, ctx) => {
+              try {
+                ctx.pauseCoPartition!(topicA);
+              } catch (error) {
+                offered.refused = error;
+              }
+            },
+          });
+          await bus.publish(topicA, [text('a', 'x')]);
+          await bus.publish(topicB, [text('b', 'x')]);
+          await eventually(() => offered.plain !== undefined && offered.refused !== undefined, deliveryTimeoutMs, 'a batch of each subscription');
+          expect(offered.plain).toBe(false);
+          expect(offered.refused).toBeInstanceOf(RangeError);
+        });
+      });
+
       it('refuses a member whose coPartitioned differs from the group\'s', async () => {
         const name = await topic(2);
         const group = unique('group');

@@ -29,6 +29,19 @@ describe('kafkajs → pino logging', () => {
     expect(lines[0]!.groupId).toBe('g');
   });
 
+  it('logs kafkajs\'s line for every pause and resume at debug: the co-partition flow control makes many', () => {
+    const { lines, logger } = capture('debug');
+    const log = pinoLogCreator(logger)(logLevel.DEBUG);
+    log({ namespace: 'ConsumerGroup', level: logLevel.INFO, label: 'INFO', log: { timestamp: 't', message: 'Pausing fetching from 1 topics' } });
+    log({ namespace: 'ConsumerGroup', level: logLevel.INFO, label: 'INFO', log: { timestamp: 't', message: 'Resuming fetching from 1 topics' } });
+    log({ namespace: 'ConsumerGroup', level: logLevel.INFO, label: 'INFO', log: { timestamp: 't', message: 'Consumer has joined the group' } });
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      [20, 'Pausing fetching from 1 topics'],
+      [20, 'Resuming fetching from 1 topics'],
+      [30, 'Consumer has joined the group'],
+    ]);
+  });
+
   it('asks kafkajs only for what pino would print', () => {
     expect(kafkajsLevelFor(capture('warn').logger)).toBe(logLevel.WARN);
     expect(kafkajsLevelFor(capture('silent').logger)).toBe(logLevel.NOTHING);
