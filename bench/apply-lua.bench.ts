@@ -1,11 +1,10 @@
 // Redis CPU of one apply-perf-deltas.lua / apply-drift-batch.lua call of the default bench
 // shape (50 buckets x 100 counters plus 50 coverage groups, 3 horizons, half the buckets
 // already stored and inside the running windows, half new and ahead of them), the current
-// scripts next to the ones before the leaner apply (test/support/*-before.lua), measured in
+// scripts next to the ones before the leaner apply (test/support/lua-before/), measured in
 // the same run on a redis-server of the bench's own: usec per call from INFO commandstats
 // (the script's run time, its redis.call's included) and INFO cpu. Both scripts are given
 // the same calls and must leave the same stored strings.
-import { readFileSync } from 'node:fs';
 import { Encoder } from '@msgpack/msgpack';
 import { Redis } from 'ioredis';
 import { expandLuaIncludes } from '../shared/store/lua-scripts.js';
@@ -131,11 +130,11 @@ async function run(): Promise<void> {
   const own = await startOwnRedis();
   const client = new Redis({ port: own.port, host: '127.0.0.1' });
   const scriptsUrl = new URL('../shared/monitor-state/', import.meta.url);
-  const supportUrl = new URL('../test/support/', import.meta.url);
+  const beforeUrl = new URL('../test/support/lua-before/', import.meta.url);
   try {
     const rows: Record<string, string | number>[] = [];
     for (const script of [perf, drift]) {
-      const before = readFileSync(new URL(`${script.name}-before.lua`, supportUrl), 'utf8');
+      const before = expandLuaIncludes(beforeUrl, `./${script.name}.lua`);
       const now = expandLuaIncludes(scriptsUrl, `./${script.name}.lua`);
       // Same calls, same stored strings.
       const check = [await phase(client, script, before, 5, true), await phase(client, script, now, 5, true)];

@@ -1,12 +1,11 @@
 // The apply scripts (apply-perf-deltas.lua, apply-drift-batch.lua) store exactly what they
-// stored before the leaner apply (test/support/*-before.lua, the scripts of commit 32ad970):
+// stored before the leaner apply (test/support/lua-before/, the scripts of commit 32ad970):
 // the same calls onto the same seeded hashes, under two model prefixes, must leave the same
 // keys with the same fields in the same order holding the same strings. The calls go through
 // every way a hash is read and summed now: a hash that does not exist yet, one read whole,
 // one read field by field (few of its fields wanted, or a large one), a bucket given
 // several groups in one call, windows given the same groups and windows given different
 // ones, a window field coming to exactly 0, repeated sums, and awkward doubles.
-import { readFileSync } from 'node:fs';
 import { Encoder } from '@msgpack/msgpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
@@ -103,7 +102,7 @@ const drift: ScriptCase = {
   args: (p, step, packed) => [p, 'g|dw.predictions|0', step, -1, T0, RETENTION_MS, 1, '1', IDLE_MS, HORIZONS.length, ...HORIZONS, 0, packed],
 };
 
-const before = (script: string): string => readFileSync(new URL(`../support/${script}-before.lua`, import.meta.url), 'utf8');
+const before = (script: string): string => expandLuaIncludes(new URL('../support/lua-before/', import.meta.url), `./${script}.lua`);
 const now = (script: string): string => expandLuaIncludes(new URL('../../shared/monitor-state/', import.meta.url), `./${script}.lua`);
 
 describe('apply scripts store what they stored before the leaner apply', () => {
