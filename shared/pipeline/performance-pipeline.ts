@@ -56,6 +56,8 @@ export interface PerformancePipelineOptions {
   admission?: ModelAdmission;
   /** LABELS_LEAD_MS unless given. */
   labelsLeadMs?: number;
+  /** RELEASE_AFTER_MS unless given (stream-alignment.ts). */
+  labelsReleaseAfterMs?: number;
 }
 
 /** The cov counts: predictions, and those joined with their label. */
@@ -157,7 +159,7 @@ export class PerformancePipeline {
     this.partitions = new JoinPartitions({ predictions: service.topics.predictions, labels: service.topics.labels }, service.logger);
     const budgetMb = service.config.pendingBudgetMb ?? DEFAULT_PENDING_BUDGET_MB;
     this.budget = new JoinBudget(budgetMb * 2 ** 20, this.partitions, service.metrics.registry, service.logger);
-    this.alignments = new StreamAlignments(options.labelsLeadMs ?? LABELS_LEAD_MS);
+    this.alignments = new StreamAlignments(options.labelsLeadMs ?? LABELS_LEAD_MS, options.labelsReleaseAfterMs);
     this.labelsPaused = new Counter({
       name: 'driftwatch_stream_paused_total',
       help: 'Times the labels of a partition were held back (not fetched) while its predictions lagged in event time.',
@@ -269,6 +271,16 @@ export class PerformancePipeline {
         this.labelsPaused.inc();
       }
     } else if (ctx.resumeCoPartition(labels)) alignment.labelsHeld = false;
+    // Held labels wait for the next predictions batch, not forever (stream-alignment.ts, release).
+    this.alignments.awaitPredictions(
+      batch.partition,
+      alignment.labelsHeld
+        ? () => {
+            alignment.release();
+            if (ctx.resumeCoPartition?.(labels)) alignment.labelsHeld = false;
+          }
+        : null,
+    );
   }
 
   /**

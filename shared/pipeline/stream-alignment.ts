@@ -11,6 +11,12 @@
 // their watermark passes the labels' or they reach their end, and both come with their batches.
 // Nor are labels held while a rebuild's labels replay is unfinished: new predictions wait for it
 // (performance-pipeline.ts, replayDone), and they would then wait on a stream held back for them.
+// And a backlog that never comes does not hold them: a partition whose log ends in transaction
+// markers (a transactional producer) looks behind its high watermark forever, and no batch says
+// otherwise; after RELEASE_AFTER_MS without a predictions batch the labels go on (release()).
+
+/** How long held labels wait for the next predictions batch before the backlog is taken as not coming. */
+export const RELEASE_AFTER_MS = 5_000;
 
 /** What the alignment of one partition number saw of a batch. */
 export interface SeenBatch {
@@ -48,6 +54,15 @@ export class PartitionAlignment {
     return this.labelWatermark - this.predictionWatermark > (this.labelsHeld ? 0 : this.leadMs);
   }
 
+  /**
+   * No predictions batch came for RELEASE_AFTER_MS while the labels were held: the backlog the
+   * last one reported is not coming (or not yet), so the labels are not held for it any more;
+   * the next predictions batch says again.
+   */
+  release(): void {
+    this.predictionsBacklog = false;
+  }
+
   get watermarks(): { predictions: number; labels: number } {
     return { predictions: this.predictionWatermark, labels: this.labelWatermark };
   }
@@ -56,8 +71,31 @@ export class PartitionAlignment {
 /** The alignments of a member's partition numbers; forgotten at every assignment (the bus lifts its pauses then). */
 export class StreamAlignments {
   private readonly partitions = new Map<number, PartitionAlignment>();
+  /** By partition: the release of its held labels if no predictions batch comes first. */
+  private readonly releases = new Map<number, NodeJS.Timeout>();
 
-  constructor(private readonly leadMs: number) {}
+  constructor(
+    private readonly leadMs: number,
+    private readonly releaseAfterMs = RELEASE_AFTER_MS,
+  ) {}
+
+  /**
+   * After each batch of a partition whose labels are held: (re)starts the wait for its next
+   * predictions batch, after which `release` lets the labels go (PartitionAlignment.release);
+   * with the labels not held, the wait is cancelled.
+   */
+  awaitPredictions(partition: number, release: (() => void) | null): void {
+    clearTimeout(this.releases.get(partition));
+    this.releases.delete(partition);
+    if (release === null) return;
+    const timer = setTimeout(() => {
+      this.releases.delete(partition);
+      release();
+    }, this.releaseAfterMs);
+    // A held stream must not keep a stopping process alive.
+    timer.unref();
+    this.releases.set(partition, timer);
+  }
 
   of(partition: number): PartitionAlignment {
     let alignment = this.partitions.get(partition);
@@ -71,6 +109,8 @@ export class StreamAlignments {
   /** A new assignment: every pause was lifted by the bus, what was seen belongs to the last one. */
   assigned(): void {
     this.partitions.clear();
+    for (const timer of this.releases.values()) clearTimeout(timer);
+    this.releases.clear();
   }
 
   /** Partition numbers whose labels are held back now. */

@@ -1,8 +1,8 @@
 // The rule that holds a partition's labels back while its predictions lag in event time
 // (stream-alignment.ts): when it holds, when it lets go, and that a held stream is never left
 // waiting for something only it could bring.
-import { describe, expect, it } from 'vitest';
-import { PartitionAlignment, StreamAlignments } from '../../../shared/pipeline/stream-alignment.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PartitionAlignment, RELEASE_AFTER_MS, StreamAlignments } from '../../../shared/pipeline/stream-alignment.js';
 
 describe('PartitionAlignment', () => {
   it('holds the labels only while they are ahead by more than the lead and the predictions have more to read', () => {
@@ -148,5 +148,45 @@ describe('the rule over whole streams', () => {
     // The replay (labels 0..1000) went on at full speed, then the labels were held: 100 s ahead.
     expect(result.labelsWhenPredictionsAt.get(700)).toBeGreaterThan(1_000);
     expect(result.labelsWhenPredictionsAt.get(4_000)).toBeLessThan(1_400);
+  });
+});
+
+describe('held labels and a predictions backlog that never comes', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a release lets the labels go until a predictions batch reports a backlog again', () => {
+    const alignment = new PartitionAlignment(0);
+    alignment.saw({ kind: 'predictions', maxEventTime: 1_000, backlog: true });
+    alignment.saw({ kind: 'labels', maxEventTime: 9_000 });
+    alignment.labelsHeld = true;
+    expect(alignment.holdLabels(false)).toBe(true);
+    // A partition ending in transaction markers: its last batch says "behind", nothing follows.
+    alignment.release();
+    expect(alignment.holdLabels(false)).toBe(false);
+    alignment.saw({ kind: 'predictions', maxEventTime: 2_000, backlog: true });
+    expect(alignment.holdLabels(false)).toBe(true);
+  });
+
+  it('releases held labels RELEASE_AFTER_MS after the last batch, unless a batch comes first or the labels are let go', () => {
+    vi.useFakeTimers();
+    const alignments = new StreamAlignments(0);
+    const released: number[] = [];
+    alignments.awaitPredictions(0, () => released.push(0));
+    alignments.awaitPredictions(1, () => released.push(1));
+    vi.advanceTimersByTime(RELEASE_AFTER_MS - 1);
+    // A batch of partition 0 came: its wait starts again; partition 1's labels were let go meanwhile.
+    alignments.awaitPredictions(0, () => released.push(0));
+    alignments.awaitPredictions(1, null);
+    vi.advanceTimersByTime(RELEASE_AFTER_MS - 1);
+    expect(released).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(released).toEqual([0]);
+    // A new assignment forgets every wait.
+    alignments.awaitPredictions(2, () => released.push(2));
+    alignments.assigned();
+    vi.advanceTimersByTime(2 * RELEASE_AFTER_MS);
+    expect(released).toEqual([0]);
   });
 });
