@@ -440,7 +440,6 @@ async function serviceOnly(
 async function run(): Promise<void> {
   const brokers = env('KAFKA_BROKERS', '127.0.0.1:9092');
   const logger = createLogger('bench', { level: 'warn' });
-  const bus = await KafkaBus.connect({ brokers: brokers.split(','), logger });
   const kafka = new Kafka({ clientId: 'bench', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const admin: Admin = kafka.admin();
   await admin.connect();
@@ -448,11 +447,20 @@ async function run(): Promise<void> {
   const summaries: ShapeSummary[] = [];
   try {
     console.log(`Redis: ${redis.describe}. Absolute rates move with the other work on this shared 2-core machine; the ratios compare runs of the same minutes.`);
-    for (const rate of RATES) summaries.push(await runShape(rate, { brokers, bus, kafka, admin, codec: new Codec(), redis }));
+    for (const rate of RATES) {
+      // A bus per shape: kafkajs keeps asking for the metadata of every topic its producer wrote
+      // to, and once the previous shape's topics are deleted that request fails as a whole
+      // ("does not host this topic-partition"), so every publish to the next shape's topics did.
+      const bus = await KafkaBus.connect({ brokers: brokers.split(','), logger });
+      try {
+        summaries.push(await runShape(rate, { brokers, bus, kafka, admin, codec: new Codec(), redis }));
+      } finally {
+        await bus.close();
+      }
+    }
   } finally {
     await redis.stop();
     await admin.disconnect();
-    await bus.close();
   }
   printTable(
     'Monitor against raw+decode consume of the same topics (goal ≥ 0.5×, aim 0.8×; ≤ 1 apply call per batch per model)',
