@@ -68,7 +68,8 @@ export interface BatchContext {
    * - every new assignment (a rebalance, a restart of the consumer) clears every pause, and a
    *   call from a batch handed over under an earlier assignment does nothing.
    * True when this call paused it; false when it was paused already or the batch's assignment is
-   * over. A topic the subscription does not read throws a RangeError.
+   * over. A topic the subscription does not read throws a RangeError. Both controls are plain
+   * functions (no `this`): a subscriber may keep one past its batch, e.g. to resume from a timer.
    */
   pauseCoPartition?(topic: string): boolean;
   /**

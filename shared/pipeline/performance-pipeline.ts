@@ -272,12 +272,14 @@ export class PerformancePipeline {
       }
     } else if (ctx.resumeCoPartition(labels)) alignment.labelsHeld = false;
     // Held labels wait for the next predictions batch, not forever (stream-alignment.ts, release).
+    // The timer keeps only the resume control, not the batch context (which holds the fetched batch).
+    const { resumeCoPartition } = ctx;
     this.alignments.awaitPredictions(
       batch.partition,
       alignment.labelsHeld
         ? () => {
             alignment.release();
-            if (ctx.resumeCoPartition?.(labels)) alignment.labelsHeld = false;
+            if (resumeCoPartition(labels)) alignment.labelsHeld = false;
           }
         : null,
     );

@@ -1,5 +1,6 @@
 // Seeded inputs for the tests that hold a reader of Avro bytes to an oracle: a small seeded
-// generator, and truncations, byte mutations and random bytes of valid encodings.
+// generator, truncations, byte mutations and random bytes of valid encodings, and the varint
+// hand-made encodings are written with.
 
 /** mulberry32: a small seeded generator, so every run tries the same inputs. */
 export function seeded(seed: number): () => number {
@@ -43,4 +44,16 @@ export function* randomBytes(random: () => number, count: number): Generator<Buf
     for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
     yield bytes;
   }
+}
+
+/** Avro's zig-zag varint of an integer (lengths, block counts, longs), for hand-made encodings. */
+export function zigzag(n: number): number[] {
+  const out: number[] = [];
+  let z = n >= 0 ? n * 2 : -n * 2 - 1;
+  while (z >= 0x80) {
+    out.push((z % 0x80) | 0x80);
+    z = Math.floor(z / 0x80);
+  }
+  out.push(z);
+  return out;
 }

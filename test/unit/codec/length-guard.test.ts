@@ -12,7 +12,7 @@ import { EVENT_SCHEMA_FILES, readHistoricalSchemas, readSchema } from '../../../
 import { MAX_ABS_NUMBER } from '../../../shared/codec/validation-policy.js';
 import { compileReferenceScanner } from '../../support/reference-scanner.js';
 import { SAMPLE_EVENTS } from '../../support/sample-events.js';
-import { mutations, randomBytes, seeded, someTruncations, truncations } from '../../support/corrupt-bytes.js';
+import { mutations, randomBytes, seeded, someTruncations, truncations, zigzag } from '../../support/corrupt-bytes.js';
 
 type Outcome = { pos: number; suspicious: boolean } | { error: string; message: string };
 
@@ -257,16 +257,6 @@ describe('compileScanner (generated) against the reference walk', () => {
   });
 
   it('reads negative block counts with their size hint, and refuses a count past the end', () => {
-    const zigzag = (n: number): number[] => {
-      const out: number[] = [];
-      let z = n >= 0 ? n * 2 : -n * 2 - 1;
-      while (z >= 0x80) {
-        out.push((z % 0x80) | 0x80);
-        z = Math.floor(z / 0x80);
-      }
-      out.push(z);
-      return out;
-    };
     const type = avro.Type.forSchema({ type: 'map', values: { type: 'array', items: 'long' } });
     const scanners = pair(type);
     const key = [...zigzag(1), 0x61];

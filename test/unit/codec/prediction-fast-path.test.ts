@@ -15,7 +15,7 @@ import { Codec, CodecError, MAX_ABS_NUMBER, PREDICTION_FEATURE_FIELDS, SCHEMA_HE
 import { compileFastPredictionReader, type FastPredictionReader } from '../../../shared/codec/prediction-fast-path.js';
 import { EVENT_SCHEMA_FILES, readHistoricalSchemas, readSchema } from '../../../shared/codec/schema-files.js';
 import { validationPolicy } from '../../../shared/codec/validation-policy.js';
-import { mutations, randomBytes, seeded, someTruncations } from '../../support/corrupt-bytes.js';
+import { mutations, randomBytes, seeded, someTruncations, zigzag } from '../../support/corrupt-bytes.js';
 import { compileReferenceScanner } from '../../support/reference-scanner.js';
 
 const NOW = Date.UTC(2026, 11, 1);
@@ -240,16 +240,6 @@ describe('the one-pass read of a prediction without features', () => {
 
   describe('hand-made encodings', () => {
     const current = WRITERS[0]!;
-    const zigzag = (n: number): number[] => {
-      const out: number[] = [];
-      let z = n >= 0 ? n * 2 : -n * 2 - 1;
-      while (z >= 0x80) {
-        out.push((z % 0x80) | 0x80);
-        z = Math.floor(z / 0x80);
-      }
-      out.push(z);
-      return out;
-    };
     const str = (s: string): number[] => {
       const bytes = [...Buffer.from(s)];
       return [...zigzag(bytes.length), ...bytes];
